@@ -1,0 +1,38 @@
+#pragma once
+// SHA-256 through OpenSSL's EVP interface (uses SHA-NI where the CPU has it).
+
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "hashdb/digest.h"
+#include "hashdb/result.h"
+
+namespace hashdb {
+
+Digest Sha256(std::span<const std::uint8_t> data);
+
+// Hashes the whole content of an open regular file from offset 0 with pread (the fd's own
+// offset is left alone, so the caller may share it). Reads through the descriptor it is given
+// and never re-opens by path. Fails with kIo on a read error, and with kConflict when the
+// number of bytes read differs from expected_size (the file changed length while being read);
+// pass expected_size < 0 to accept whatever length is read.
+Result<Digest> Sha256File(int fd, std::int64_t expected_size);
+
+// Incremental hasher for callers that feed chunks themselves. Not thread-safe.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(std::span<const std::uint8_t> data);
+  Digest Finish();  // may be called once; the hasher is then reset for reuse
+
+ private:
+  void* ctx_;  // EVP_MD_CTX*
+};
+
+}  // namespace hashdb

@@ -1,0 +1,18 @@
+#pragma once
+// lockctl command groups. Each Register* function adds its subcommands to the app; a handler
+// stores the process exit status in exit_code (see ExitCode).
+
+#include <CLI/CLI.hpp>
+
+namespace lockctl {
+
+enum ExitCode : int {
+  kExitOk = 0,        // success, or a positive answer
+  kExitNegative = 1,  // a negative answer: not allowed, does not verify
+  kExitUsage = 2,     // usage or I/O error
+};
+
+void RegisterKeyCommands(CLI::App& app, int& exit_code);
+void RegisterDbCommands(CLI::App& app, int& exit_code);
+
+}  // namespace lockctl
