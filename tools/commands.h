@@ -14,5 +14,6 @@ enum ExitCode : int {
 
 void RegisterKeyCommands(CLI::App& app, int& exit_code);
 void RegisterDbCommands(CLI::App& app, int& exit_code);
+void RegisterTokenCommands(CLI::App& app, int& exit_code);
 
 }  // namespace lockctl

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = lockctl::kExitOk;
   lockctl::RegisterKeyCommands(app, exit_code);
   lockctl::RegisterDbCommands(app, exit_code);
+  lockctl::RegisterTokenCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

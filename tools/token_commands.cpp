@@ -1,0 +1,252 @@
+// lockctl token create|show|check|sign|find: making and using the field engineer's token.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "hashdb/authorization.h"
+#include "hashdb/digest.h"
+#include "hashdb/trust_store.h"
+#include "hashdb/unique_fd.h"
+#include "tools/commands.h"
+#include "tools/token/file_token.h"
+#include "tools/token/secret.h"
+#include "tools/token/token_finder.h"
+
+namespace lockctl {
+
+namespace {
+
+using hashdb::Result;
+
+struct TokenOptions {
+  std::string token;  // spec: "", PATH or pkcs11:...
+  int secret_fd = -1;
+  SecretSource Secret() const { return SecretSource{secret_fd, ""}; }
+};
+
+void AddTokenOptions(CLI::App* cmd, TokenOptions& o) {
+  cmd->add_option("--token", o.token,
+                  "token folder, mount point or pkcs11: URI (default: search removable media)");
+  cmd->add_option("--passphrase-fd,--pin-fd", o.secret_fd,
+                  "read the passphrase or PIN from this file descriptor (default: prompt)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+int Fail(const hashdb::Error& e) {
+  std::cerr << "lockctl: " << e.message << "\n";
+  return kExitUsage;
+}
+
+Result<std::string> ReadFileText(const std::string& path, std::size_t limit) {
+  hashdb::UniqueFd fd(path == "-" ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return hashdb::ErrnoError("open " + path);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return hashdb::ErrnoError("read " + path);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > limit) {
+      return hashdb::MakeError(hashdb::ErrorCode::kFormat,
+                               path + ": larger than " + std::to_string(limit) + " bytes");
+    }
+  }
+}
+
+hashdb::Status WriteText(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::cout << text << std::flush;
+    return {};
+  }
+  hashdb::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return hashdb::ErrnoError("create " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+      ::fsync(fd.get()) != 0) {
+    return hashdb::ErrnoError("write " + path);
+  }
+  return {};
+}
+
+void PrintInfo(const Token& token) {
+  const auto& i = token.info();
+  std::cout << "token:        " << token.Describe() << "\n"
+            << "token id:     " << i.token_id << "\n"
+            << "holder:       " << i.holder << "\n"
+            << "organisation: " << i.organisation << "\n"
+            << "not after:    " << (i.not_after.empty() ? "(none)" : i.not_after) << "\n"
+            << "key id:       " << hashdb::ToHex(token.public_key().id()) << " ("
+            << hashdb::AlgorithmName(token.public_key().algorithm()) << ")\n";
+}
+
+struct CreateOptions {
+  std::string out, holder, org, not_after, type = "p256", public_out;
+  int passphrase_fd = -1;
+};
+
+int Create(const CreateOptions& o) {
+  const auto& [out, holder, org, not_after, type, public_out, passphrase_fd] = o;
+  if (!hashdb::EndOfDayUtc(not_after)) {
+    std::cerr << "lockctl: --not-after \"" << not_after << "\" is not a date YYYY-MM-DD\n";
+    return kExitUsage;
+  }
+  const auto algorithm = type == "ed25519" ? hashdb::SignatureAlgorithm::kEd25519
+                                           : hashdb::SignatureAlgorithm::kEcdsaP256Sha256;
+  auto passphrase = ReadSecret(SecretSource{passphrase_fd, ""},
+                               "New passphrase for the token (at least 8 characters): ", true);
+  if (!passphrase.ok()) return Fail(passphrase.error());
+  auto d = FileToken::Create(out, hashdb::TokenInfo{"", holder, org, not_after}, algorithm,
+                             passphrase->value());
+  if (!d.ok()) return Fail(d.error().Wrap("token create " + out));
+  const std::string public_pem = out + "/" + std::string(kPublicKeyFile);
+  if (!public_out.empty()) {
+    auto pem = ReadFileText(public_pem, 64 * 1024);
+    if (!pem.ok()) return Fail(pem.error());
+    if (auto st = WriteText(public_out, *pem); !st.ok()) return Fail(st.error());
+  }
+  std::cout << "created token " << d->info.token_id << " in " << out << "\n"
+            << "holder:     " << d->info.holder << " (" << d->info.organisation << ")\n"
+            << "not after:  " << d->info.not_after << "\n"
+            << "key id:     " << hashdb::ToHex(d->key_id) << " ("
+            << hashdb::AlgorithmName(d->key_type) << ")\n"
+            << "public key: " << (public_out.empty() ? public_pem : public_out)
+            << " (install it in the terminal's trust dir, e.g. /etc/lockd/trust/)\n";
+  return kExitOk;
+}
+
+int Show(const TokenOptions& o) {
+  if (o.token.rfind("pkcs11:", 0) != 0) {
+    // A file token's descriptor is readable without the passphrase.
+    auto folder = ResolveTokenFolder(o.token, DefaultTokenSearch());
+    if (!folder.ok()) return Fail(folder.error());
+    auto d = FileToken::ReadDescriptor(*folder);
+    if (!d.ok()) return Fail(d.error());
+    std::cout << "token:        file token " << *folder << "\n"
+              << "token id:     " << d->info.token_id << "\n"
+              << "holder:       " << d->info.holder << "\n"
+              << "organisation: " << d->info.organisation << "\n"
+              << "not after:    " << d->info.not_after << "\n"
+              << "key id:       " << hashdb::ToHex(d->key_id) << " ("
+              << hashdb::AlgorithmName(d->key_type) << ")\n";
+    return kExitOk;
+  }
+  auto token = OpenToken(o.token, o.Secret());
+  if (!token.ok()) return Fail(token.error());
+  PrintInfo(**token);
+  return kExitOk;
+}
+
+// Opens the token, signs a test message and verifies it; with a trust dir, also says whether
+// the terminal trusts the token's key. Exit 1 if the token works but is not trusted or expired.
+int Check(const TokenOptions& o, const std::string& trust_dir) {
+  auto token = OpenToken(o.token, o.Secret());
+  if (!token.ok()) return Fail(token.error());
+  PrintInfo(**token);
+  static constexpr std::string_view kProbe = "lockd token self-test";
+  auto sig = (*token)->Sign({reinterpret_cast<const std::uint8_t*>(kProbe.data()), kProbe.size()});
+  if (!sig.ok()) return Fail(sig.error());
+  if (!(*token)->public_key().Verify(
+          {reinterpret_cast<const std::uint8_t*>(kProbe.data()), kProbe.size()}, *sig)) {
+    std::cerr << "lockctl: " << (*token)->Describe() << ": test signature does not verify\n";
+    return kExitNegative;
+  }
+  std::cout << "signing:      ok\n";
+  int rc = kExitOk;
+  const auto& not_after = (*token)->info().not_after;
+  if (!not_after.empty() && ::time(nullptr) >= *hashdb::EndOfDayUtc(not_after)) {
+    std::cout << "validity:     EXPIRED (not after " << not_after << ")\n";
+    rc = kExitNegative;
+  }
+  if (!trust_dir.empty()) {
+    auto trust = hashdb::TrustStore::LoadDirectory(trust_dir);
+    if (!trust.ok()) return Fail(trust.error());
+    bool trusted = trust->Find((*token)->public_key().id()) != nullptr;
+    std::cout << "trusted by:   " << trust_dir << ": " << (trusted ? "yes" : "NO") << "\n";
+    if (!trusted) rc = kExitNegative;
+  }
+  return rc;
+}
+
+int Sign(const TokenOptions& o, const std::string& challenge_path, const std::string& out) {
+  auto text = ReadFileText(challenge_path, hashdb::kMaxAuthorizationText);
+  if (!text.ok()) return Fail(text.error());
+  auto challenge = hashdb::ParseChallenge(*text, challenge_path);
+  if (!challenge.ok()) return Fail(challenge.error());
+  auto token = OpenToken(o.token, o.Secret());
+  if (!token.ok()) return Fail(token.error());
+  auto authorization = hashdb::SignChallenge(*challenge, (*token)->info(), **token);
+  if (!authorization.ok()) return Fail(authorization.error().Wrap((*token)->Describe()));
+  if (auto st = WriteText(out, hashdb::SerializeAuthorization(*authorization)); !st.ok()) {
+    return Fail(st.error());
+  }
+  std::cerr << "signed " << hashdb::ActName(challenge->act) << " for terminal "
+            << challenge->terminal_id << " with " << (*token)->Describe() << "\n";
+  return kExitOk;
+}
+
+int Find() {
+  auto found = FindTokenFolders(DefaultTokenSearch());
+  if (!found.ok()) return Fail(found.error());
+  for (const auto& f : *found) std::cout << f << "\n";
+  return found->empty() ? kExitNegative : kExitOk;
+}
+
+}  // namespace
+
+void RegisterTokenCommands(CLI::App& app, int& exit_code) {
+  CLI::App* token = app.add_subcommand("token", "create and use field-engineer tokens");
+  token->require_subcommand(1);
+
+  auto* create = token->add_subcommand("create", "create a file token (a LOCKD-TOKEN folder)");
+  auto c = std::make_shared<CreateOptions>();
+  create->add_option("--out", c->out, "token folder to create, e.g. /media/usb/LOCKD-TOKEN")
+      ->required();
+  create->add_option("--holder", c->holder, "name of the person the token is issued to")
+      ->required();
+  create->add_option("--org", c->org, "organisation of the holder")->required();
+  create->add_option("--not-after", c->not_after, "last day the token is valid, YYYY-MM-DD")
+      ->required();
+  create->add_option("--type", c->type, "key type")->check(CLI::IsMember({"p256", "ed25519"}));
+  create
+      ->add_option("--passphrase-fd", c->passphrase_fd,
+                   "read the new passphrase from this file descriptor (default: prompt twice)")
+      ->check(CLI::NonNegativeNumber);
+  create->add_option("--public-out", c->public_out,
+                     "also write the public key PEM here (for the terminal's trust dir)");
+  create->callback([c, &exit_code] { exit_code = Create(*c); });
+
+  auto show_opts = std::make_shared<TokenOptions>();
+  auto* show = token->add_subcommand("show", "show who a token belongs to and its key id");
+  AddTokenOptions(show, *show_opts);
+  show->callback([show_opts, &exit_code] { exit_code = Show(*show_opts); });
+
+  auto check_opts = std::make_shared<TokenOptions>();
+  auto check_trust = std::make_shared<std::string>();
+  auto* check = token->add_subcommand("check", "unlock the token and test that it can sign");
+  AddTokenOptions(check, *check_opts);
+  check->add_option("--trust", *check_trust, "also check the key is a trust anchor in this dir");
+  check->callback(
+      [check_opts, check_trust, &exit_code] { exit_code = Check(*check_opts, *check_trust); });
+
+  auto sign_opts = std::make_shared<TokenOptions>();
+  auto sign_files = std::make_shared<std::pair<std::string, std::string>>();
+  auto* sign = token->add_subcommand("sign", "sign a challenge file, writing an authorization");
+  AddTokenOptions(sign, *sign_opts);
+  sign->add_option("--challenge", sign_files->first, "challenge file from lockd ('-': stdin)")
+      ->required();
+  sign->add_option("--out", sign_files->second, "authorization file (default: stdout)");
+  sign->callback([sign_opts, sign_files, &exit_code] {
+    exit_code = Sign(*sign_opts, sign_files->first, sign_files->second);
+  });
+
+  auto* find = token->add_subcommand("find", "list token folders on removable media");
+  find->callback([&exit_code] { exit_code = Find(); });
+}
+
+}  // namespace lockctl
