@@ -57,6 +57,8 @@ class Database {
   // Structural checks only, no signature check: for `lockctl db show` of a file whose signer
   // is not (yet) trusted. Never use the result for enforcement.
   static Result<std::shared_ptr<const Database>> OpenUnverified(const std::string& path);
+  static Result<std::shared_ptr<const Database>> FromBytesUnverified(
+      std::span<const std::uint8_t> bytes, const std::string& name);
 
   ~Database();
   Database(const Database&) = delete;
@@ -74,8 +76,9 @@ class Database {
   std::uint32_t digest_count() const { return digest_count_; }
   std::uint32_t record_count() const { return record_count_; }
   std::uint64_t file_size() const { return size_; }
-  // SHA-256 of the whole file, computed at open (names this exact database in logs).
-  const Digest& file_digest() const { return file_digest_; }
+  // SHA-256 of the signed message (which commits to every byte before the signature): names
+  // this exact database content in logs and reports without hashing the file a second time.
+  const Digest& content_digest() const { return content_digest_; }
 
   const Digest& DigestAt(std::uint32_t digest_index) const;
   Kind KindAt(std::uint32_t digest_index) const;
@@ -108,7 +111,7 @@ class Database {
   const std::uint8_t* records_ = nullptr;
   const std::uint8_t* strings_ = nullptr;
   std::uint64_t strings_size_ = 0;
-  Digest file_digest_{};
+  Digest content_digest_{};
   // bucket_[b] = index of the first digest whose first two bytes are >= b; size 65537.
   std::vector<std::uint32_t> bucket_;
 };

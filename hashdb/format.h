@@ -28,22 +28,22 @@ inline constexpr char kSignedMessageTag[16] = {'l', 'o', 'c', 'k', 'd', 'b', '-'
 // Header field offsets.
 namespace off {
 inline constexpr std::size_t kMagic = 0;
-inline constexpr std::size_t kVersion = 8;       // u16
-inline constexpr std::size_t kHeaderSize = 10;   // u16
-inline constexpr std::size_t kFlags = 12;        // u32, must be 0
-inline constexpr std::size_t kGeneration = 16;   // u64
-inline constexpr std::size_t kCreated = 24;      // i64 unix seconds
-inline constexpr std::size_t kSignerKeyId = 32;  // 32 bytes
-inline constexpr std::size_t kDigestCount = 64;  // u32
-inline constexpr std::size_t kRecordCount = 68;  // u32
-inline constexpr std::size_t kDigestsOffset = 72;   // u64
-inline constexpr std::size_t kRecordsOffset = 80;   // u64
-inline constexpr std::size_t kStringsOffset = 88;   // u64
-inline constexpr std::size_t kStringsSize = 96;     // u64
-inline constexpr std::size_t kPolicyOffset = 104;   // u64
-inline constexpr std::size_t kPolicySize = 112;     // u32
-inline constexpr std::size_t kSigAlgorithm = 116;   // u16
-inline constexpr std::size_t kReserved = 118;       // u16, must be 0
+inline constexpr std::size_t kVersion = 8;            // u16
+inline constexpr std::size_t kHeaderSize = 10;        // u16
+inline constexpr std::size_t kFlags = 12;             // u32, must be 0
+inline constexpr std::size_t kGeneration = 16;        // u64
+inline constexpr std::size_t kCreated = 24;           // i64 unix seconds
+inline constexpr std::size_t kSignerKeyId = 32;       // 32 bytes
+inline constexpr std::size_t kDigestCount = 64;       // u32
+inline constexpr std::size_t kRecordCount = 68;       // u32
+inline constexpr std::size_t kDigestsOffset = 72;     // u64
+inline constexpr std::size_t kRecordsOffset = 80;     // u64
+inline constexpr std::size_t kStringsOffset = 88;     // u64
+inline constexpr std::size_t kStringsSize = 96;       // u64
+inline constexpr std::size_t kPolicyOffset = 104;     // u64
+inline constexpr std::size_t kPolicySize = 112;       // u32
+inline constexpr std::size_t kSigAlgorithm = 116;     // u16
+inline constexpr std::size_t kReserved = 118;         // u16, must be 0
 inline constexpr std::size_t kSignatureOffset = 120;  // u64
 }  // namespace off
 
@@ -70,7 +70,8 @@ inline std::uint32_t LoadU32(const std::uint8_t* p) {
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 inline std::uint64_t LoadU64(const std::uint8_t* p) {
-  return static_cast<std::uint64_t>(LoadU32(p)) | (static_cast<std::uint64_t>(LoadU32(p + 4)) << 32);
+  return static_cast<std::uint64_t>(LoadU32(p)) |
+         (static_cast<std::uint64_t>(LoadU32(p + 4)) << 32);
 }
 inline void StoreU16(std::uint8_t* p, std::uint16_t v) {
   p[0] = static_cast<std::uint8_t>(v);

@@ -39,10 +39,13 @@ class PublicKey {
   std::string ToPem() const;
 
   // true only if signature is a valid signature of message by this key.
-  bool Verify(std::span<const std::uint8_t> message,
-              std::span<const std::uint8_t> signature) const;
+  bool Verify(std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) const;
 
   void* raw() const { return pkey_.get(); }  // EVP_PKEY*, for code that must talk to OpenSSL
+
+  // Takes ownership of pkey (an EVP_PKEY* holding only the public key) whose DER SPKI is der.
+  static PublicKey FromParts(void* pkey, std::vector<std::uint8_t> der,
+                             SignatureAlgorithm algorithm);
 
  private:
   std::shared_ptr<void> pkey_;  // EVP_PKEY

@@ -11,13 +11,13 @@
 namespace hashdb {
 
 enum class ErrorCode {
-  kIo,             // a system call failed; errno_value says which
-  kFormat,         // bytes are not what the format requires
-  kSignature,      // a signature does not verify or the signer is not trusted
-  kNotFound,       // something asked for does not exist
+  kIo,         // a system call failed; errno_value says which
+  kFormat,     // bytes are not what the format requires
+  kSignature,  // a signature does not verify or the signer is not trusted
+  kNotFound,   // something asked for does not exist
   kInvalidArgument,
-  kCrypto,         // OpenSSL failed; the message carries its error queue
-  kConflict,       // a state check failed (e.g. a lower generation)
+  kCrypto,    // OpenSSL failed; the message carries its error queue
+  kConflict,  // a state check failed (e.g. a lower generation)
   kUnsupported,
 };
 
@@ -44,8 +44,8 @@ inline Error MakeError(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}   // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -84,8 +84,8 @@ using Status = Result<void>;
 }  // namespace hashdb
 
 // Propagates an error from a Result-returning expression.
-#define HASHDB_TRY(expr)                             \
-  do {                                               \
-    auto&& hashdb_try_result_ = (expr);              \
+#define HASHDB_TRY(expr)                                             \
+  do {                                                               \
+    auto&& hashdb_try_result_ = (expr);                              \
     if (!hashdb_try_result_.ok()) return hashdb_try_result_.error(); \
   } while (0)
