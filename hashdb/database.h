@@ -112,7 +112,14 @@ class Database {
   const std::uint8_t* strings_ = nullptr;
   std::uint64_t strings_size_ = 0;
   Digest content_digest_{};
-  // bucket_[b] = index of the first digest whose first two bytes are >= b; size 65537.
+  // The digest's first bucket_bits_ bits, big-endian.
+  std::uint32_t BucketOf(const std::uint8_t* digest) const {
+    std::uint32_t top = (static_cast<std::uint32_t>(digest[0]) << 16) |
+                        (static_cast<std::uint32_t>(digest[1]) << 8) | digest[2];
+    return top >> (24 - bucket_bits_);
+  }
+  // bucket_[b] = index of the first digest whose bucket is >= b; 2^bucket_bits_ + 1 entries.
+  unsigned bucket_bits_ = 8;
   std::vector<std::uint32_t> bucket_;
 };
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <map>
 #include <thread>
 
 #include "hashdb/format.h"
@@ -40,18 +39,31 @@ Result<std::vector<std::uint8_t>> BuildDatabase(const DatabaseContents& contents
       return Bad("duplicate path in entries: " + records[i]->path);
     }
   }
-  // Unique digests in byte order; the kind of a digest is the lowest kind value among its paths
-  // (ELF executable before shared object before script before other).
-  std::map<Digest, std::pair<Kind, std::uint32_t>> digests;  // digest -> (kind, first record)
-  for (std::uint32_t i = 0; i < records.size(); ++i) {
-    auto [it, inserted] = digests.try_emplace(records[i]->digest, records[i]->kind, i);
-    if (!inserted && records[i]->kind < it->second.first) it->second.first = records[i]->kind;
-  }
   if (records.size() > UINT32_MAX) return Bad("too many entries");
-
-  std::map<Digest, std::uint32_t> digest_index;
-  std::uint32_t di = 0;
-  for (const auto& [d, v] : digests) digest_index[d] = di++;
+  // Unique digests in byte order; the kind of a digest is the lowest kind value among its paths
+  // (ELF executable before shared object before script before other), and its record is the
+  // first of its paths in path order.
+  struct DigestSlot {
+    Digest digest;
+    Kind kind;
+    std::uint32_t first_record;
+  };
+  std::vector<std::uint32_t> by_digest(records.size());
+  for (std::uint32_t i = 0; i < records.size(); ++i) by_digest[i] = i;
+  std::sort(by_digest.begin(), by_digest.end(), [&](std::uint32_t a, std::uint32_t b) {
+    int c = std::memcmp(records[a]->digest.data(), records[b]->digest.data(), kDigestSize);
+    return c != 0 ? c < 0 : a < b;
+  });
+  std::vector<DigestSlot> digests;
+  std::vector<std::uint32_t> record_digest(records.size());
+  for (std::uint32_t r : by_digest) {
+    if (digests.empty() || digests.back().digest != records[r]->digest) {
+      digests.push_back({records[r]->digest, records[r]->kind, r});
+    } else if (records[r]->kind < digests.back().kind) {
+      digests.back().kind = records[r]->kind;
+    }
+    record_digest[r] = static_cast<std::uint32_t>(digests.size() - 1);
+  }
 
   std::uint64_t strings_size = 0;
   for (const auto* r : records) strings_size += r->path.size();
@@ -87,16 +99,17 @@ Result<std::vector<std::uint8_t>> BuildDatabase(const DatabaseContents& contents
   f::StoreU64(h + f::off::kSignatureOffset, signature_offset);
 
   std::uint8_t* p = out.data() + digests_offset;
-  for (const auto& [d, v] : digests) {
-    std::memcpy(p, d.data(), d.size());
-    p[32] = static_cast<std::uint8_t>(v.first);
-    f::StoreU32(p + 36, v.second);
+  for (const auto& slot : digests) {
+    std::memcpy(p, slot.digest.data(), slot.digest.size());
+    p[32] = static_cast<std::uint8_t>(slot.kind);
+    f::StoreU32(p + 36, slot.first_record);
     p += f::kDigestEntrySize;
   }
   std::uint32_t path_offset = 0;
   std::uint8_t* strings = out.data() + strings_offset;
-  for (const auto* r : records) {
-    f::StoreU32(p + f::rec::kDigestIndex, digest_index[r->digest]);
+  for (std::uint32_t i = 0; i < records.size(); ++i) {
+    const FileEntry* r = records[i];
+    f::StoreU32(p + f::rec::kDigestIndex, record_digest[i]);
     f::StoreU32(p + f::rec::kMode, r->mode);
     f::StoreU32(p + f::rec::kUid, r->uid);
     f::StoreU32(p + f::rec::kGid, r->gid);
