@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script):
+#   1. installs the build and test dependencies (installer/deps.sh),
+#   2. builds everything in build/ and runs every ctest test, including the `root` integration
+#      tests against the real kernel when run as root (each in a private mount namespace),
+#   3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
+#      the unit tests and fuzz corpora there.
+# Set LOCKD_SKIP_ASAN=1 to skip step 3. Exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash installer/deps.sh
+
+echo "== build (RelWithDebInfo) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests =="
+labels=()
+if [[ $(id -u) -ne 0 ]]; then
+  echo "not root: skipping the integration tests labelled 'root'"
+  labels=(-LE root)
+fi
+ctest --test-dir build --output-on-failure --timeout 600 "${labels[@]}"
+
+if [[ "${LOCKD_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== unit tests under ASan + UBSan =="
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLOCKD_SANITIZE="address;undefined" \
+    -DLOCKD_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j"$jobs"
+  ctest --test-dir build-asan --output-on-failure --timeout 900 -L unit
+fi
