@@ -281,4 +281,25 @@ const JsonValue* JsonValue::Find(std::string_view key) const {
 
 hashdb::Result<JsonValue> ParseJson(std::string_view text) { return Parser(text).ParseDocument(); }
 
+std::optional<std::string> FieldBytes(const JsonValue& object, std::string_view key) {
+  const JsonValue* text = object.Find(key);
+  if (text == nullptr || text->type != JsonValue::Type::kString) return std::nullopt;
+  const JsonValue* hex = object.Find(std::string(key) + "_hex");
+  if (hex == nullptr) return text->string;
+  if (hex->type != JsonValue::Type::kString || hex->string.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string bytes;
+  for (std::size_t i = 0; i < hex->string.size(); i += 2) {
+    const int hi = nibble(hex->string[i]);
+    const int lo = nibble(hex->string[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    bytes += static_cast<char>(hi << 4 | lo);
+  }
+  return bytes;
+}
+
 }  // namespace lockd::audit

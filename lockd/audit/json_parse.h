@@ -40,4 +40,9 @@ struct JsonValue {
 // offset ("byte 17: expected ':'").
 hashdb::Result<JsonValue> ParseJson(std::string_view text);
 
+// The exact bytes of a field written with Record::AddBytes: the `<key>_hex` member when present
+// (the original was not valid UTF-8), else the string itself. nullopt when the key is absent,
+// not a string, or the hex is malformed. (Truncation is not undone: see `<key>_truncated`.)
+std::optional<std::string> FieldBytes(const JsonValue& object, std::string_view key);
+
 }  // namespace lockd::audit
