@@ -122,6 +122,20 @@ Result<TokenDescriptor> FileToken::Create(const std::string& dir, hashdb::TokenI
         ErrorCode::kInvalidArgument,
         "passphrase shorter than " + std::to_string(kMinPassphraseSize) + " characters");
   }
+  for (auto [what, value] : {std::pair<const char*, const std::string&>{"holder", info.holder},
+                             {"organisation", info.organisation}}) {
+    if (value.empty() || value.size() > hashdb::kMaxFieldSize) {
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          std::string(what) + " must be 1 to " + std::to_string(hashdb::kMaxFieldSize) + " bytes");
+    }
+    for (unsigned char ch : value) {
+      if (ch < 0x20 || ch == 0x7f) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         std::string(what) + " contains a control character");
+      }
+    }
+  }
   std::uint8_t raw_id[16];
   if (RAND_bytes(raw_id, sizeof raw_id) != 1) {
     return MakeError(ErrorCode::kCrypto, "random token id: " + hashdb::OpenSslErrors());

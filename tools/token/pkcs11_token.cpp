@@ -116,7 +116,7 @@ Result<CertInfo> ParseCertificate(const std::vector<std::uint8_t>& der) {
   info.organisation = NameEntry(X509_get_subject_name(cert.get()), NID_organizationName);
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1) {
-    char buf[16];
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     info.not_after = buf;
   }
