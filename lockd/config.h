@@ -1,0 +1,41 @@
+#pragma once
+// The daemon's text configuration (/etc/lockd/lockd.toml): operational settings only. Nothing
+// here can weaken enforcement: the mode and coverage come from the signed database's policy
+// section. A file with an unknown key or a bad value is refused whole, naming file, line and
+// reason, so a typo never silently falls back to a default.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hashdb/result.h"
+#include "lockd/log.h"
+
+namespace lockd {
+
+inline constexpr char kDefaultConfigPath[] = "/etc/lockd/lockd.toml";
+
+struct Config {
+  std::string source = "(defaults)";  // file the settings came from, for messages
+  std::string database = "/var/lib/lockd/allowlist.lockdb";
+  std::string trust_dir = "/etc/lockd/trust";
+  // Holds lockd's own state, such as the highest database generation accepted.
+  std::string state_dir = "/var/lib/lockd";
+  std::string control_socket = "/run/lockd/control.sock";
+  // Threads that hash and decide; 0 means one per CPU, at least 2.
+  unsigned workers = 0;
+  LogLevel log_level = LogLevel::kInfo;
+  // When set, only the filesystems of these paths, and of every mount at or below them
+  // (including ones mounted later), are marked. When unset, every local filesystem is.
+  std::optional<std::vector<std::string>> watch;
+
+  unsigned EffectiveWorkers() const;
+};
+
+// Parses TOML text; source_name is used in messages ("lockd.toml:7: ...").
+hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& source_name);
+// Reads and parses a file (at most 1 MiB).
+hashdb::Result<Config> LoadConfig(const std::string& path);
+
+}  // namespace lockd

@@ -1,0 +1,212 @@
+#include "lockd/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "hashdb/version.h"
+#include "lockd/config.h"
+#include "lockd/control_server.h"
+#include "lockd/database_manager.h"
+#include "lockd/decision_cache.h"
+#include "lockd/decision_sink.h"
+#include "lockd/event_loop.h"
+#include "lockd/exec_decider.h"
+#include "lockd/filesystem_marker.h"
+#include "lockd/log.h"
+#include "lockd/mode.h"
+#include "lockd/os/control_socket.h"
+#include "lockd/os/fanotify.h"
+#include "lockd/os/mount_watcher.h"
+#include "lockd/os/process_info.h"
+#include "lockd/os/sd_notify.h"
+#include "lockd/os/signal_fd.h"
+#include "lockd/stats.h"
+#include "lockd/status_report.h"
+
+namespace lockd {
+
+namespace {
+
+std::string DescribeDatabase(const hashdb::Database& db) {
+  return db.name() + " generation " + std::to_string(db.generation()) + ", " +
+         std::to_string(db.digest_count()) + " digests, signer " +
+         hashdb::ToHex(db.signer_key_id()).substr(0, 16) + ", mode " +
+         std::string(hashdb::ModeName(db.policy().mode));
+}
+
+int Fail(const std::string& step, const hashdb::Error& error) {
+  LogError(step + ": " + error.message);
+  (void)os::SdNotify("STATUS=startup failed: " + step);
+  return 1;
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+
+  // 1. Configuration.
+  auto config = LoadConfig(options.config_path);
+  if (!config.ok()) return Fail("configuration", config.error());
+  SetLogLevel(config->log_level);
+
+  // 2. Signals: blocked before any thread exists, so every thread inherits the mask.
+  auto signals = os::SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
+  if (!signals.ok()) return Fail("signals", signals.error());
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // 3. Sinks: stderr (journald) and whatever the caller adds.
+  auto sink = std::make_shared<FanOutDecisionSink>();
+  sink->Add(std::make_shared<StderrDecisionSink>());
+  if (options.extra_sink) sink->Add(options.extra_sink);
+
+  // 4. The database: verified against the trust anchors and the anti-rollback floor.
+  DecisionCache cache;
+  DatabaseManager databases(config->database, config->trust_dir, StateStore(config->state_dir));
+  databases.SetOnSwap([&cache](const hashdb::Database&) { cache.Clear(); });
+  auto db = databases.Load();
+  if (!db.ok()) {
+    sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
+    return Fail("database", db.error());
+  }
+  LogInfo("loaded " + DescribeDatabase(**db));
+  sink->OnDaemonEvent(
+      {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
+
+  // 5. fanotify group, mount table.
+  auto group = os::FanotifyGroup::Create();
+  if (!group.ok()) return Fail("fanotify", group.error());
+  auto mount_watcher = os::MountWatcher::Open();
+  if (!mount_watcher.ok()) return Fail("mount table", mount_watcher.error());
+
+  // 6. Decider and workers (before the marks: events flow as soon as a mark is placed).
+  Stats stats;
+  ModeSource modes;
+  ExecDeciderOptions decider_options;
+  const unsigned workers = config->EffectiveWorkers();
+  decider_options.small_workers = workers;
+  decider_options.large_workers = std::max(1u, workers / 2);
+  decider_options.fd_path = [](int fd) { return os::FdPath(fd); };
+  decider_options.fill_process_facts = [](DecisionRecord& r) {
+    os::ProcessFacts f = os::ReadProcessFacts(r.pid);
+    r.ppid = f.ppid;
+    r.uid = f.uid;
+    r.exe = std::move(f.exe);
+  };
+  os::FanotifyGroup& g = *group;
+  ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
+                      cache, *sink, stats, decider_options);
+
+  // 7. Marks.
+  os::MarkMask mask;
+  FilesystemMarker marker(g, mask, config->watch);
+  auto mounts = mount_watcher->Read();
+  if (!mounts.ok()) return Fail("mount table", mounts.error());
+  std::vector<std::string> failures;
+  marker.Sync(*mounts, failures);
+  for (const auto& f : failures) LogError("cannot mark " + f);
+  if (marker.Marked().empty()) {
+    decider.Shutdown();
+    return Fail("marks", hashdb::MakeError(hashdb::ErrorCode::kNotFound,
+                                           "no filesystem could be marked; nothing would be "
+                                           "enforced"));
+  }
+  for (const auto& m : marker.Marked()) {
+    LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
+            (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
+  }
+
+  // 8. Reload (SIGHUP and control socket share it) and status.
+  auto reload = [&]() -> ControlReply {
+    auto loaded = databases.Load();
+    if (!loaded.ok()) {
+      auto current = databases.Current();
+      const std::string msg = "reload refused: " + loaded.error().message +
+                              "; keeping generation " +
+                              std::to_string(current ? current->generation() : 0);
+      LogError(msg);
+      sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg,
+                           current ? current->generation() : 0});
+      return {ControlReply::Code::kRefused, msg + "\n"};
+    }
+    const std::string msg = "loaded " + DescribeDatabase(**loaded);
+    LogInfo(msg);
+    sink->OnDaemonEvent(
+        {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, msg, (*loaded)->generation()});
+    return {ControlReply::Code::kOk, msg + "\n"};
+  };
+  auto status = [&](bool json) {
+    StatusSnapshot s;
+    s.version = hashdb::kLockdVersion;
+    auto current = databases.Current();
+    if (current) {
+      s.mode = std::string(EffectiveModeName(modes.Current(current->policy())));
+      s.db_generation = current->generation();
+      s.db_path = current->name();
+      s.db_signer = hashdb::ToHex(current->signer_key_id());
+      s.db_entries = current->digest_count();
+      s.db_created_unix = current->created_unix();
+    }
+    s.uptime_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    s.allowed = stats.allowed.load();
+    s.denied = stats.denied.load();
+    s.would_deny = stats.would_deny.load();
+    s.cache_hits = cache.hits();
+    s.cache_misses = cache.misses();
+    s.cache_entries = cache.size();
+    s.hashes = stats.hashes.load();
+    s.hashed_bytes = stats.hashed_bytes.load();
+    s.response_errors = stats.response_errors.load();
+    s.queue_overflows = stats.queue_overflows.load();
+    s.queue_depth = stats.pending.load();
+    s.workers = workers;
+    s.marked = marker.Marked();
+    s.last_denials = stats.RecentDenials();
+    return json ? RenderStatusJson(s) : RenderStatusText(s);
+  };
+
+  // 9. Control socket.
+  auto server = os::ControlServer::Listen(config->control_socket);
+  if (!server.ok()) {
+    marker.UnmarkAll();
+    decider.Shutdown();
+    return Fail("control socket", server.error());
+  }
+  auto control =
+      std::make_unique<ControlServerThread>(std::move(*server), ControlHandlers{status, reload});
+
+  // 10. Ready: the marks are in place.
+  (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
+                     std::to_string((*db)->generation()));
+  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStarted,
+                       std::string("lockd ") + hashdb::kLockdVersion + " started, " +
+                           std::to_string(marker.Marked().size()) + " filesystem(s) marked",
+                       (*db)->generation()});
+  LogInfo("ready");
+
+  // 11. The loop.
+  EventLoop loop(EventLoopParts{g, *signals, *mount_watcher, marker, decider, cache, *sink, stats,
+                                [&] { (void)reload(); }, os::WatchdogPingInterval()});
+  const int sig = loop.Run();
+
+  // Teardown, always in this order.
+  (void)os::SdNotify("STOPPING=1");
+  LogInfo(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStopping,
+                       "stopping on signal " + std::to_string(sig),
+                       databases.Current() ? databases.Current()->generation() : 0});
+  control.reset();
+  marker.UnmarkAll();
+  loop.DrainFanotify();
+  decider.Shutdown();
+  LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
+          std::to_string(stats.denied.load()) + " denied, " +
+          std::to_string(stats.would_deny.load()) + " would-deny");
+  return 0;
+}
+
+}  // namespace lockd

@@ -1,0 +1,60 @@
+#include "lockd/decision.h"
+
+namespace lockd {
+
+std::string_view ReasonName(Reason reason) {
+  switch (reason) {
+    case Reason::kAllowlisted:
+      return "allowlisted";
+    case Reason::kNotInAllowlist:
+      return "not-in-allowlist";
+    case Reason::kReadFailed:
+      return "read-failed";
+    case Reason::kChangedWhileHashing:
+      return "changed-while-hashing";
+    case Reason::kNotRegularFile:
+      return "not-a-regular-file";
+  }
+  return "unknown";
+}
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAllow:
+      return "allow";
+    case Verdict::kDeny:
+      return "deny";
+    case Verdict::kWouldDeny:
+      return "would-deny";
+  }
+  return "unknown";
+}
+
+Reason Judge(const DecisionInput& input) {
+  if (!input.regular_file) return Reason::kNotRegularFile;
+  switch (input.hash) {
+    case HashStatus::kReadFailed:
+    case HashStatus::kNotHashed:
+      return Reason::kReadFailed;
+    case HashStatus::kChanged:
+      return Reason::kChangedWhileHashing;
+    case HashStatus::kOk:
+      break;
+  }
+  return input.lookup.has_value() ? Reason::kAllowlisted : Reason::kNotInAllowlist;
+}
+
+Decision ApplyMode(Reason reason, EffectiveMode mode) {
+  Decision d;
+  d.reason = reason;
+  if (reason == Reason::kAllowlisted) {
+    d.verdict = Verdict::kAllow;
+  } else if (mode == EffectiveMode::kEnforce) {
+    d.verdict = Verdict::kDeny;
+  } else {
+    d.verdict = Verdict::kWouldDeny;
+  }
+  return d;
+}
+
+}  // namespace lockd

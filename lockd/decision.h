@@ -1,0 +1,64 @@
+#pragma once
+// The decision: a pure function of what was learned about one file (its type, the outcome of
+// hashing it through the event fd, the database lookup of the digest) and the effective mode.
+// No system calls, no clock, no logging: tested without root in tests/lockd/decision_test.cpp.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "hashdb/database.h"
+#include "hashdb/digest.h"
+#include "lockd/mode.h"
+
+namespace lockd {
+
+enum class HashStatus {
+  kOk,          // digest is the content of the file as read through the event fd
+  kReadFailed,  // read error (EIO, ...): content unknown
+  kChanged,     // fstat after hashing differs from before, or the length read differed
+  kNotHashed,   // not a regular file, or not attempted
+};
+
+struct DecisionInput {
+  bool regular_file = true;
+  HashStatus hash = HashStatus::kNotHashed;
+  hashdb::Digest digest{};
+  // The database's answer for digest (only meaningful when hash == kOk).
+  std::optional<hashdb::LookupResult> lookup;
+};
+
+enum class Reason {
+  kAllowlisted,          // digest in the allowlist
+  kNotInAllowlist,       // digest not in the allowlist
+  kReadFailed,           // could not read the file: never allowed on faith
+  kChangedWhileHashing,  // the file changed under the hash: what runs is not what was hashed
+  kNotRegularFile,       // exec of something that is not a regular file
+};
+std::string_view ReasonName(Reason reason);  // "allowlisted", "not-in-allowlist", ...
+
+enum class Verdict {
+  kAllow,      // allowed (allowlisted, or nothing to judge)
+  kDeny,       // denied (enforce)
+  kWouldDeny,  // allowed because of the mode, but enforce would have denied it: logged
+};
+std::string_view VerdictName(Verdict verdict);  // "allow", "deny", "would-deny"
+
+struct Decision {
+  Verdict verdict = Verdict::kDeny;
+  Reason reason = Reason::kNotInAllowlist;
+  bool allow() const { return verdict != Verdict::kDeny; }
+  // Whether the decision is a record an operator must see (deny or would-deny).
+  bool notable() const { return verdict != Verdict::kAllow; }
+};
+
+// Whether the content is acceptable, independent of mode.
+Reason Judge(const DecisionInput& input);
+// Applies the mode to a judgement: enforce denies what is not allowlisted; audit (and the
+// maintenance mode to come) allow it and flag it as would-deny.
+Decision ApplyMode(Reason reason, EffectiveMode mode);
+inline Decision Decide(const DecisionInput& input, EffectiveMode mode) {
+  return ApplyMode(Judge(input), mode);
+}
+
+}  // namespace lockd

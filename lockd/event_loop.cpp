@@ -1,0 +1,152 @@
+#include "lockd/event_loop.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "lockd/log.h"
+#include "lockd/os/file_probe.h"
+#include "lockd/os/sd_notify.h"
+
+namespace lockd {
+
+namespace {
+// Mount table re-read and watchdog granularity: new filesystems are marked within this time
+// even if a mountinfo wakeup were missed.
+constexpr int kTickMs = 1000;
+}  // namespace
+
+EventLoop::EventLoop(EventLoopParts parts) : p_(std::move(parts)), self_(::getpid()) {}
+
+void EventLoop::SyncMounts() {
+  auto mounts = p_.mounts.Read();
+  if (!mounts.ok()) {
+    LogError(mounts.error().message);
+    return;
+  }
+  std::vector<std::string> failures;
+  const std::size_t added = p_.marker.Sync(*mounts, failures);
+  for (const auto& f : failures) LogError("cannot mark " + f);
+  if (added > 0) LogInfo("marked " + std::to_string(added) + " new filesystem(s)");
+}
+
+void EventLoop::HandleNotification(os::FanotifyEvent& event) {
+  if (!event.fd.valid()) return;
+  auto facts = os::StatFd(event.fd.get());
+  if (facts.ok()) p_.cache.Invalidate(facts->dev, facts->ino);
+}
+
+void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
+  while (!batch.empty()) {
+    std::vector<PermissionRequest> requests;
+    bool probed_clean = false;
+    for (auto& ev : batch) {
+      if (ev.is_overflow()) {
+        p_.stats.queue_overflows.fetch_add(1, std::memory_order_relaxed);
+        p_.sink.OnDaemonEvent(
+            {NowUnixNs(), DaemonEventKind::kQueueOverflow, "fanotify event queue overflowed", 0});
+        continue;
+      }
+      if (ev.is_permission()) {
+        if (ev.pid == self_) {
+          // lockd's own access: never wait on ourselves.
+          p_.stats.own_events.fetch_add(1, std::memory_order_relaxed);
+          (void)p_.group.Respond(ev.fd.get(), true);
+          continue;
+        }
+        PermissionRequest r;
+        r.pid = ev.pid;
+        r.facts = os::StatFd(ev.fd.get());
+        if (r.facts.ok() && r.facts->regular() && p_.marker.FilesystemMarked(r.facts->dev) &&
+            os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {
+          r.cache_allowed = true;
+          probed_clean = true;
+        }
+        r.fd = std::move(ev.fd);
+        requests.push_back(std::move(r));
+        // Write notifications in the same event (merged masks) are handled below.
+        continue;
+      }
+      if (ev.is_write_notification()) HandleNotification(ev);
+    }
+    // The writer probe said "no writers now"; a writer that closed just before the probe has
+    // its FAN_CLOSE_WRITE in the queue behind these events. Read it now, before any cache
+    // lookup, so the invalidation is applied first (decision_cache.h, rule 2).
+    std::vector<os::FanotifyEvent> next;
+    if (probed_clean) {
+      auto more = p_.group.ReadEvents();
+      if (more.ok()) {
+        for (auto& ev : *more) {
+          if (!ev.is_permission() && ev.is_write_notification()) {
+            HandleNotification(ev);
+          } else {
+            next.push_back(std::move(ev));
+          }
+        }
+      } else {
+        // Cannot prove the queue is drained: do not use the cache for this batch.
+        for (auto& r : requests) r.cache_allowed = false;
+      }
+    }
+    for (auto& r : requests) p_.decider.Submit(std::move(r));
+    batch = std::move(next);
+  }
+}
+
+void EventLoop::DrainFanotify() {
+  for (int i = 0; i < 1000; ++i) {
+    auto events = p_.group.ReadEvents();
+    if (!events.ok()) {
+      LogError(events.error().message);
+      return;
+    }
+    if (events->empty()) return;
+    HandleBatch(std::move(*events));
+  }
+}
+
+int EventLoop::Run() {
+  using Clock = std::chrono::steady_clock;
+  auto next_watchdog = Clock::now();
+  auto next_tick = Clock::now() + std::chrono::milliseconds(kTickMs);
+  for (;;) {
+    const auto now = Clock::now();
+    if (p_.watchdog_interval && now >= next_watchdog) {
+      (void)os::SdNotify("WATCHDOG=1");
+      next_watchdog = now + *p_.watchdog_interval;
+    }
+    if (now >= next_tick) {
+      SyncMounts();
+      next_tick = now + std::chrono::milliseconds(kTickMs);
+    }
+    auto until = next_tick;
+    if (p_.watchdog_interval && next_watchdog < until) until = next_watchdog;
+    const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
+    pollfd fds[3] = {
+        {p_.group.fd(), POLLIN, 0}, {p_.signals.fd(), POLLIN, 0}, {p_.mounts.fd(), POLLPRI, 0}};
+    const int n = ::poll(fds, 3, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      LogError(std::string("poll: ") + std::strerror(errno));
+      continue;
+    }
+    if (fds[0].revents & POLLIN) DrainFanotify();
+    if (fds[2].revents & (POLLPRI | POLLERR)) SyncMounts();
+    if (fds[1].revents & POLLIN) {
+      for (int sig = p_.signals.Read(); sig != 0; sig = p_.signals.Read()) {
+        if (sig == SIGHUP) {
+          p_.reload();
+        } else if (sig == SIGTERM || sig == SIGINT) {
+          return sig;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace lockd

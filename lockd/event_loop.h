@@ -1,0 +1,61 @@
+#pragma once
+// THE event loop of lockd: one thread that waits on
+//   - the fanotify group: permission events go to the ExecDecider, write notifications
+//     invalidate the decision cache, queue overflows are reported;
+//   - the signalfd: SIGHUP reloads the database, SIGTERM/SIGINT stop;
+//   - /proc/self/mountinfo: new mounts are marked (also checked once a second);
+//   - a timer: the systemd watchdog ping.
+// It runs until a stop signal, then returns; the daemon (daemon.cpp) does the teardown.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "lockd/decision_cache.h"
+#include "lockd/decision_sink.h"
+#include "lockd/exec_decider.h"
+#include "lockd/filesystem_marker.h"
+#include "lockd/os/fanotify.h"
+#include "lockd/os/mount_watcher.h"
+#include "lockd/os/signal_fd.h"
+#include "lockd/stats.h"
+
+namespace lockd {
+
+struct EventLoopParts {
+  os::FanotifyGroup& group;
+  os::SignalFd& signals;
+  os::MountWatcher& mounts;
+  FilesystemMarker& marker;
+  ExecDecider& decider;
+  DecisionCache& cache;
+  DecisionSink& sink;
+  Stats& stats;
+  std::function<void()> reload;  // SIGHUP
+  std::optional<std::chrono::milliseconds> watchdog_interval;
+};
+
+class EventLoop {
+ public:
+  explicit EventLoop(EventLoopParts parts);
+
+  // Runs until SIGTERM or SIGINT. Returns the signal that stopped it.
+  int Run();
+
+  // Reads and handles whatever is queued now (also used at shutdown, after the marks are
+  // removed, so every event already queued is answered).
+  void DrainFanotify();
+
+  // Re-reads the mount table and marks new filesystems.
+  void SyncMounts();
+
+ private:
+  // Handles one batch; returns false on a fatal read error.
+  void HandleBatch(std::vector<os::FanotifyEvent> batch);
+  void HandleNotification(os::FanotifyEvent& event);
+
+  EventLoopParts p_;
+  const pid_t self_;
+};
+
+}  // namespace lockd

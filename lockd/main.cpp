@@ -1,0 +1,47 @@
+// lockd: the enforcing daemon. Everything happens in lockd/daemon.cpp; this file only reads
+// the command line.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hashdb/version.h"
+#include "lockd/config.h"
+#include "lockd/daemon.h"
+
+namespace {
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "usage: lockd [--config FILE] [--version]\n"
+               "  --config FILE  configuration (default %s)\n"
+               "  --version      print the version and exit\n",
+               lockd::kDefaultConfigPath);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  lockd::DaemonOptions options;
+  options.config_path = lockd::kDefaultConfigPath;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--version") {
+      std::printf("lockd %s\n", hashdb::kLockdVersion);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      Usage(stdout);
+      return 0;
+    }
+    if (arg == "--config" && i + 1 < argc) {
+      options.config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      options.config_path = arg.substr(std::strlen("--config="));
+    } else {
+      std::fprintf(stderr, "lockd: unknown argument '%s'\n", arg.c_str());
+      Usage(stderr);
+      return 2;
+    }
+  }
+  return lockd::RunDaemon(options);
+}

@@ -1,0 +1,20 @@
+#include "lockd/mode.h"
+
+namespace lockd {
+
+std::string_view EffectiveModeName(EffectiveMode mode) {
+  switch (mode) {
+    case EffectiveMode::kEnforce:
+      return "enforce";
+    case EffectiveMode::kAudit:
+      return "audit";
+  }
+  return "enforce";
+}
+
+EffectiveMode ModeSource::Current(const hashdb::Policy& policy) const {
+  // Fail closed: any policy mode other than an explicit audit is enforced.
+  return policy.mode == hashdb::Mode::kAudit ? EffectiveMode::kAudit : EffectiveMode::kEnforce;
+}
+
+}  // namespace lockd

@@ -1,0 +1,114 @@
+#include "lockd/os/fanotify.h"
+
+#include <fcntl.h>
+#include <sys/fanotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace lockd::os {
+
+namespace {
+
+std::uint64_t ToKernelMask(const MarkMask& mask) {
+  std::uint64_t m = 0;
+  if (mask.exec_permission) m |= FAN_OPEN_EXEC_PERM;
+  if (mask.open_permission) m |= FAN_OPEN_PERM;
+  if (mask.write_notifications) m |= FAN_MODIFY | FAN_CLOSE_WRITE;
+  return m;
+}
+
+// Events are small; 64 KiB holds a few thousand per read.
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+}  // namespace
+
+bool FanotifyEvent::is_exec_permission() const { return (mask & FAN_OPEN_EXEC_PERM) != 0; }
+bool FanotifyEvent::is_open_permission() const { return (mask & FAN_OPEN_PERM) != 0; }
+bool FanotifyEvent::is_permission() const {
+  return (mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM | FAN_ACCESS_PERM)) != 0;
+}
+bool FanotifyEvent::is_write_notification() const {
+  return (mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) != 0;
+}
+bool FanotifyEvent::is_overflow() const { return (mask & FAN_Q_OVERFLOW) != 0; }
+
+hashdb::Result<FanotifyGroup> FanotifyGroup::Create() {
+  int fd = ::fanotify_init(
+      FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS,
+      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+  if (fd < 0) return hashdb::ErrnoError("fanotify_init (needs CAP_SYS_ADMIN)");
+  return FanotifyGroup(hashdb::UniqueFd(fd));
+}
+
+hashdb::Result<MarkKind> FanotifyGroup::Mark(const std::string& path, const MarkMask& mask) {
+  const std::uint64_t m = ToKernelMask(mask);
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, m, AT_FDCWD, path.c_str()) ==
+      0) {
+    return MarkKind::kFilesystem;
+  }
+  const int err = errno;
+  if (err != EINVAL && err != EOPNOTSUPP && err != EXDEV) {
+    return hashdb::ErrnoError("fanotify_mark(FAN_MARK_FILESYSTEM) " + path, err);
+  }
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_MOUNT, m, AT_FDCWD, path.c_str()) == 0) {
+    return MarkKind::kMount;
+  }
+  return hashdb::ErrnoError("fanotify_mark(FAN_MARK_MOUNT) " + path);
+}
+
+hashdb::Status FanotifyGroup::Unmark(const std::string& path, MarkKind kind, const MarkMask& mask) {
+  const unsigned type = kind == MarkKind::kFilesystem ? FAN_MARK_FILESYSTEM : FAN_MARK_MOUNT;
+  if (::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | type, ToKernelMask(mask), AT_FDCWD,
+                      path.c_str()) != 0) {
+    return hashdb::ErrnoError("fanotify_mark(FAN_MARK_REMOVE) " + path);
+  }
+  return {};
+}
+
+hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents() {
+  alignas(fanotify_event_metadata) static thread_local char buffer[kReadBufferSize];
+  std::vector<FanotifyEvent> events;
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return events;
+      return hashdb::ErrnoError("read fanotify events");
+    }
+    if (n == 0) return events;
+    auto* meta = reinterpret_cast<const fanotify_event_metadata*>(buffer);
+    ssize_t len = n;
+    while (FAN_EVENT_OK(meta, len)) {
+      if (meta->vers != FANOTIFY_METADATA_VERSION) {
+        if (meta->fd >= 0) ::close(meta->fd);
+        return hashdb::MakeError(hashdb::ErrorCode::kFormat,
+                                 "fanotify metadata version " + std::to_string(meta->vers) +
+                                     ", expected " + std::to_string(FANOTIFY_METADATA_VERSION));
+      }
+      FanotifyEvent ev;
+      ev.mask = meta->mask;
+      ev.pid = meta->pid;
+      if (meta->fd >= 0) ev.fd.Reset(meta->fd);
+      events.push_back(std::move(ev));
+      meta = FAN_EVENT_NEXT(meta, len);
+    }
+    // A short read leaves the rest for the next call; keep reading until EAGAIN so one wakeup
+    // drains the queue.
+    if (events.size() >= 4096) return events;
+  }
+}
+
+hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {
+  fanotify_response response{};
+  response.fd = event_fd;
+  response.response = allow ? FAN_ALLOW : FAN_DENY;
+  for (;;) {
+    ssize_t n = ::write(fd_.get(), &response, sizeof(response));
+    if (n == static_cast<ssize_t>(sizeof(response))) return {};
+    if (n < 0 && errno == EINTR) continue;
+    return hashdb::ErrnoError("write fanotify response");
+  }
+}
+
+}  // namespace lockd::os

@@ -1,0 +1,33 @@
+#pragma once
+// Watches the mount table of lockd's mount namespace. The kernel flags /proc/self/mountinfo
+// with POLLPRI | POLLERR whenever a mount appears or disappears; the event loop polls fd() and
+// calls Read() when it fires (and also on a timer, so a missed wakeup costs at most a second).
+
+#include <string>
+#include <vector>
+
+#include "hashdb/result.h"
+#include "hashdb/unique_fd.h"
+#include "lockd/os/mountinfo.h"
+
+namespace lockd::os {
+
+class MountWatcher {
+ public:
+  // path is /proc/self/mountinfo except in tests.
+  static hashdb::Result<MountWatcher> Open(const std::string& path = "/proc/self/mountinfo");
+
+  // Re-reads and parses the whole table from the start. Clears the pending POLLPRI.
+  hashdb::Result<std::vector<MountEntry>> Read();
+
+  // Poll for POLLPRI | POLLERR on this fd.
+  int fd() const { return fd_.get(); }
+
+ private:
+  MountWatcher(hashdb::UniqueFd fd, std::string path)
+      : fd_(std::move(fd)), path_(std::move(path)) {}
+  hashdb::UniqueFd fd_;
+  std::string path_;
+};
+
+}  // namespace lockd::os

@@ -1,0 +1,115 @@
+#include "lockd/status_report.h"
+
+#include "lockd/decision_sink.h"
+#include "lockd/text_escape.h"
+
+namespace lockd {
+
+namespace {
+
+std::string_view KindName(os::MarkKind kind) {
+  return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
+}
+
+std::string Q(std::string_view raw) { return "\"" + EscapeJson(raw) + "\""; }
+
+}  // namespace
+
+std::string RenderStatusText(const StatusSnapshot& s) {
+  std::string out;
+  auto line = [&](std::string_view key, const std::string& value) {
+    out.append(key).append(": ").append(value).append("\n");
+  };
+  line("lockd", s.version);
+  line("mode", s.mode);
+  line("database", EscapeLogValue(s.db_path));
+  line("generation", std::to_string(s.db_generation));
+  line("signer", s.db_signer);
+  line("entries", std::to_string(s.db_entries));
+  line("uptime", std::to_string(s.uptime_seconds) + " s");
+  line("decisions", std::to_string(s.allowed) + " allowed, " + std::to_string(s.denied) +
+                        " denied, " + std::to_string(s.would_deny) + " would-deny");
+  line("cache", std::to_string(s.cache_hits) + " hits, " + std::to_string(s.cache_misses) +
+                    " misses, " + std::to_string(s.cache_entries) + " entries");
+  line("hashed", std::to_string(s.hashes) + " files, " + std::to_string(s.hashed_bytes) + " bytes");
+  line("queue depth", std::to_string(s.queue_depth));
+  line("workers", std::to_string(s.workers));
+  line("queue overflows", std::to_string(s.queue_overflows));
+  line("response errors", std::to_string(s.response_errors));
+  out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
+  for (const auto& m : s.marked) {
+    out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
+    out.append(", ").append(KindName(m.kind)).append(" mark)\n");
+  }
+  out.append("last denials: ").append(std::to_string(s.last_denials.size())).append("\n");
+  for (const auto& d : s.last_denials) {
+    out.append("  ").append(FormatTimeUtc(d.time_unix_ns)).append(" ");
+    out.append(VerdictName(d.verdict)).append(" ").append(ReasonName(d.reason));
+    out.append(" pid=").append(std::to_string(d.pid));
+    out.append(" path=\"").append(EscapeLogValue(d.path)).append("\"");
+    out.append(" exe=\"").append(EscapeLogValue(d.exe)).append("\"\n");
+  }
+  return out;
+}
+
+std::string RenderStatusJson(const StatusSnapshot& s) {
+  std::string o = "{";
+  auto num = [&](std::string_view k, auto v) {
+    o.append("\"").append(k).append("\":").append(std::to_string(v)).append(",");
+  };
+  auto str = [&](std::string_view k, std::string_view v) {
+    o.append("\"").append(k).append("\":").append(Q(v)).append(",");
+  };
+  str("version", s.version);
+  str("mode", s.mode);
+  o.append("\"database\":{");
+  str("path", s.db_path);
+  num("generation", s.db_generation);
+  str("signer", s.db_signer);
+  num("entries", s.db_entries);
+  num("created_unix", s.db_created_unix);
+  o.back() = '}';
+  o.append(",");
+  num("uptime_seconds", s.uptime_seconds);
+  o.append("\"decisions\":{");
+  num("allowed", s.allowed);
+  num("denied", s.denied);
+  num("would_deny", s.would_deny);
+  o.back() = '}';
+  o.append(",\"cache\":{");
+  num("hits", s.cache_hits);
+  num("misses", s.cache_misses);
+  num("entries", s.cache_entries);
+  o.back() = '}';
+  o.append(",");
+  num("hashes", s.hashes);
+  num("hashed_bytes", s.hashed_bytes);
+  num("queue_depth", s.queue_depth);
+  num("workers", s.workers);
+  num("queue_overflows", s.queue_overflows);
+  num("response_errors", s.response_errors);
+  o.append("\"marked_filesystems\":[");
+  for (const auto& m : s.marked) {
+    o.append("{\"mount_point\":").append(Q(m.mount_point));
+    o.append(",\"fs_type\":").append(Q(m.fs_type));
+    o.append(",\"dev\":").append(std::to_string(m.dev));
+    o.append(",\"mark\":").append(Q(KindName(m.kind))).append("},");
+  }
+  if (o.back() == ',') o.pop_back();
+  o.append("],\"last_denials\":[");
+  for (const auto& d : s.last_denials) {
+    o.append("{\"time\":").append(Q(FormatTimeUtc(d.time_unix_ns)));
+    o.append(",\"verdict\":").append(Q(VerdictName(d.verdict)));
+    o.append(",\"reason\":").append(Q(ReasonName(d.reason)));
+    o.append(",\"pid\":").append(std::to_string(d.pid));
+    o.append(",\"exe\":").append(Q(d.exe));
+    o.append(",\"path\":").append(Q(d.path));
+    o.append(",\"digest\":").append(d.digest ? Q(hashdb::ToHex(*d.digest)) : "null");
+    o.append("},");
+  }
+  if (o.back() == ',') o.pop_back();
+  o.append("]}\n");
+  return o;
+}
+
+}  // namespace lockd

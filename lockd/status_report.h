@@ -1,0 +1,42 @@
+#pragma once
+// What `lockctl status` shows, gathered by the daemon into a plain struct and rendered as text
+// or JSON here (pure: unit tested).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lockd/filesystem_marker.h"
+#include "lockd/stats.h"
+
+namespace lockd {
+
+struct StatusSnapshot {
+  std::string version;
+  std::string mode;  // "enforce", "audit"
+  std::uint64_t db_generation = 0;
+  std::string db_path;
+  std::string db_signer;  // key id, hex
+  std::uint64_t db_entries = 0;
+  std::int64_t db_created_unix = 0;
+  std::int64_t uptime_seconds = 0;
+  std::uint64_t allowed = 0;
+  std::uint64_t denied = 0;
+  std::uint64_t would_deny = 0;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t cache_entries = 0;
+  std::uint64_t hashes = 0;
+  std::uint64_t hashed_bytes = 0;
+  std::uint64_t response_errors = 0;
+  std::uint64_t queue_overflows = 0;
+  std::int64_t queue_depth = 0;  // permission events read and not yet answered
+  std::uint64_t workers = 0;
+  std::vector<MarkedFilesystem> marked;
+  std::vector<DenialSummary> last_denials;
+};
+
+std::string RenderStatusText(const StatusSnapshot& s);
+std::string RenderStatusJson(const StatusSnapshot& s);
+
+}  // namespace lockd

@@ -1,0 +1,250 @@
+#include "lockd/exec_decider.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "lockd/os/file_probe.h"
+#include "tests/support/db_fixture.h"
+
+using testsupport::EntryFor;
+using testsupport::TempDir;
+
+namespace {
+
+// Records decisions as the kernel would receive them.
+struct Recorder {
+  std::mutex mu;
+  std::map<int, bool> answers;  // fd -> allow (fd numbers are reused once answered)
+  std::size_t total = 0;
+  hashdb::Status Respond(int fd, bool allow) {
+    std::lock_guard lock(mu);
+    answers[fd] = allow;
+    ++total;
+    return {};
+  }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return total;
+  }
+};
+
+struct CollectingSink : lockd::DecisionSink {
+  std::mutex mu;
+  std::vector<lockd::DecisionRecord> records;
+  void OnDecision(const lockd::DecisionRecord& r) override {
+    std::lock_guard lock(mu);
+    records.push_back(r);
+  }
+  void OnDaemonEvent(const lockd::DaemonEvent&) override {}
+};
+
+void WriteBytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<hashdb::PrivateKey> key = testsupport::NewKey();
+  lockd::DecisionCache cache;
+  lockd::Stats stats;
+  lockd::ModeSource modes;
+  CollectingSink sink;
+  Recorder recorder;
+  std::unique_ptr<lockd::DatabaseManager> dbs;
+  std::unique_ptr<lockd::ExecDecider> decider;
+
+  explicit Fixture(hashdb::Mode mode = hashdb::Mode::kEnforce) {
+    REQUIRE(::mkdir(dir.Join("trust").c_str(), 0700) == 0);
+    testsupport::WriteFile(dir.Join("trust/a.pem"), key->public_key().ToPem());
+    hashdb::DatabaseContents c;
+    c.generation = 3;
+    c.policy.mode = mode;
+    c.entries.push_back(EntryFor("/good", "good content"));
+    WriteBytes(dir.Join("db"), testsupport::BuildBytes(c, *key));
+    dbs = std::make_unique<lockd::DatabaseManager>(dir.Join("db"), dir.Join("trust"),
+                                                   lockd::StateStore(dir.Join("state")));
+    REQUIRE(dbs->Load().ok());
+    lockd::ExecDeciderOptions o;
+    o.small_workers = 2;
+    o.large_workers = 1;
+    o.fd_path = [](int) { return std::string("/the/path"); };
+    decider = std::make_unique<lockd::ExecDecider>(
+        [this](int fd, bool allow) { return recorder.Respond(fd, allow); }, *dbs, modes, cache,
+        sink, stats, o);
+  }
+
+  // A request as the event loop would build it, for a file with this content.
+  lockd::PermissionRequest Request(const std::string& name, const std::string& content,
+                                   bool cache_allowed = true) {
+    const std::string path = dir.Join(name);
+    if (::access(path.c_str(), F_OK) != 0) testsupport::WriteFile(path, content, 0755);
+    lockd::PermissionRequest r;
+    r.fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(r.fd.valid());
+    r.pid = 1234;
+    r.facts = lockd::os::StatFd(r.fd.get());
+    r.cache_allowed = cache_allowed;
+    return r;
+  }
+
+  // Submits and waits for the answer; returns allow.
+  bool Decide(lockd::PermissionRequest r) {
+    const int fd = r.fd.get();
+    decider->Submit(std::move(r));
+    for (int i = 0; i < 5000; ++i) {
+      {
+        std::lock_guard lock(recorder.mu);
+        auto it = recorder.answers.find(fd);
+        if (it != recorder.answers.end()) {
+          bool allow = it->second;
+          recorder.answers.erase(it);
+          return allow;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    FAIL("no answer within 5 s");
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("allowlisted content is allowed, foreign content denied and logged") {
+  Fixture f;
+  CHECK(f.Decide(f.Request("good", "good content")));
+  CHECK_FALSE(f.Decide(f.Request("bad", "bad content")));
+  f.decider->Shutdown();
+  REQUIRE(f.sink.records.size() == 1);
+  const auto& r = f.sink.records[0];
+  CHECK(r.verdict == lockd::Verdict::kDeny);
+  CHECK(r.reason == lockd::Reason::kNotInAllowlist);
+  CHECK(r.path == "/the/path");
+  CHECK(r.pid == 1234);
+  CHECK(r.db_generation == 3);
+  REQUIRE(r.digest.has_value());
+  CHECK(f.stats.allowed.load() == 1);
+  CHECK(f.stats.denied.load() == 1);
+  CHECK(f.stats.pending.load() == 0);
+}
+
+TEST_CASE("a copy under another name is allowed: content, not path, decides") {
+  Fixture f;
+  CHECK(f.Decide(f.Request("renamed-copy", "good content")));
+}
+
+TEST_CASE("audit mode allows and logs would-deny") {
+  Fixture f(hashdb::Mode::kAudit);
+  CHECK(f.Decide(f.Request("bad", "bad content")));
+  f.decider->Shutdown();
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].verdict == lockd::Verdict::kWouldDeny);
+  CHECK(f.stats.would_deny.load() == 1);
+}
+
+TEST_CASE("second exec is answered from the cache; without cache permission it is hashed") {
+  Fixture f;
+  CHECK(f.Decide(f.Request("good", "good content")));
+  CHECK(f.stats.hashes.load() == 1);
+  CHECK(f.Decide(f.Request("good", "")));
+  CHECK(f.stats.hashes.load() == 1);
+  CHECK(f.cache.hits() == 1);
+  CHECK(f.Decide(f.Request("good", "", /*cache_allowed=*/false)));
+  CHECK(f.stats.hashes.load() == 2);
+}
+
+TEST_CASE("content changed in place with metadata put back is re-hashed after invalidation") {
+  Fixture f;
+  auto first = f.Request("good", "good content");
+  const lockd::FileFacts facts = *first.facts;
+  CHECK(f.Decide(std::move(first)));
+  // Same length, new bytes; the write notification is what the loop would deliver.
+  testsupport::WriteFile(f.dir.Join("good"), "evil content", 0755);
+  f.cache.Invalidate(facts.dev, facts.ino);
+  auto again = f.Request("good", "");
+  // Pretend the metadata is identical (coarse timestamps, mmap writes).
+  again.facts = facts;
+  CHECK_FALSE(f.Decide(std::move(again)));
+}
+
+TEST_CASE("a file whose metadata differs from the loop's fstat is denied as changed") {
+  Fixture f;
+  auto r = f.Request("good", "good content");
+  r.facts->mtime_ns -= 1;  // the loop saw an older version
+  CHECK_FALSE(f.Decide(std::move(r)));
+  f.decider->Shutdown();
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kChangedWhileHashing);
+}
+
+TEST_CASE("fstat failure and non-regular files are denied") {
+  Fixture f;
+  auto r = f.Request("good", "good content");
+  r.facts = hashdb::MakeError(hashdb::ErrorCode::kIo, "fstat failed");
+  CHECK_FALSE(f.Decide(std::move(r)));
+  auto dir_req = f.Request("good", "good content");
+  dir_req.facts->mode = 0040755;
+  CHECK_FALSE(f.Decide(std::move(dir_req)));
+}
+
+TEST_CASE("concurrent requests for one inode are hashed once and all answered") {
+  Fixture f;
+  // A 64 MiB file so the first hash is still running when the others arrive.
+  const std::string big(64 << 20, 'x');
+  testsupport::WriteFile(f.dir.Join("big"), big, 0755);
+  std::vector<int> fds;
+  for (int i = 0; i < 8; ++i) {
+    auto r = f.Request("big", "", /*cache_allowed=*/false);
+    fds.push_back(r.fd.get());
+    f.decider->Submit(std::move(r));
+  }
+  for (int i = 0; i < 10000 && f.recorder.count() < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(f.recorder.count() == 8);
+  for (auto& [fd, allow] : f.recorder.answers) CHECK_FALSE(allow);  // not allowlisted
+  CHECK(f.stats.hashes.load() < 8);
+  CHECK(f.stats.joined_in_flight.load() >= 1);
+}
+
+TEST_CASE("a huge file being hashed does not hold up a small one") {
+  Fixture f;
+  const std::string big(128 << 20, 'y');
+  testsupport::WriteFile(f.dir.Join("huge"), big, 0755);
+  auto huge = f.Request("huge", "", false);
+  const int huge_fd = huge.fd.get();
+  f.decider->Submit(std::move(huge));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(f.Decide(f.Request("good", "good content", false)));
+  const auto small_done = std::chrono::steady_clock::now();
+  bool huge_answered_first = false;
+  {
+    std::lock_guard lock(f.recorder.mu);
+    huge_answered_first = f.recorder.answers.count(huge_fd) != 0;
+  }
+  CHECK_FALSE(huge_answered_first);
+  CHECK(small_done - start < std::chrono::milliseconds(100));
+  f.decider->Shutdown();
+  CHECK(f.recorder.count() == 2);  // the huge one too, answered before Shutdown returned
+}
+
+TEST_CASE("Shutdown answers every request already submitted") {
+  Fixture f;
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    auto r = f.Request("f" + std::to_string(i), "content " + std::to_string(i), false);
+    fds.push_back(r.fd.get());
+    f.decider->Submit(std::move(r));
+  }
+  f.decider->Shutdown();
+  CHECK(f.recorder.count() == 20);
+  CHECK(f.stats.pending.load() == 0);
+}
