@@ -1,0 +1,39 @@
+# The Debian package, built with CPack: `cpack -G DEB` in the build directory writes
+# lockd_<version>_amd64.deb with the layout of cmake/install.cmake. The maintainer scripts in
+# installer/debian/ never start or enable lockd, and never enforce: the operator installs a
+# trust anchor and a signed database, then enables the service (see lockd(8)).
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME lockd)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR "lockd project")
+set(CPACK_PACKAGE_CONTACT "lockd maintainers <lockd@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "application allowlisting daemon for ATMs, kiosks and other closed terminals")
+set(CPACK_PACKAGE_DESCRIPTION
+    "lockd stops every program, library or script whose content is not in a signed allowlist\n"
+    "(fanotify exec permission events, SHA-256, ECDSA/Ed25519 signatures). lockctl builds,\n"
+    "inspects and installs allowlists and drives offline maintenance with a USB key token.\n"
+    "Installing the package does not start or enable the daemon.")
+
+# The package's files sit at /usr, /etc, /var and /lib: CPack must install through DESTDIR so
+# that the absolute destinations of cmake/install.cmake land inside the package.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # lockd_<version>_<arch>.deb
+set(CPACK_DEBIAN_PACKAGE_RELEASE "")
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from the linked libraries (libssl3, libc6...)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+set(_lockd_debian ${CMAKE_CURRENT_LIST_DIR}/../installer/debian)
+get_filename_component(_lockd_debian ${_lockd_debian} ABSOLUTE)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${_lockd_debian}/conffiles ${_lockd_debian}/postinst ${_lockd_debian}/prerm
+    ${_lockd_debian}/postrm)
+
+include(CPack)

@@ -1,0 +1,32 @@
+// The default configuration shipped by the installer and the Debian package
+// (installer/lockd.toml) must be accepted by the daemon's parser, and must say what the
+// built-in defaults say: installing it changes nothing by itself.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "lockd/config.h"
+
+namespace {
+
+std::string SourceDir() {
+  const char* s = std::getenv("LOCKD_SOURCE_DIR");
+  return s != nullptr ? s : ".";
+}
+
+}  // namespace
+
+TEST_CASE("installer/lockd.toml parses and equals the built-in defaults") {
+  const std::string path = SourceDir() + "/installer/lockd.toml";
+  auto config = lockd::LoadConfig(path);
+  REQUIRE_MESSAGE(config.ok(), (config.ok() ? "" : config.error().message));
+  const lockd::Config defaults;
+  CHECK(config->database == defaults.database);
+  CHECK(config->trust_dir == defaults.trust_dir);
+  CHECK(config->state_dir == defaults.state_dir);
+  CHECK(config->control_socket == defaults.control_socket);
+  CHECK(config->workers == defaults.workers);
+  CHECK(config->log_level == defaults.log_level);
+  CHECK_FALSE(config->watch.has_value());
+}
