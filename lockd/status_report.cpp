@@ -1,5 +1,6 @@
 #include "lockd/status_report.h"
 
+#include "lockd/audit/json_escape.h"
 #include "lockd/decision_sink.h"
 #include "lockd/text_escape.h"
 
@@ -11,7 +12,23 @@ std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
 }
 
-std::string Q(std::string_view raw) { return "\"" + EscapeJson(raw) + "\""; }
+// A JSON string by the project's rules (lockd/audit/json_escape.h): always valid UTF-8.
+std::string Q(std::string_view raw) {
+  std::string out;
+  lockd::audit::AppendJsonString(out, raw);
+  return out;
+}
+
+// "key":"value" plus "key_hex":"..." when value is not valid UTF-8 (the exact bytes).
+std::string BytesMember(std::string_view key, std::string_view value) {
+  std::string out = Q(key) + ":";
+  if (!lockd::audit::AppendJsonString(out, value)) {
+    out.append(",").append(Q(std::string(key) + "_hex")).append(":\"");
+    out.append(hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()));
+    out.append("\"");
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -58,7 +75,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     o.append("\"").append(k).append("\":").append(std::to_string(v)).append(",");
   };
   auto str = [&](std::string_view k, std::string_view v) {
-    o.append("\"").append(k).append("\":").append(Q(v)).append(",");
+    o.append(BytesMember(k, v)).append(",");
   };
   str("version", s.version);
   str("mode", s.mode);
@@ -90,7 +107,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("response_errors", s.response_errors);
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
-    o.append("{\"mount_point\":").append(Q(m.mount_point));
+    o.append("{").append(BytesMember("mount_point", m.mount_point));
     o.append(",\"fs_type\":").append(Q(m.fs_type));
     o.append(",\"dev\":").append(std::to_string(m.dev));
     o.append(",\"mark\":").append(Q(KindName(m.kind))).append("},");
@@ -102,8 +119,8 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     o.append(",\"verdict\":").append(Q(VerdictName(d.verdict)));
     o.append(",\"reason\":").append(Q(ReasonName(d.reason)));
     o.append(",\"pid\":").append(std::to_string(d.pid));
-    o.append(",\"exe\":").append(Q(d.exe));
-    o.append(",\"path\":").append(Q(d.path));
+    o.append(",").append(BytesMember("exe", d.exe));
+    o.append(",").append(BytesMember("path", d.path));
     o.append(",\"digest\":").append(d.digest ? Q(hashdb::ToHex(*d.digest)) : "null");
     o.append("},");
   }

@@ -28,35 +28,4 @@ std::string EscapeLogValue(std::string_view raw, std::size_t max_bytes) {
   return out;
 }
 
-std::string EscapeJson(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size() + 8);
-  for (char ch : raw) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
-}
-
 }  // namespace lockd

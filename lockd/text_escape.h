@@ -12,9 +12,6 @@ namespace lockd {
 // everything else -> \xNN. The result is never longer than 4x the input, and is cut at
 // max_bytes of input (marked with "...").
 std::string EscapeLogValue(std::string_view raw, std::size_t max_bytes = 4096);
-
-// A JSON string body (without the quotes): '"', '\', control characters escaped as JSON
-// requires; bytes >= 0x80 as \u00NN (so invalid UTF-8 stays representable and unambiguous).
-std::string EscapeJson(std::string_view raw);
+// JSON strings: see lockd/audit/json_escape.h (one encoder for the whole project).
 
 }  // namespace lockd

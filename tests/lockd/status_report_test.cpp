@@ -48,6 +48,8 @@ TEST_CASE("JSON status is one valid JSON object") {
   CHECK(j.find("\"denied\":2") != std::string::npos);
   CHECK(j.find("\"mount_point\":\"/mnt/we\\\"ird\\n\"") != std::string::npos);
   CHECK(j.find("\"digest\":null") != std::string::npos);
+  // Invalid UTF-8 in a path: readable string plus the exact bytes in hex.
+  CHECK(j.find("\"path_hex\":\"2f746d702fff0a6576696c\"") != std::string::npos);
   lockd::StatusSnapshot empty;
   const std::string e = lockd::RenderStatusJson(empty);
   CHECK(e.find("\"marked_filesystems\":[]") != std::string::npos);

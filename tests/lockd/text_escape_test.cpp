@@ -19,10 +19,3 @@ TEST_CASE("hostile bytes in paths cannot forge log lines or fields") {
     CHECK(c < 0x7f);
   }
 }
-
-TEST_CASE("JSON escaping keeps invalid UTF-8 representable") {
-  using lockd::EscapeJson;
-  CHECK(EscapeJson("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
-  CHECK(EscapeJson(std::string("\xff", 1)) == "\\u00ff");
-  CHECK(EscapeJson(std::string("\x01", 1)) == "\\u0001");
-}
