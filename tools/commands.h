@@ -16,5 +16,6 @@ void RegisterKeyCommands(CLI::App& app, int& exit_code);
 void RegisterDbCommands(CLI::App& app, int& exit_code);
 void RegisterTokenCommands(CLI::App& app, int& exit_code);
 void RegisterDaemonCommands(CLI::App& app, int& exit_code);
+void RegisterLogCommands(CLI::App& app, int& exit_code);
 
 }  // namespace lockctl
