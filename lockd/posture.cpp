@@ -272,8 +272,8 @@ PostureCheck WritableExecMounts(const PostureFacts& f) {
   } else {
     c.status = CheckStatus::kWarn;
     c.why = std::to_string(c.items.size()) +
-            " writable mount(s) allow exec: dropped files run from there if allowlisted and "
-            "lockd checks every exec; mount noexec where nothing needs to run";
+            " writable mount(s) allow exec: files dropped there are still checked by lockd at "
+            "every exec; mount noexec where nothing needs to run";
   }
   return c;
 }

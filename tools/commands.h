@@ -17,5 +17,6 @@ void RegisterDbCommands(CLI::App& app, int& exit_code);
 void RegisterTokenCommands(CLI::App& app, int& exit_code);
 void RegisterDaemonCommands(CLI::App& app, int& exit_code);
 void RegisterLogCommands(CLI::App& app, int& exit_code);
+void RegisterDoctorCommands(CLI::App& app, int& exit_code);
 
 }  // namespace lockctl
