@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -340,4 +341,30 @@ TEST_CASE("audit log: kill -9 during a flood, 20 times, and the log verifies eac
   CHECK(report.records > last_records);
   MESSAGE("after 20 kills: " << report.records << " records, " << report.torn.size()
                              << " torn lines repaired");
+}
+
+// Run by tests/integration/audit_lockctl_test.sh with LOCKD_AUDIT_SAMPLE set to a directory:
+// writes a rotated sample log with hostile names there for `lockctl log` to read. Without
+// the variable it does nothing.
+TEST_CASE("audit log: sample log for the lockctl test") {
+  const char* out = std::getenv("LOCKD_AUDIT_SAMPLE");
+  if (out == nullptr) return;
+  AuditFileOptions options;
+  options.path = std::string(out) + "/audit.jsonl";
+  options.max_bytes = 2000;
+  options.keep = 100;
+  auto file = AuditFile::Open(options);
+  REQUIRE(file.ok());
+  const std::string names[] = {"/usr/bin/ls",
+                               "/tmp/evil\nname",
+                               "/tmp/\x1b[2Jclear",
+                               "/tmp/\xff\xfe",
+                               "/home/\xe5\x8f\x96\xe5\xbc\x95.sh",
+                               "/tmp/rtl\xe2\x80\xaetxt.exe"};
+  for (int i = 0; i < 40; ++i) {
+    Record r(i == 0 ? "daemon_start" : i % 4 == 1 ? "deny" : i % 4 == 2 ? "would_deny" : "db_load");
+    r.set_time(Clock::from_time_t(1795795200 + i * 3600));  // 2026-11-27T16:00Z + i hours
+    r.AddUint("pid", 100 + i).AddBytes("path", names[i % 6]);
+    REQUIRE((*file)->Append(r).ok());
+  }
 }
