@@ -1,6 +1,7 @@
 #include "lockd/daemon.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -99,7 +100,17 @@ int RunDaemon(const DaemonOptions& options) {
   ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
                       cache, *sink, stats, decider_options);
 
-  // 7. Marks.
+  // 7. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
+  // filesystem holds its nearest existing parent (often /).
+  if (config->watch) {
+    for (const auto& w : *config->watch) {
+      struct stat st {};
+      if (::stat(w.c_str(), &st) != 0) {
+        decider.Shutdown();
+        return Fail("marks", hashdb::ErrnoError(config->source + ": watch path " + w));
+      }
+    }
+  }
   os::MarkMask mask;
   FilesystemMarker marker(g, mask, config->watch);
   auto mounts = mount_watcher->Read();

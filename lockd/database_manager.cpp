@@ -1,6 +1,7 @@
 #include "lockd/database_manager.h"
 
 #include "hashdb/trust_store.h"
+#include "lockd/os/sealed_copy.h"
 
 namespace lockd {
 
@@ -22,7 +23,10 @@ hashdb::Result<std::shared_ptr<const hashdb::Database>> DatabaseManager::Load() 
     return hashdb::MakeError(hashdb::ErrorCode::kSignature,
                              "trust directory " + trust_dir_ + ": no trust anchors (*.pem)");
   }
-  auto db = hashdb::Database::Open(database_path_, *trust);
+  // Verify and use a sealed private copy, never the installed file (see os/sealed_copy.h).
+  auto copy = os::SealedCopy(database_path_);
+  if (!copy.ok()) return copy.error();
+  auto db = hashdb::Database::OpenFd(copy->get(), database_path_, *trust);
   if (!db.ok()) return db.error();
   auto floor = state_.HighestGeneration();
   if (!floor.ok()) return floor.error();

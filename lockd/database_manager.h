@@ -1,10 +1,11 @@
 #pragma once
 // The database in force, and the only way to replace it.
 //
-// Load() reads the configured file, verifies it against the trust directory (re-read on every
-// load, so a retired anchor stops being trusted at the next reload) and refuses a generation
-// lower than the highest ever accepted (StateStore). Only then is it swapped in atomically
-// and the new floor persisted. On any refusal the database in force stays in force.
+// Load() takes a sealed private copy of the configured file (an in-place overwrite of the
+// installed file never changes the database in force), verifies it against the trust directory
+// (re-read on every load, so a retired anchor stops being trusted at the next reload) and refuses a
+// generation lower than the highest ever accepted (StateStore). Only then is it swapped in
+// atomically and the new floor persisted. On any refusal the database in force stays in force.
 //
 // Thread-safety: Current() is lock-free-ish (std::atomic<shared_ptr>) and may be called from
 // every worker; a decision holds its shared_ptr for its whole duration, so a swap never

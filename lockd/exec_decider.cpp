@@ -124,8 +124,10 @@ void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cach
       r.dev = facts.dev;
       r.ino = facts.ino;
       r.db_generation = db != nullptr ? db->generation() : 0;
-      // An allowed exec replaces the process image: read who is executing before answering.
-      if (decision.allow() && options_.fill_process_facts) options_.fill_process_facts(r);
+      // Who is executing, read before answering: after a deny the process may exit at once,
+      // after an allow its image is replaced. A few small /proc reads, for notable decisions
+      // only; nothing is written anywhere before the answer.
+      if (options_.fill_process_facts) options_.fill_process_facts(r);
     }
   }
   // Answer all waiters before logging any of them.
@@ -140,7 +142,6 @@ void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cach
     DecisionRecord& r = records[i];
     r.time_unix_ns = NowUnixNs();
     r.path = options_.fd_path(waiters[i].fd.get());
-    if (!decision.allow() && options_.fill_process_facts) options_.fill_process_facts(r);
     stats_.RecordDenial(r);
     sink_.OnDecision(r);
   }
@@ -151,10 +152,8 @@ void ExecDecider::Finish(PermissionRequest& request, const Decision& decision, E
                          bool from_cache) {
   DecisionRecord r;
   r.pid = request.pid;
-  // An allowed exec replaces the process image: read who is executing before answering.
-  if (decision.notable() && decision.allow() && options_.fill_process_facts) {
-    options_.fill_process_facts(r);
-  }
+  // Who is executing, read before answering (see Judge).
+  if (decision.notable() && options_.fill_process_facts) options_.fill_process_facts(r);
   if (!responder_(request.fd.get(), decision.allow()).ok()) {
     stats_.response_errors.fetch_add(1, std::memory_order_relaxed);
   }
@@ -174,7 +173,6 @@ void ExecDecider::Finish(PermissionRequest& request, const Decision& decision, E
     r.ino = request.facts->ino;
   }
   r.db_generation = generation;
-  if (!decision.allow() && options_.fill_process_facts) options_.fill_process_facts(r);
   stats_.RecordDenial(r);
   sink_.OnDecision(r);
 }

@@ -7,8 +7,10 @@
 //   in the loop's thread; otherwise -> join an in-flight judgement of the same inode version,
 //   or post a new one to the worker pool (large files to their own lane) -> worker: fstat,
 //   hash the event fd (never the path), fstat again, look the digest up in the database held
-//   for the whole judgement -> answer every waiting request -> then gather log facts and emit
-//   notable decisions to the DecisionSink. The kernel is always answered before any logging.
+//   for the whole judgement -> for a deny or would-deny only, read the executing process's
+//   facts from /proc (before answering: afterwards it may have exited or become another
+//   image) -> answer every waiting request -> then emit notable decisions to the
+//   DecisionSink. The kernel is always answered before any logging.
 //
 // Thread-safety: Submit from the event loop thread; everything else internal.
 

@@ -121,3 +121,21 @@ TEST_CASE("same generation is accepted, higher raises the floor, restart keeps t
   CHECK_FALSE(m2.Load().ok());
   CHECK(m2.Current() == nullptr);
 }
+
+TEST_CASE(
+    "overwriting or truncating the installed file in place does not touch the database in force") {
+  Fixture f;
+  f.Install(5, *f.key);
+  auto m = f.Manager();
+  REQUIRE(m.Load().ok());
+  auto db = m.Current();
+  const auto digest = testsupport::EntryFor("/bin/x", "gen5").digest;
+  REQUIRE(db->Lookup(digest).has_value());
+  // Same inode rewritten (what `cp new old` does), then truncated to nothing.
+  f.Install(6, *f.key);
+  CHECK(db->Lookup(digest).has_value());
+  CHECK(db->generation() == 5);
+  REQUIRE(::truncate(f.db_path.c_str(), 0) == 0);
+  CHECK(db->Lookup(digest).has_value());
+  CHECK(m.Current()->generation() == 5);
+}

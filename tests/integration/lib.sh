@@ -1,0 +1,239 @@
+# Shared harness for lockd's root integration tests (tests/integration/*_test.sh).
+#
+# Every test re-executes itself inside a private mount namespace (unshare -m --propagation
+# private), so the tmpfs / loop-mounted ext4 it mounts and lockd's marks never reach the real
+# system. lockd marks only the test mount (config `watch`); the tools the test itself runs
+# (bash, coreutils, python3) live on / which is not marked, so they keep working.
+# Every wait has a timeout; the EXIT trap stops lockd (by its pid) and removes the mounts even
+# when a test fails.
+#
+# Environment: LOCKD_BUILD_DIR, LOCKD_SOURCE_DIR (set by ctest).
+
+set -euo pipefail
+
+: "${LOCKD_BUILD_DIR:?set LOCKD_BUILD_DIR to the build directory}"
+: "${LOCKD_SOURCE_DIR:?set LOCKD_SOURCE_DIR to the source directory}"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: needs root (fanotify permission events)" >&2
+  exit 77
+fi
+
+if [[ -z "${LOCKD_TEST_IN_NAMESPACE:-}" ]]; then
+  exec env LOCKD_TEST_IN_NAMESPACE=1 timeout --kill-after=10 280 \
+    unshare -m --propagation private bash "$0" "$@"
+fi
+
+LOCKD_BIN="$LOCKD_BUILD_DIR/lockd/lockd"
+LOCKCTL="$LOCKD_BUILD_DIR/tools/lockctl"
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "/tmp/lockd-it-${TEST_NAME}.XXXXXX")
+MNT="$T/mnt"
+LOCKD_PID=""
+LOCKD_LOG="$T/lockd.log"
+SOCK="$T/run/control.sock"
+MOUNTS=()
+FAILURES=0
+
+log() { echo "[$TEST_NAME] $*" >&2; }
+
+cleanup() {
+  local rc=$?
+  if [[ -n $LOCKD_PID ]] && kill -0 "$LOCKD_PID" 2>/dev/null; then
+    kill -TERM "$LOCKD_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$LOCKD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LOCKD_PID" 2>/dev/null || true
+  fi
+  if [[ $rc -ne 0 && -f $LOCKD_LOG ]]; then
+    log "lockd log (last 40 lines):"
+    tail -n 40 "$LOCKD_LOG" >&2 || true
+  fi
+  local i
+  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
+  for i in "${LOOPDEVS[@]}"; do losetup -d "$i" 2>/dev/null || true; done
+  rm -rf "$T"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+  log "FAIL: $*"
+  FAILURES=$((FAILURES + 1))
+}
+
+finish() {
+  if [[ $FAILURES -ne 0 ]]; then
+    log "$FAILURES check(s) failed"
+    exit 1
+  fi
+  log "all checks passed"
+}
+
+# mount_tmpfs DIR: a fresh tmpfs at DIR (exec allowed).
+mount_tmpfs() {
+  mkdir -p "$1"
+  mount -t tmpfs -o size=512m,mode=0755 tmpfs "$1"
+  MOUNTS+=("$1")
+}
+
+# mount_ext4 DIR [SIZE_MB]: a loop-mounted ext4 image at DIR.
+LOOPDEVS=()
+mount_ext4() {
+  local size=${2:-64} img="$T/ext4-${#LOOPDEVS[@]}.img" dev
+  mkdir -p "$1"
+  truncate -s "${size}M" "$img"
+  mkfs.ext4 -q -F "$img"
+  dev=$(losetup --find --show "$img")
+  LOOPDEVS+=("$dev")
+  mount -t ext4 "$dev" "$1"
+  MOUNTS+=("$1")
+}
+
+# The database tools: a test-only builder compiled against this build's libhashdb.a (the
+# format, signing and checks are hashdb's own).
+MAKE_DB="$LOCKD_BUILD_DIR/integration-helpers/make_test_db"
+build_make_db() {
+  local src="$LOCKD_SOURCE_DIR/tests/integration/helpers/make_test_db.cpp"
+  if [[ ! -x $MAKE_DB || $src -nt $MAKE_DB || $LOCKD_BUILD_DIR/hashdb/libhashdb.a -nt $MAKE_DB ]]; then
+    mkdir -p "$(dirname "$MAKE_DB")"
+    g++ -std=c++20 -O1 -I"$LOCKD_SOURCE_DIR" -I"$LOCKD_BUILD_DIR/generated" "$src" \
+      "$LOCKD_BUILD_DIR/hashdb/libhashdb.a" -lcrypto -lpthread -o "$MAKE_DB.tmp.$$"
+    mv "$MAKE_DB.tmp.$$" "$MAKE_DB"
+  fi
+}
+
+# new_key NAME: $T/keys/NAME.pem (private) and NAME.pub.pem.
+new_key() {
+  mkdir -p "$T/keys"
+  "$MAKE_DB" genkey "$T/keys/$1.pem" "$T/keys/$1.pub.pem"
+}
+
+# trust_key NAME: make NAME a trust anchor.
+trust_key() {
+  mkdir -p "$T/trust"
+  cp "$T/keys/$1.pub.pem" "$T/trust/$1.pem"
+}
+
+# make_db KEY OUT GENERATION MODE FILE...: signed database allowing the content of FILE...
+make_db() {
+  local key=$1 out=$2 gen=$3 mode=$4
+  shift 4
+  "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" "$@"
+}
+
+# write_config [WATCH...]: $T/lockd.toml watching the given paths (default: $MNT).
+write_config() {
+  local watch=("$@")
+  [[ ${#watch[@]} -gt 0 ]] || watch=("$MNT")
+  local list="" w
+  for w in "${watch[@]}"; do list+="\"$w\", "; done
+  mkdir -p "$T/state"
+  cat >"$T/lockd.toml" <<TOML
+database = "$T/allowlist.lockdb"
+trust_dir = "$T/trust"
+state_dir = "$T/state"
+control_socket = "$SOCK"
+workers = 2
+log_level = "info"
+watch = [${list%, }]
+TOML
+}
+
+# start_lockd: starts lockd in the background and waits (10 s at most) until it is ready.
+start_lockd() {
+  : >"$LOCKD_LOG"
+  "$LOCKD_BIN" --config "$T/lockd.toml" 2>>"$LOCKD_LOG" &
+  LOCKD_PID=$!
+  for _ in $(seq 100); do
+    if grep -q "lockd: info: ready" "$LOCKD_LOG"; then return 0; fi
+    if ! kill -0 "$LOCKD_PID" 2>/dev/null; then
+      log "lockd exited during startup:"
+      cat "$LOCKD_LOG" >&2
+      LOCKD_PID=""
+      return 1
+    fi
+    sleep 0.1
+  done
+  log "lockd not ready after 10 s"
+  return 1
+}
+
+# stop_lockd: SIGTERM and wait (10 s at most); sets STOP_RC to lockd's exit status.
+stop_lockd() {
+  local pid=$LOCKD_PID rc=0
+  kill -TERM "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "lockd did not stop within 10 s"
+    kill -KILL "$pid"
+  fi
+  wait "$pid" || rc=$?
+  LOCKD_PID=""
+  STOP_RC=$rc
+}
+
+# run_file FILE: runs FILE (10 s at most); sets RUN_RC and RUN_ERR.
+run_file() {
+  RUN_ERR=""
+  set +e
+  RUN_ERR=$(timeout 10 "$@" 2>&1 >/dev/null)
+  RUN_RC=$?
+  set -e
+}
+
+# expect_runs FILE [ARGS]: the exec is allowed and the program exits 0.
+expect_runs() {
+  run_file "$@"
+  if [[ $RUN_RC -ne 0 ]]; then fail "expected '$*' to run, got exit $RUN_RC: $RUN_ERR"; return 0; fi
+  log "ok: $1 runs"
+}
+
+# expect_denied FILE: the exec fails with EPERM (timeout reports exit 126).
+expect_denied() {
+  run_file "$@"
+  if [[ $RUN_RC -ne 126 || $RUN_ERR != *"Operation not permitted"* ]]; then
+    fail "expected '$*' to be denied with EPERM, got exit $RUN_RC: $RUN_ERR"
+    return 0
+  fi
+  log "ok: $1 denied (EPERM)"
+}
+
+# ctl ARGS: lockctl talking to this test's daemon.
+ctl() { timeout 20 "$LOCKCTL" "$@" --socket "$SOCK"; }
+
+# status_field KEY...: a field of `lockctl status --json` (python path, e.g. database generation).
+status_field() {
+  ctl status --json | "$PYTHON" -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v)' "$@"
+}
+
+# wait_for_log PATTERN [SECONDS]: waits until lockd's log has a line matching PATTERN.
+wait_for_log() {
+  local pattern=$1 secs=${2:-5}
+  for _ in $(seq $((secs * 20))); do
+    grep -qE -- "$pattern" "$LOCKD_LOG" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# Standard layout: the test mount with an allowlisted binary and a foreign one.
+#   $MNT/good     copy of true (allowlisted)
+#   $MNT/foreign  copy of false's sibling 'id' (not allowlisted; different content)
+setup_standard() {
+  local fs=${1:-tmpfs}
+  build_make_db
+  if [[ $fs == ext4 ]]; then mount_ext4 "$MNT"; else mount_tmpfs "$MNT"; fi
+  cp /usr/bin/true "$MNT/good"
+  cp /usr/bin/id "$MNT/foreign"
+  new_key signer
+  trust_key signer
+  make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good"
+  write_config
+}
