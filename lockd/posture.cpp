@@ -37,9 +37,10 @@ bool HasMountOption(const os::MountEntry& m, std::string_view option) {
   }
 }
 
-// Pseudo filesystems lockd does not mark but whose regular files a user can fill with bytes
-// that exec will load: hugetlbfs files are written through mmap and are readable by the kernel
-// loader.
+// Pseudo filesystems lockd does not mark but whose regular files can hold bytes that exec
+// reads: hugetlbfs files are written through mmap and read(2) works on them, so a shebang script
+// there is handed to an allowlisted interpreter without any marked file being opened (an ELF
+// would need huge-page-aligned segments).
 bool PseudoHoldsPrograms(std::string_view fs_type) { return fs_type == "hugetlbfs"; }
 
 // Filesystems lockd does not cover: FUSE and network filesystems (they may show lockd other
@@ -245,6 +246,37 @@ PostureCheck UnprivilegedBpf(const PostureFacts& f) {
       std::to_string(s.value) + ": any user can load BPF programs, a common path to root; set 1");
 }
 
+bool IsValue(const SettingFact& s, long v) { return s.state == State::kValue && s.value == v; }
+
+PostureCheck UserNamespaces(const PostureFacts& f) {
+  const std::string title = "unprivileged user namespaces";
+  if (IsValue(f.max_user_namespaces, 0)) {
+    return Make("unprivileged_userns", title, CheckStatus::kOk,
+                "user.max_user_namespaces=0: no user namespaces at all");
+  }
+  if (IsValue(f.unprivileged_userns_clone, 0)) {
+    return Make("unprivileged_userns", title, CheckStatus::kOk,
+                "kernel.unprivileged_userns_clone=0: only privileged processes create them");
+  }
+  if (IsValue(f.apparmor_restrict_userns, 1)) {
+    return Make("unprivileged_userns", title, CheckStatus::kOk,
+                "kernel.apparmor_restrict_unprivileged_userns=1: only AppArmor-profiled "
+                "programs get capabilities in them");
+  }
+  if (f.max_user_namespaces.state == State::kUnreadable) {
+    return Make("unprivileged_userns", title, CheckStatus::kWarn,
+                "cannot read: " + f.max_user_namespaces.error);
+  }
+  if (f.max_user_namespaces.state == State::kAbsent) {
+    return Make("unprivileged_userns", title, CheckStatus::kOk,
+                "absent: " + KernelNote(f) + " has no user namespaces");
+  }
+  return Make("unprivileged_userns", title, CheckStatus::kWarn,
+              "allowed: any user can make a mount namespace and mount a fresh tmpfs or FUSE "
+              "filesystem in it, a new filesystem lockd must find before it is used; set "
+              "user.max_user_namespaces=0 unless a service needs them");
+}
+
 PostureCheck WritableExecMounts(const PostureFacts& f) {
   const std::string title = "writable mounts without noexec";
   if (f.mounts_error) {
@@ -361,6 +393,7 @@ std::vector<PostureCheck> EvaluatePosture(const PostureFacts& facts) {
   checks.push_back(KernelModules(facts));
   checks.push_back(Kexec(facts));
   checks.push_back(UnprivilegedBpf(facts));
+  checks.push_back(UserNamespaces(facts));
   checks.push_back(WritableExecMounts(facts));
   checks.push_back(UncoveredFilesystems(facts));
   if (facts.interpreters) checks.push_back(Interpreters(*facts.interpreters));
@@ -388,44 +421,6 @@ std::string SelectedLockdown(std::string_view text) {
   std::size_t close = text.find(']', open == std::string_view::npos ? 0 : open);
   if (open == std::string_view::npos || close == std::string_view::npos) return "";
   return std::string(text.substr(open + 1, close - open - 1));
-}
-
-bool IsInterpreterBasename(std::string_view basename, const std::vector<std::string>& names) {
-  for (const auto& n : names) {
-    if (n.empty() || basename.substr(0, n.size()) != n) continue;
-    std::string_view rest = basename.substr(n.size());
-    if (rest.empty()) return true;
-    // A version suffix: digits and dots with at least one digit ("3.11", ".11", "5.36.0").
-    bool digits_seen = false;
-    bool ok = true;
-    for (char ch : rest) {
-      if (ch >= '0' && ch <= '9') {
-        digits_seen = true;
-      } else if (ch != '.') {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && digits_seen) return true;
-  }
-  return false;
-}
-
-InterpreterFacts InterpreterFactsFromDatabase(const hashdb::Database& db, std::string name) {
-  InterpreterFacts in;
-  in.database = std::move(name);
-  in.cover_scripts = db.policy().cover_scripts;
-  in.policy_interpreters = db.policy().interpreters;
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) {
-    hashdb::RecordView r = db.RecordAt(i);
-    if (r.kind == hashdb::Kind::kElfSharedObject) continue;
-    std::size_t slash = r.path.rfind('/');
-    std::string_view base = slash == std::string_view::npos ? r.path : r.path.substr(slash + 1);
-    if (IsInterpreterBasename(base, in.policy_interpreters)) {
-      in.found.push_back({std::string(r.path), std::string(hashdb::KindName(r.kind))});
-    }
-  }
-  return in;
 }
 
 }  // namespace lockd

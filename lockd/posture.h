@@ -73,6 +73,9 @@ struct PostureFacts {
   std::optional<std::string> lockdown;    // /sys/kernel/security/lockdown, e.g. "[none] integrity"
   SettingFact kexec_load_disabled;        // kernel.kexec_load_disabled
   SettingFact unprivileged_bpf_disabled;  // kernel.unprivileged_bpf_disabled
+  SettingFact max_user_namespaces;        // user.max_user_namespaces
+  SettingFact unprivileged_userns_clone;  // kernel.unprivileged_userns_clone (Debian patch)
+  SettingFact apparmor_restrict_userns;   // kernel.apparmor_restrict_unprivileged_userns
   std::vector<os::MountEntry> mounts;     // the reader's mount namespace
   std::optional<std::string> mounts_error;
   std::optional<InterpreterFacts> interpreters;

@@ -48,6 +48,9 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   f.modules_disabled = ReadSetting(sysctl, "kernel.modules_disabled");
   f.kexec_load_disabled = ReadSetting(sysctl, "kernel.kexec_load_disabled");
   f.unprivileged_bpf_disabled = ReadSetting(sysctl, "kernel.unprivileged_bpf_disabled");
+  f.max_user_namespaces = ReadSetting(sysctl, "user.max_user_namespaces");
+  f.unprivileged_userns_clone = ReadSetting(sysctl, "kernel.unprivileged_userns_clone");
+  f.apparmor_restrict_userns = ReadSetting(sysctl, "kernel.apparmor_restrict_unprivileged_userns");
 
   struct stat st;
   f.module_support = ::stat((options.proc_root + "/modules").c_str(), &st) == 0;

@@ -23,7 +23,7 @@ items_of() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .items[].path
 doctor_json
 [[ $(jq -r .schema "$T/out.json") == lockd-doctor/1 ]] || fail "schema is not lockd-doctor/1"
 ids=$(jq -r '[.checks[].id] | join(",")' "$T/out.json")
-want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,writable_exec_mounts,uncovered_filesystems"
+want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems"
 [[ $ids == "$want" ]] || fail "check ids: got $ids"
 jq -e '.checks | all(.status == "ok" or .status == "warn" or .status == "fail")' "$T/out.json" \
   >/dev/null || fail "a status is not ok/warn/fail"

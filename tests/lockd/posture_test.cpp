@@ -38,6 +38,7 @@ PostureFacts GoodFacts() {
   f.module_sig_enforce = "N";
   f.kexec_load_disabled = SettingFact::Value(1);
   f.unprivileged_bpf_disabled = SettingFact::Value(1);
+  f.max_user_namespaces = SettingFact::Value(0);
   auto m = lockd::os::ParseMountInfo(
       "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
       "23 1 0:22 / /sys rw,nosuid,nodev,relatime - sysfs sysfs rw\n"
@@ -79,7 +80,8 @@ TEST_CASE("a hardened system passes every check, in a fixed order") {
   CHECK(ids == std::vector<std::string>{"fanotify_permission", "fanotify_filesystem_mark",
                                         "memfd_noexec", "ptrace_scope", "kernel_modules",
                                         "kexec_load_disabled", "unprivileged_bpf_disabled",
-                                        "writable_exec_mounts", "uncovered_filesystems"});
+                                        "unprivileged_userns", "writable_exec_mounts",
+                                        "uncovered_filesystems"});
   CHECK(lockd::WorstStatus(checks) == CheckStatus::kOk);
 }
 
@@ -158,6 +160,20 @@ TEST_CASE("kexec and unprivileged BPF") {
   CHECK(StatusOf(f, "unprivileged_bpf_disabled") == CheckStatus::kOk);
   f.unprivileged_bpf_disabled = SettingFact::Value(0);
   CHECK(StatusOf(f, "unprivileged_bpf_disabled") == CheckStatus::kWarn);
+}
+
+TEST_CASE("unprivileged user namespaces") {
+  PostureFacts f = GoodFacts();
+  f.max_user_namespaces = SettingFact::Value(96364);
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kWarn);
+  f.unprivileged_userns_clone = SettingFact::Value(0);
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kOk);
+  f.unprivileged_userns_clone = SettingFact::Value(1);
+  f.apparmor_restrict_userns = SettingFact::Value(1);
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kOk);
+  f.apparmor_restrict_userns = SettingFact::Absent();
+  f.max_user_namespaces = SettingFact::Absent();
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kOk);
 }
 
 TEST_CASE("writable mounts without noexec: local ones warn, uncovered ones fail") {
