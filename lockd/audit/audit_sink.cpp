@@ -1,0 +1,72 @@
+#include "lockd/audit/audit_sink.h"
+
+#include <chrono>
+
+namespace lockd::audit {
+namespace {
+
+Clock::time_point FromUnixNs(std::int64_t ns) {
+  if (ns == 0) return Clock::now();
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+std::string_view EventType(DaemonEventKind kind) {
+  switch (kind) {
+    case DaemonEventKind::kStarted:
+      return "daemon_start";
+    case DaemonEventKind::kStopping:
+      return "daemon_stop";
+    case DaemonEventKind::kDatabaseLoaded:
+      return "db_load";
+    case DaemonEventKind::kDatabaseRefused:
+      return "db_refused";
+    case DaemonEventKind::kQueueOverflow:
+      return "queue_overflow";
+    case DaemonEventKind::kError:
+      return "daemon_error";
+  }
+  return "daemon_error";
+}
+
+}  // namespace
+
+hashdb::Result<std::shared_ptr<AuditSink>> AuditSink::Start(AuditLogOptions options) {
+  auto log = AuditLog::Start(std::move(options));
+  if (!log) return log.error();
+  return std::shared_ptr<AuditSink>(new AuditSink(std::move(*log)));
+}
+
+Record AuditSink::ToRecord(const DecisionRecord& d) {
+  Record r(d.verdict == Verdict::kDeny ? "deny" : "would_deny");
+  r.set_time(FromUnixNs(d.time_unix_ns));
+  r.AddBytes("reason", ReasonName(d.reason));
+  r.AddBytes("mode", EffectiveModeName(d.mode));
+  r.AddInt("pid", d.pid).AddInt("ppid", d.ppid).AddInt("uid", d.uid);
+  r.AddBytes("exe", d.exe).AddBytes("path", d.path);
+  if (d.digest) r.AddDigest("sha256", *d.digest);
+  r.AddUint("dev", d.dev).AddUint("ino", d.ino).AddUint("generation", d.db_generation);
+  r.AddBool("cached", d.from_cache);
+  return r;
+}
+
+Record AuditSink::ToRecord(const DaemonEvent& e) {
+  Record r(EventType(e.kind));
+  r.set_time(FromUnixNs(e.time_unix_ns));
+  r.AddBytes("message", e.message);
+  if (e.db_generation != 0) r.AddUint("generation", e.db_generation);
+  return r;
+}
+
+void AuditSink::OnDecision(const DecisionRecord& record) {
+  if (record.verdict == Verdict::kAllow) return;
+  log_->Append(ToRecord(record));
+}
+
+void AuditSink::OnDaemonEvent(const DaemonEvent& event) {
+  log_->Append(ToRecord(event));
+  // A stopping daemon's record must reach the disk before the process exits.
+  if (event.kind == DaemonEventKind::kStopping) log_->Flush();
+}
+
+}  // namespace lockd::audit
