@@ -20,7 +20,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 if [[ -z "${LOCKD_TEST_IN_NAMESPACE:-}" ]]; then
-  exec env LOCKD_TEST_IN_NAMESPACE=1 timeout --kill-after=10 280 \
+  exec env LOCKD_TEST_IN_NAMESPACE=1 timeout --kill-after=10 "${LOCKD_TEST_TIMEOUT:-280}" \
     unshare -m --propagation private bash "$0" "$@"
 fi
 

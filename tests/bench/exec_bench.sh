@@ -1,0 +1,99 @@
+#!/bin/bash
+# Exec benchmark for lockd (not a test; run by hand as root):
+#   LOCKD_BUILD_DIR=build LOCKD_SOURCE_DIR=. bash tests/bench/exec_bench.sh [ROUNDS] [N]
+#
+# In a private mount namespace, on a tmpfs that lockd alone watches:
+#  1. steady state: spawn-and-wait of an allowlisted small binary (coreutils `true`), N times
+#     per round, without a daemon and with lockd (cache warm), rounds alternated;
+#  2. first exec: each spawn runs a fresh copy (new inode: a cache miss, hashed), without a
+#     daemon and with lockd, alternated;
+#  3. first exec of a 100 MB allowlisted binary (true + 100 MB appended), fresh copy each time;
+#     the extra latency over no daemon gives the hashing throughput;
+#  4. lockd's resident memory.
+# Prints one line per measurement and a summary block (copied into docs/performance.md).
+export LOCKD_TEST_TIMEOUT=${LOCKD_TEST_TIMEOUT:-1800}
+source "${LOCKD_SOURCE_DIR:?}/tests/integration/lib.sh"
+
+ROUNDS=${1:-10}
+N=${2:-2000}
+FRESH=${FRESH:-200}
+SPAWN="$LOCKD_BUILD_DIR/integration-helpers/exec_bench_spawn"
+g++ -O2 -std=c++20 "$LOCKD_SOURCE_DIR/tests/bench/exec_bench_spawn.cpp" -o "$SPAWN"
+
+setup_standard tmpfs
+BIG="$T/big-src"
+cp /usr/bin/true "$BIG"
+head -c $((100 * 1000 * 1000)) /dev/urandom >>"$BIG"
+cp "$BIG" "$MNT/big"
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/big"
+
+# fresh_copies PREFIX COUNT SRC: COUNT new inodes with SRC's content; prints their paths.
+fresh_copies() {
+  local i
+  for ((i = 0; i < $2; i++)); do cp "$3" "$MNT/$1-$i"; echo "$MNT/$1-$i"; done
+}
+
+results="$T/results"
+: >"$results"
+measure() {  # measure LABEL ROUND N FILE...
+  local label=$1 round=$2 n=$3
+  shift 3
+  local out
+  out=$("$SPAWN" "$n" "$@")
+  echo "$label $round $out" | tee -a "$results" >&2
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  # No daemon.
+  measure none-steady "$r" "$N" "$MNT/good"
+  mapfile -t fresh < <(fresh_copies "f$r-a" "$FRESH" "$MNT/good")
+  measure none-first "$r" 1 "${fresh[@]}"
+  mapfile -t bigs < <(fresh_copies "b$r-a" 1 "$BIG")
+  measure none-big "$r" 1 "${bigs[@]}"
+  rm -f "${fresh[@]}" "${bigs[@]}"
+
+  # lockd.
+  start_lockd
+  "$MNT/good"  # warm the cache
+  measure lockd-steady "$r" "$N" "$MNT/good"
+  mapfile -t fresh < <(fresh_copies "f$r-b" "$FRESH" "$MNT/good")
+  measure lockd-first "$r" 1 "${fresh[@]}"
+  mapfile -t bigs < <(fresh_copies "b$r-b" 1 "$BIG")
+  measure lockd-big "$r" 1 "${bigs[@]}"
+  rm -f "${fresh[@]}" "${bigs[@]}"
+  rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$LOCKD_PID/status")
+  hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$LOCKD_PID/status")
+  echo "lockd-rss $r $rss_kb $hwm_kb" | tee -a "$results" >&2
+  stop_lockd
+done
+
+"$PYTHON" - "$results" <<'PY'
+import statistics, sys
+rows = {}
+rss = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "lockd-rss":
+        rss.append((int(f[2]), int(f[3])))
+        continue
+    rows.setdefault(f[0], []).append(int(f[2]))  # per-round median ns
+med = {k: statistics.median(v) for k, v in rows.items()}
+def us(ns): return f"{ns / 1000:.1f} us"
+print("== exec benchmark summary (median over rounds of per-round medians) ==")
+for k in ("none-steady", "lockd-steady", "none-first", "lockd-first", "none-big", "lockd-big"):
+    print(f"{k:14s} {us(med[k]):>12s}   rounds: {', '.join(us(x) for x in rows[k])}")
+print(f"steady state: lockd / none = {med['lockd-steady'] / med['none-steady']:.4f}")
+# Per-round paired ratio (the rounds alternate, so pairs share the machine's state).
+pairs = [l / n for l, n in zip(rows['lockd-steady'], rows['none-steady'])]
+print(f"steady state, paired per round: median ratio {statistics.median(pairs):.4f}, "
+      f"min {min(pairs):.4f}, max {max(pairs):.4f}")
+print(f"first exec:   lockd / none = {med['lockd-first'] / med['none-first']:.4f} "
+      f"(+{(med['lockd-first'] - med['none-first']) / 1000:.1f} us)")
+extra = med['lockd-big'] - med['none-big']
+print(f"100 MB first exec: none {us(med['none-big'])}, lockd {us(med['lockd-big'])}, "
+      f"extra {extra / 1e6:.1f} ms -> {100e6 / extra * 1e9 / 1e9:.2f} GB/s hashing (incl. "
+      f"the event round trip)")
+print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
+      f"(peak {max(h for _, h in rss)} kB)")
+PY
+finish
