@@ -1,6 +1,8 @@
 #include "hashdb/scanner.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -399,4 +401,63 @@ TEST_CASE("a file rewritten in place (same size) is recorded only with one whole
   stop = true;
   writer.join();
   MESSAGE("recorded in " << recorded << " of 20 rounds");
+}
+
+TEST_CASE("mount points: not crossed by default; crossed on request, pseudo filesystems never") {
+  if (::geteuid() != 0) {
+    MESSAGE("needs root (mounts in a private mount namespace); skipped");
+    return;
+  }
+  Tree t;
+  REQUIRE(::mkdir(t.Path("mnt").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(t.Path("proc").c_str(), 0755) == 0);
+  // The mounts live in a child's private mount namespace and vanish with it.
+  int pipe_fds[2];
+  REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(2);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(3);
+    if (::mount("tmpfs", t.Path("mnt").c_str(), "tmpfs", 0, "size=1m") != 0) ::_exit(4);
+    if (::mount("proc", t.Path("proc").c_str(), "proc", 0, nullptr) != 0) ::_exit(5);
+    int fd = ::open(t.Path("mnt/on-tmpfs.sh").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    if (fd < 0 || ::write(fd, "#!/bin/sh\n", 10) != 10) ::_exit(6);
+    ::close(fd);
+    std::string out;
+    for (bool one_fs : {true, false}) {
+      ScanOptions options;
+      options.roots = {t.root};
+      options.one_file_system = one_fs;
+      auto r = hashdb::Scan(options);
+      if (!r.ok()) ::_exit(7);
+      out += one_fs ? "one-fs" : "cross";
+      out += " recorded " + std::to_string(r->entries.size());
+      for (const auto& s : r->report.skipped) {
+        out += " | " + std::string(hashdb::SkipReasonName(s.reason)) + " " +
+               s.path.substr(t.root.size()) + " " + s.detail;
+      }
+      out += "\n";
+    }
+    if (::write(pipe_fds[1], out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
+      ::_exit(8);
+    }
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(out ==
+        "one-fs recorded 9 | other-filesystem /mnt mount point not crossed (fs type tmpfs) | "
+        "other-filesystem /proc mount point not crossed (fs type proc)\n"
+        "cross recorded 10 | pseudo-filesystem /proc fs type proc\n");
 }
