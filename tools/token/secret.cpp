@@ -9,6 +9,7 @@
 
 namespace lockctl {
 
+using hashdb::Error;
 using hashdb::ErrorCode;
 using hashdb::MakeError;
 using hashdb::Result;
@@ -57,10 +58,15 @@ Result<Secret> Prompt(int tty, std::string_view prompt) {
   struct termios quiet = old_attr;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
-  if (::write(tty, prompt.data(), prompt.size()) < 0) return hashdb::ErrnoError("write /dev/tty");
+  // Echo off before the prompt appears, so nothing typed after it is ever shown.
   if (::tcsetattr(tty, TCSAFLUSH, &quiet) != 0) return hashdb::ErrnoError("tcsetattr /dev/tty");
+  if (::write(tty, prompt.data(), prompt.size()) < 0) {
+    Error e = hashdb::ErrnoError("write /dev/tty");
+    ::tcsetattr(tty, TCSANOW, &old_attr);
+    return e;
+  }
   auto secret = ReadLine(tty, "the terminal");
-  ::tcsetattr(tty, TCSAFLUSH, &old_attr);
+  ::tcsetattr(tty, TCSANOW, &old_attr);
   return secret;
 }
 
