@@ -11,10 +11,10 @@ set(CPACK_PACKAGE_CONTACT "lockd maintainers <lockd@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "application allowlisting daemon for ATMs, kiosks and other closed terminals")
 set(CPACK_PACKAGE_DESCRIPTION
-    "lockd stops every program, library or script whose content is not in a signed allowlist\n"
-    "(fanotify exec permission events, SHA-256, ECDSA/Ed25519 signatures). lockctl builds,\n"
-    "inspects and installs allowlists and drives offline maintenance with a USB key token.\n"
-    "Installing the package does not start or enable the daemon.")
+    "lockd stops every program, library or script whose content is not in a signed allowlist \
+(fanotify exec permission events, SHA-256, ECDSA or Ed25519 signatures). lockctl builds, \
+inspects and installs allowlists and drives offline maintenance with a USB key token. \
+Installing the package does not start or enable the daemon.")
 
 # The package's files sit at /usr, /etc, /var and /lib: CPack must install through DESTDIR so
 # that the absolute destinations of cmake/install.cmake land inside the package.
@@ -35,5 +35,10 @@ get_filename_component(_lockd_debian ${_lockd_debian} ABSOLUTE)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_lockd_debian}/conffiles ${_lockd_debian}/postinst ${_lockd_debian}/prerm
     ${_lockd_debian}/postrm)
+
+# cpack installs what the build made and does not build the whole tree first (its
+# `preinstall` step would otherwise build every test and benchmark): build lockd and lockctl,
+# then run cpack. The same holds for `make install`.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 include(CPack)

@@ -104,14 +104,26 @@ fingerprint() { openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | sha256su
 upgrade=0
 [[ -e "$prefix/usr/sbin/lockd" || -e "$prefix/etc/lockd/lockd.toml" ]] && upgrade=1
 
-# Is lockd running here, and in which mode? Replacing its programs while it enforces would
-# leave the new lockctl denied (its digest is not in the allowlist yet), so an upgrade then
-# needs maintenance mode first. Only asked of the real system, never of a scratch root.
+# Is lockd running for this installation, and in which mode? Replacing its programs while it
+# enforces would leave the new lockctl denied (its digest is not in the allowlist yet), so an
+# upgrade then needs maintenance mode first. Asked on the control socket named in lockd.toml.
 running_mode=""
-if [[ -z "$prefix" && -x /usr/bin/lockctl ]]; then
-  if status=$(/usr/bin/lockctl status --json 2>/dev/null); then
+socket=/run/lockd/control.sock
+if [[ -f "$prefix/etc/lockd/lockd.toml" ]]; then
+  s=$(sed -n 's/^[[:space:]]*control_socket[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' \
+    "$prefix/etc/lockd/lockd.toml" | tail -n 1)
+  [[ -n "$s" ]] && socket=$s
+fi
+if [[ -S "$socket" && -x "$prefix/usr/bin/lockctl" ]]; then
+  if status=$("$prefix/usr/bin/lockctl" status --json --socket "$socket" 2>/dev/null); then
     running_mode=$(grep -o '"mode": *"[a-z]*"' <<<"$status" | head -n 1 | sed 's/.*"\([a-z]*\)"$/\1/')
+  else
+    running_mode=unknown
   fi
+fi
+if [[ "$running_mode" == unknown ]]; then
+  die "$socket exists but lockd does not answer on it, so its mode is unknown: refusing.
+If lockd is not running, remove the stale socket and run install.sh again."
 fi
 if [[ "$running_mode" == enforce ]]; then
   die "lockd is enforcing: start maintenance with the token first (lockctl maintenance start --token ...),

@@ -49,29 +49,40 @@ fi
 systemd_running() { [[ -z "$prefix" && -d /run/systemd/system ]] && command -v systemctl >/dev/null; }
 
 # --- Is lockd enforcing? ---------------------------------------------------------------------
-# Only the real system has a running lockd; a scratch root never does. If lockd runs but does
-# not answer, its mode is unknown and we refuse: failing closed is the point of the product.
-mode=""
+# Asked of the lockd that serves this installation: the control socket named in its lockd.toml
+# (a path on this machine, also for a --root-prefix install). If lockd runs but does not
+# answer, its mode is unknown and we refuse: failing closed is the point of the product.
+config="$prefix/etc/lockd/lockd.toml"
+socket=/run/lockd/control.sock
+if [[ -f "$config" ]]; then
+  s=$(sed -n 's/^[[:space:]]*control_socket[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | tail -n 1)
+  [[ -n "$s" ]] && socket=$s
+fi
 lockctl_bin="$prefix/usr/bin/lockctl"
-if [[ -z "$prefix" ]]; then
-  active=0
-  if systemd_running && systemctl is-active --quiet lockd.service; then active=1; fi
-  if [[ -x "$lockctl_bin" ]] && status=$("$lockctl_bin" status --json 2>/dev/null); then
+mode=""
+active=0
+if systemd_running && systemctl is-active --quiet lockd.service; then active=1; fi
+if [[ -S "$socket" ]] || ((active)); then
+  if [[ -x "$lockctl_bin" ]] && status=$("$lockctl_bin" status --json --socket "$socket" 2>/dev/null); then
     mode=$(grep -o '"mode": *"[a-z]*"' <<<"$status" | head -n 1 | sed 's/.*"\([a-z]*\)"$/\1/')
     [[ -n "$mode" ]] || mode=unknown
-  elif ((active)); then
+  else
     mode=unknown
   fi
 fi
 if [[ "$mode" == enforce || "$mode" == unknown ]]; then
   if [[ -z "$token" ]]; then
-    die "lockd is ${mode/unknown/running but does not say its mode}: refusing to remove it without
-the token that authorizes leaving enforce (--token SPEC)" 1
+    if [[ "$mode" == unknown ]]; then
+      die "lockd runs or left its socket $socket but does not answer, so its mode is unknown:
+refusing without a token (--token SPEC). If lockd is not running, remove the stale socket." 1
+    fi
+    die "lockd is enforcing: refusing to remove it without the token that authorizes leaving
+enforce (--token SPEC)" 1
   fi
   # >>> AUTHORIZATION CHECK (tokens issue): leaving enforce is authorized by the token through
   # >>> `lockctl maintenance start --token`; lockd verifies the signature, the anchor, the
   # >>> terminal id and the expiry. If the command is missing or refuses, we refuse too.
-  args=(maintenance start --minutes 30 --token "$token")
+  args=(maintenance start --minutes 30 --token "$token" --socket "$socket")
   [[ -n "$secret_fd" ]] && args+=(--passphrase-fd "$secret_fd")
   if ! "$lockctl_bin" "${args[@]}"; then
     die "the token did not authorize leaving enforce ('lockctl ${args[*]}' failed): not removed" 1

@@ -27,8 +27,14 @@ version=$(sed -n 's/^project(lockd VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.
 [[ -n $version ]] || { echo "install_test: no version in CMakeLists.txt" >&2; exit 1; }
 
 scratch=$(mktemp -d /tmp/lockd-install-test.XXXXXX)
+lockd_pid=""
 cleanup() {
-  # Nothing is mounted and nothing is started by this test: removing the folder is enough.
+  # The only process started is a lockd watching a tmpfs in its own mount namespace (section
+  # 3); the tmpfs goes away with it. Nothing else is mounted.
+  if [[ -n $lockd_pid ]] && kill -0 "$lockd_pid" 2>/dev/null; then
+    kill -KILL "$lockd_pid" 2>/dev/null || true
+    wait "$lockd_pid" 2>/dev/null || true
+  fi
   rm -rf --one-file-system "$scratch"
 }
 trap cleanup EXIT
@@ -135,8 +141,11 @@ for p in $(documented_paths); do
 done
 docs=" $(documented_paths | sed 's:/$::' | tr '\n' ' ') "
 while read -r path _ _; do
-  case $path in /etc/lockd/trust/*.pem) continue ;; esac
-  [[ $docs == *" $path "* ]] || fail "installed but not under FILES in any manual: $path"
+  # The anchors are named by key id; the manuals are where man(1) looks; a directory counts
+  # as documented when a documented path lies below it.
+  case $path in /etc/lockd/trust/*.pem | /usr/share/man/*) continue ;; esac
+  [[ $docs == *" $path "* || $docs == *" $path/"* ]] ||
+    fail "installed but not under FILES in any manual: $path"
 done < <(expected_layout "$key_id")
 ok "layout checked against the FILES sections of docs/man/*"
 
@@ -206,13 +215,19 @@ unit=$root/lib/systemd/system/lockd.service
 if ! command -v systemd-analyze >/dev/null; then
   echo "skip: systemd-analyze not installed"
 elif [[ -f $unit ]]; then
-  # Checked inside the scratch root, where /usr/sbin/lockd exists as the unit names it.
-  if systemd-analyze verify --root="$root" /lib/systemd/system/lockd.service >"$scratch/verify" 2>&1 &&
+  # systemd-analyze needs the system's own units (sysinit.target...) and checks that the
+  # programs exist: verify a copy whose /usr/sbin/lockd points into the scratch root.
+  sed "s#/usr/sbin/lockd#$root/usr/sbin/lockd#g" "$unit" >"$scratch/lockd.service"
+  # Documentation=man:... is checked with man(1) against the manuals installed in the root.
+  if MANPATH=$root/usr/share/man systemd-analyze verify "$scratch/lockd.service" \
+    >"$scratch/verify" 2>&1 &&
     ! grep -q . "$scratch/verify"; then
     ok "systemd-analyze verify: clean"
   else
     fail "systemd-analyze verify lockd.service: $(cat "$scratch/verify")"
   fi
+else
+  fail "no lockd.service installed (installer/lockd.service missing?)"
 fi
 
 section "3. uninstall.sh"
@@ -222,9 +237,81 @@ left=$(cd "$root" && find . -type f -printf '/%P\n')
 [[ $left == /var/log/lockd/audit.jsonl ]] && ok "uninstall removed everything but the log" ||
   fail "uninstall left: $left"
 [[ -e $root/etc/lockd || -e $root/var/lib/lockd ]] && fail "uninstall left /etc/lockd or /var/lib/lockd"
-bash "$src/installer/uninstall.sh" --root-prefix "$root2" >/dev/null 2>&1 || fail "uninstall (2) failed"
-[[ ! -e $root2/var/log/lockd ]] && ok "uninstall removes an empty log directory" ||
-  fail "uninstall kept an empty /var/log/lockd"
+
+# While the installation's lockd enforces, uninstall.sh (and an upgrade) must refuse without
+# a token. A real lockd serves root2 (enforce baseline): it watches only a tmpfs mounted in its
+# own private mount namespace, and its control socket is the one root2's lockd.toml names.
+sandbox=$scratch/sandbox
+mkdir "$sandbox" "$scratch/state"
+cat >"$root2/etc/lockd/lockd.toml" <<EOC
+database = "$root2/var/lib/lockd/allowlist.lockdb"
+trust_dir = "$root2/etc/lockd/trust"
+state_dir = "$scratch/state"
+control_socket = "$scratch/run/control.sock"
+workers = 2
+watch = ["$sandbox"]
+EOC
+# A key lockd learns later (an audit log path...) could make this lockd write outside the
+# scratch dir, into the real /var/log/lockd: refuse to start it until the test sets it too.
+known=" database trust_dir state_dir control_socket workers log_level watch "
+unknown_keys=$(grep -o 'key == "[a-z_]*"' "$src/lockd/config.cpp" | sed 's/.*"\(.*\)"/\1/' |
+  sort -u | while read -r k; do [[ $known == *" $k "* ]] || echo "$k"; done)
+[[ -z $unknown_keys ]] || fail "lockd.toml has new keys ($unknown_keys): set them in this test's config"
+if [[ -z $unknown_keys ]]; then
+  # lockd is exec'd only once the sandbox is a tmpfs in this namespace: never on a real fs.
+  # unshare without --fork execs bash, which execs lockd: $! is lockd's pid.
+  unshare -m --propagation private bash -c '
+    mount -t tmpfs -o size=8m lockd-install-test "$1" || exit 3
+    [[ $(findmnt -n -o FSTYPE --mountpoint "$1") == tmpfs ]] || exit 3
+    exec "$2" --config "$3"' _ "$sandbox" "$root2/usr/sbin/lockd" "$root2/etc/lockd/lockd.toml" \
+    2>"$scratch/lockd.err" &
+  lockd_pid=$!
+fi
+for _ in $(seq 100); do
+  [[ -S $scratch/run/control.sock || -z $lockd_pid ]] && break
+  kill -0 "$lockd_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! "$root2/usr/bin/lockctl" status --json --socket "$scratch/run/control.sock" \
+  >"$scratch/status" 2>&1; then
+  fail "lockd for root2 did not come up: $(cat "$scratch/status" "$scratch/lockd.err")"
+elif ! grep -q '"mode": *"enforce"' "$scratch/status"; then
+  fail "lockd for root2 is not enforcing: $(cat "$scratch/status")"
+else
+  ok "a lockd serving root2 is enforcing (on its own tmpfs)"
+  before=$(snapshot "$root2")
+  if bash "$src/installer/uninstall.sh" --root-prefix "$root2" >"$scratch/out" 2>&1; then
+    fail "uninstall.sh without a token removed an enforcing lockd"
+  else
+    grep -q "enforcing" "$scratch/out" || fail "refusal does not say lockd is enforcing: $(cat "$scratch/out")"
+  fi
+  if bash "$src/installer/uninstall.sh" --root-prefix "$root2" --token "$scratch/no-such-token" \
+    --passphrase-fd 0 </dev/null >"$scratch/out" 2>&1; then
+    fail "uninstall.sh with a bogus token removed an enforcing lockd"
+  fi
+  if bash "$src/installer/install.sh" --root-prefix "$root2" --build-dir "$build" --no-build \
+    --no-deps >"$scratch/out" 2>&1; then
+    fail "install.sh upgraded an enforcing lockd's programs"
+  fi
+  [[ $(snapshot "$root2") == "$before" ]] &&
+    ok "uninstall (no token, bogus token) and upgrade refused while enforcing; nothing changed" ||
+    fail "a refused call changed root2"
+fi
+if [[ -n $lockd_pid ]]; then
+  kill -TERM "$lockd_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$lockd_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$lockd_pid" 2>/dev/null; then
+    fail "lockd did not stop within 10 s of SIGTERM"
+    kill -KILL "$lockd_pid"
+  fi
+  wait "$lockd_pid" 2>/dev/null || true
+  lockd_pid=""
+fi
+bash "$src/installer/uninstall.sh" --root-prefix "$root2" >"$scratch/out" 2>&1 ||
+  fail "uninstall after lockd stopped failed: $(cat "$scratch/out")"
+[[ ! -e $root2/var/log/lockd && ! -e $root2/etc/lockd ]] &&
+  ok "uninstall after lockd stopped removes it all, and an empty log directory" ||
+  fail "uninstall left $(cd "$root2" && find . -mindepth 1 -path './usr' -prune -o -print | tr '\n' ' ')"
 
 section "4. Debian package"
 pkg=$scratch/pkg
@@ -254,8 +341,9 @@ else
   [[ $(awk '{print $3}' <<<"$deb_files" | sort) == "$(awk '{print $1}' <<<"$want" | sort)" ]] &&
     ok "deb holds exactly the documented files" ||
     fail "deb files: $(awk '{print $3}' <<<"$deb_files" | tr '\n' ' ')"
-  for d in /etc/lockd/trust /var/lib/lockd /var/log/lockd; do
-    dpkg-deb -c "$deb" | grep -q " \.$d/$" || fail "deb lacks directory $d"
+  listing=$(dpkg-deb -c "$deb")
+  for d in "drwxr-xr-x /etc/lockd/trust" "drwx------ /var/lib/lockd" "drwxr-x--- /var/log/lockd"; do
+    grep -q "^${d% *} root/root .* \.${d#* }/$" <<<"$listing" || fail "deb lacks directory $d"
   done
   ctl=$scratch/control
   dpkg-deb -e "$deb" "$ctl"
@@ -335,6 +423,27 @@ elif [[ -f $deb ]]; then
   in_chroot dpkg --purge lockd >/dev/null 2>&1 || fail "dpkg --purge (2) failed"
   [[ -e $ch/var/log/lockd ]] && fail "purge kept an empty /var/log/lockd" ||
     ok "purge without logs leaves nothing"
+
+  # With systemd present the scripts talk to it, but never enable or start lockd. systemd
+  # cannot run in a chroot, so a systemctl that records its arguments stands in for it.
+  mkdir -p "$ch/run/systemd/system"
+  printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.log\n' >"$ch/usr/bin/systemctl"
+  chmod 755 "$ch/usr/bin/systemctl"
+  calls() { [[ -f $ch/tmp/systemctl.log ]] && tr '\n' ';' <"$ch/tmp/systemctl.log"; rm -f "$ch/tmp/systemctl.log"; }
+  in_chroot dpkg -i /tmp/lockd.deb >/dev/null 2>&1 || fail "dpkg -i with systemd failed"
+  got=$(calls)
+  [[ $got == "daemon-reload;" ]] && ok "install with systemd: only daemon-reload" ||
+    fail "install with systemd called: systemctl $got"
+  in_chroot dpkg -i /tmp/lockd.deb >/dev/null 2>&1 || fail "dpkg -i (upgrade) with systemd failed"
+  got=$(calls)
+  [[ $got == "daemon-reload;try-restart lockd.service;" ]] &&
+    ok "upgrade with systemd: daemon-reload, try-restart (never starts a stopped lockd)" ||
+    fail "upgrade with systemd called: systemctl $got"
+  in_chroot dpkg --purge lockd >/dev/null 2>&1 || fail "dpkg --purge with systemd failed"
+  got=$(calls)
+  [[ $got == "stop lockd.service;disable lockd.service;daemon-reload;daemon-reload;" ]] &&
+    ok "purge with systemd: stop, disable, daemon-reload" ||
+    fail "purge with systemd called: systemctl $got"
 fi
 
 echo "== done ($(date +%T)): $failures failure(s)"
