@@ -98,14 +98,17 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
 }
 
 void EventLoop::DrainFanotify() {
+  // Bounded so signals and mount changes are still seen under an endless flood.
   for (int i = 0; i < 1000; ++i) {
-    auto events = p_.group.ReadEvents();
+    bool maybe_more = false;
+    auto events = p_.group.ReadEvents(&maybe_more);
     if (!events.ok()) {
       LogError(events.error().message);
       return;
     }
     if (events->empty()) return;
     HandleBatch(std::move(*events));
+    if (!maybe_more) return;
   }
 }
 

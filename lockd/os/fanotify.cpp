@@ -66,37 +66,41 @@ hashdb::Status FanotifyGroup::Unmark(const std::string& path, MarkKind kind, con
   return {};
 }
 
-hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents() {
+hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe_more) {
   alignas(fanotify_event_metadata) static thread_local char buffer[kReadBufferSize];
   std::vector<FanotifyEvent> events;
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) return events;
-      return hashdb::ErrnoError("read fanotify events");
-    }
-    if (n == 0) return events;
-    auto* meta = reinterpret_cast<const fanotify_event_metadata*>(buffer);
-    ssize_t len = n;
-    while (FAN_EVENT_OK(meta, len)) {
-      if (meta->vers != FANOTIFY_METADATA_VERSION) {
-        if (meta->fd >= 0) ::close(meta->fd);
-        return hashdb::MakeError(hashdb::ErrorCode::kFormat,
-                                 "fanotify metadata version " + std::to_string(meta->vers) +
-                                     ", expected " + std::to_string(FANOTIFY_METADATA_VERSION));
-      }
-      FanotifyEvent ev;
-      ev.mask = meta->mask;
-      ev.pid = meta->pid;
-      if (meta->fd >= 0) ev.fd.Reset(meta->fd);
-      events.push_back(std::move(ev));
-      meta = FAN_EVENT_NEXT(meta, len);
-    }
-    // A short read leaves the rest for the next call; keep reading until EAGAIN so one wakeup
-    // drains the queue.
-    if (events.size() >= 4096) return events;
+  if (maybe_more != nullptr) *maybe_more = false;
+  ssize_t n = -1;
+  do {
+    n = ::read(fd_.get(), buffer, sizeof(buffer));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN) return events;
+    return hashdb::ErrnoError("read fanotify events");
   }
+  auto* meta = reinterpret_cast<const fanotify_event_metadata*>(buffer);
+  ssize_t len = n;
+  while (FAN_EVENT_OK(meta, len)) {
+    if (meta->vers != FANOTIFY_METADATA_VERSION) {
+      // Close every fd of this read: the stream cannot be trusted any more.
+      for (; FAN_EVENT_OK(meta, len); meta = FAN_EVENT_NEXT(meta, len)) {
+        if (meta->fd >= 0) ::close(meta->fd);
+      }
+      return hashdb::MakeError(hashdb::ErrorCode::kFormat,
+                               "fanotify metadata version " + std::to_string(meta->vers) +
+                                   ", expected " + std::to_string(FANOTIFY_METADATA_VERSION));
+    }
+    FanotifyEvent ev;
+    ev.mask = meta->mask;
+    ev.pid = meta->pid;
+    if (meta->fd >= 0) ev.fd.Reset(meta->fd);
+    events.push_back(std::move(ev));
+    meta = FAN_EVENT_NEXT(meta, len);
+  }
+  // The kernel stops copying when the next event does not fit; a read that left less than
+  // room for a large event may have left some queued.
+  if (maybe_more != nullptr) *maybe_more = n > static_cast<ssize_t>(sizeof(buffer)) - 4096;
+  return events;
 }
 
 hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {

@@ -61,9 +61,11 @@ class FanotifyGroup {
   // every mark anyway.
   hashdb::Status Unmark(const std::string& path, MarkKind kind, const MarkMask& mask);
 
-  // Reads whatever events are queued (non-blocking; empty when none). Malformed metadata is an
-  // error (the stream cannot be resynchronised).
-  hashdb::Result<std::vector<FanotifyEvent>> ReadEvents();
+  // One non-blocking read of queued events (empty when none). *maybe_more is set when the
+  // read filled the buffer, so more may be queued (one read(2) per batch matters: on
+  // virtualised machines each system call costs microseconds). Malformed metadata is an error
+  // (the stream cannot be resynchronised).
+  hashdb::Result<std::vector<FanotifyEvent>> ReadEvents(bool* maybe_more = nullptr);
 
   // Answers a permission event. Thread-safe (one write(2) each). The event fd stays open;
   // the caller closes it. ENOENT from the kernel (event already answered or group shutting

@@ -11,6 +11,9 @@
 #     the extra latency over no daemon gives the hashing throughput;
 #  4. lockd's resident memory.
 # Prints one line per measurement and a summary block (copied into docs/performance.md).
+# BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
+# scheduling noise of a busy shared machine out of the figures (RT throttling still leaves
+# others 5% of the CPU).
 export LOCKD_TEST_TIMEOUT=${LOCKD_TEST_TIMEOUT:-1800}
 source "${LOCKD_SOURCE_DIR:?}/tests/integration/lib.sh"
 
@@ -19,6 +22,12 @@ N=${2:-2000}
 FRESH=${FRESH:-200}
 SPAWN="$LOCKD_BUILD_DIR/integration-helpers/exec_bench_spawn"
 g++ -O2 -std=c++20 "$LOCKD_SOURCE_DIR/tests/bench/exec_bench_spawn.cpp" -o "$SPAWN"
+
+RT=()
+if [[ ${BENCH_RT:-0} == 1 ]]; then
+  RT=(chrt -f 10)
+  export LOCKD_WRAPPER="chrt -f 10"
+fi
 
 setup_standard tmpfs
 BIG="$T/big-src"
@@ -33,13 +42,16 @@ fresh_copies() {
   for ((i = 0; i < $2; i++)); do cp "$3" "$MNT/$1-$i"; echo "$MNT/$1-$i"; done
 }
 
+# CPU time lockd has used so far (all threads), in ns.
+lockd_cpu_ns() { cat /proc/"$LOCKD_PID"/task/*/schedstat | awk '{s += $1} END {print s}'; }
+
 results="$T/results"
 : >"$results"
 measure() {  # measure LABEL ROUND N FILE...
   local label=$1 round=$2 n=$3
   shift 3
   local out
-  out=$("$SPAWN" "$n" "$@")
+  out=$("${RT[@]}" "$SPAWN" "$n" "$@")
   echo "$label $round $out" | tee -a "$results" >&2
 }
 
@@ -55,9 +67,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
   # lockd.
   start_lockd
   "$MNT/good"  # warm the cache
+  c0=$(lockd_cpu_ns)
   measure lockd-steady "$r" "$N" "$MNT/good"
+  c1=$(lockd_cpu_ns)
   mapfile -t fresh < <(fresh_copies "f$r-b" "$FRESH" "$MNT/good")
+  c2=$(lockd_cpu_ns)
   measure lockd-first "$r" 1 "${fresh[@]}"
+  c3=$(lockd_cpu_ns)
+  echo "lockd-cpu $r $(((c1 - c0) / N)) $(((c3 - c2) / FRESH))" | tee -a "$results" >&2
   mapfile -t bigs < <(fresh_copies "b$r-b" 1 "$BIG")
   measure lockd-big "$r" 1 "${bigs[@]}"
   rm -f "${fresh[@]}" "${bigs[@]}"
@@ -71,8 +88,12 @@ done
 import statistics, sys
 rows = {}
 rss = []
+cpu = []
 for line in open(sys.argv[1]):
     f = line.split()
+    if f[0] == "lockd-cpu":
+        cpu.append((int(f[2]), int(f[3])))
+        continue
     if f[0] == "lockd-rss":
         rss.append((int(f[2]), int(f[3])))
         continue
@@ -93,6 +114,8 @@ extra = med['lockd-big'] - med['none-big']
 print(f"100 MB first exec: none {us(med['none-big'])}, lockd {us(med['lockd-big'])}, "
       f"extra {extra / 1e6:.1f} ms -> {100e6 / extra * 1e9 / 1e9:.2f} GB/s hashing (incl. "
       f"the event round trip)")
+print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
+      f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
       f"(peak {max(h for _, h in rss)} kB)")
 PY

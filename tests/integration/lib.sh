@@ -144,7 +144,7 @@ TOML
 # start_lockd: starts lockd in the background and waits (10 s at most) until it is ready.
 start_lockd() {
   : >"$LOCKD_LOG"
-  "$LOCKD_BIN" --config "$T/lockd.toml" 2>>"$LOCKD_LOG" &
+  ${LOCKD_WRAPPER:-} "$LOCKD_BIN" --config "$T/lockd.toml" 2>>"$LOCKD_LOG" &
   LOCKD_PID=$!
   for _ in $(seq 100); do
     if grep -q "lockd: info: ready" "$LOCKD_LOG"; then return 0; fi
