@@ -111,6 +111,7 @@ Status AuditFile::Resync(std::vector<Record>& recovery) {
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (in_sync_ && size == end_) return {};
 
+  pending_newline_ = false;
   auto tail = ReadTail(fd_.get(), size);
   if (!tail) return tail.error().Wrap(options_.path);
   std::string source = options_.path;  // where the chain head (last complete line) is
@@ -145,9 +146,9 @@ Status AuditFile::Resync(std::vector<Record>& recovery) {
   }
   if (torn.torn_bytes > 0) {
     // Terminate the fragment so the next record starts a clean line, and acknowledge it.
-    if (torn_fd >= 0 && ::write(torn_fd, "\n", 1) != 1) {
-      return ErrnoError(torn_source + ": terminating torn line");
-    }
+    // In the current file the newline goes out in the same write(2) as the acknowledgement,
+    // so no crash can leave a terminated but unacknowledged fragment.
+    if (torn_fd >= 0) pending_newline_ = true;
     Record record("torn_record");
     record.AddBytes("file", torn_source.substr(torn_source.rfind('/') + 1));
     record.AddUint("torn_bytes", torn.torn_bytes);
@@ -200,10 +201,19 @@ Status AuditFile::Rotate() {
 
 Status AuditFile::WriteLine(const std::string& line) {
   if (options_.max_bytes > 0 && end_ > 0 && end_ + line.size() + 1 > options_.max_bytes) {
+    if (pending_newline_) {
+      if (::write(fd_.get(), "\n", 1) != 1) {
+        in_sync_ = false;
+        return ErrnoError(options_.path + ": terminating torn line");
+      }
+      pending_newline_ = false;
+      end_ += 1;
+    }
     HASHDB_TRY(Rotate());
   }
   std::string buf;
-  buf.reserve(line.size() + 1);
+  buf.reserve(line.size() + 2);
+  if (pending_newline_) buf += '\n';
   buf += line;
   buf += '\n';
   ssize_t n;
@@ -211,15 +221,18 @@ Status AuditFile::WriteLine(const std::string& line) {
     n = ::write(fd_.get(), buf.data(), buf.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    in_sync_ = false;
+    in_sync_ = false;  // Resync sees the fragment still unterminated and tries again
+    pending_newline_ = false;
     return ErrnoError(options_.path + ": write");
   }
   if (static_cast<std::size_t>(n) != buf.size()) {
     // A short write (disk full) leaves a torn line; the next Append repairs it.
     in_sync_ = false;
+    pending_newline_ = false;
     return hashdb::MakeError(hashdb::ErrorCode::kIo, options_.path + ": short write (disk full?)");
   }
   end_ += buf.size();
+  pending_newline_ = false;
   head_.seq += 1;
   head_.hash = LineHash(line);
   return {};

@@ -87,9 +87,10 @@ class AuditFile {
   hashdb::UniqueFd fd_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
-  std::uint64_t end_ = 0;   // size of the file after our last write
-  bool in_sync_ = false;    // fd_, end_ and head_ match the file as we left it
-  bool have_head_ = false;  // head_ was read from disk or written by us
+  std::uint64_t end_ = 0;         // size of the file after our last write
+  bool in_sync_ = false;          // fd_, end_ and head_ match the file as we left it
+  bool have_head_ = false;        // head_ was read from disk or written by us
+  bool pending_newline_ = false;  // the file ends in a torn fragment: the next write ends it
   ChainHead head_;
 };
 

@@ -147,6 +147,31 @@ TEST_CASE("audit writer: a torn last line is terminated and acknowledged") {
   CHECK(Slurp(options.path) == now);
 }
 
+TEST_CASE("audit writer: a torn line in a full file is acknowledged in the next file") {
+  testsupport::TempDir dir;
+  auto options = Options(dir);
+  options.max_bytes = 700;
+  {
+    auto file = AuditFile::Open(AuditFileOptions{options.path, 0, 10, false, 0640});
+    REQUIRE(file.ok());
+    AppendN(**file, 3, "/full");
+  }
+  Append(options.path, std::string(300, 'x'));  // over max_bytes with the fragment
+  {
+    auto file = AuditFile::Open(options);
+    REQUIRE(file.ok());
+    AppendN(**file, 2, "/next");
+  }
+  auto files = DiscoverLogFiles(options.path);
+  REQUIRE(files.ok());
+  CHECK(files->size() >= 2);
+  const auto report = VerifyAll(options.path);
+  REQUIRE(report.torn.size() == 1);
+  CHECK(report.torn[0].acknowledged);
+  CHECK(report.torn[0].place.file == options.path + ".1");
+  CHECK(report.records == 3 + 1 + 2);
+}
+
 TEST_CASE("audit writer: a crash in the first write after a rotation") {
   testsupport::TempDir dir;
   auto options = Options(dir);
