@@ -16,7 +16,8 @@ usage: installer/install.sh --trust KEY.pem (--key PRIVATE.pem | --token SPEC) [
   --token SPEC          sign the initial baseline with this token (folder or pkcs11: URI)
   --passphrase-fd FD    read the token's passphrase or PIN from this fd (default: prompt)
   --enforce             sign the baseline with the enforce policy (default: audit)
-  --baseline-root DIR   directory to baseline (default: /, or the --root-prefix); repeatable
+  --baseline-root DIR   directory to baseline; repeatable (default: / and every local
+                        filesystem below it, or the --root-prefix)
   --exclude GLOB        exclude recorded paths matching GLOB from the baseline; repeatable
   --no-baseline         do not build a baseline (one must then be put in /var/lib/lockd/)
   --build-dir DIR       use (and bring up to date) this CMake build directory
@@ -188,9 +189,15 @@ db="$prefix/var/lib/lockd/allowlist.lockdb"
 lockctl_bin="$build_dir/tools/lockctl"
 if [[ -e "$db" ]]; then
   say "keeping the database in place (${db#"$prefix"}); re-baseline with lockctl maintenance"
+  [[ "$mode" == enforce ]] && say "--enforce ignored: the mode is the one signed into the database in place"
 elif ((baseline)); then
-  ((${#baseline_roots[@]})) || baseline_roots=("${prefix:-/}")
   args=(db build --out "$db" --generation 1 --mode "$mode")
+  if ((${#baseline_roots[@]} == 0)); then
+    baseline_roots=("${prefix:-/}")
+    # lockd checks every local filesystem, so the baseline of a whole system covers all of
+    # them (/usr or /opt may be separate); pseudo and network filesystems are still skipped.
+    [[ -z "$prefix" ]] && args+=(--cross-filesystems)
+  fi
   for r in "${baseline_roots[@]}"; do args+=(--root "$r"); done
   [[ -n "$prefix" ]] && args+=(--strip-prefix "$prefix")
   for e in "${excludes[@]}"; do args+=(--exclude "$e"); done
@@ -215,7 +222,9 @@ else
 fi
 
 # --- 6. service ------------------------------------------------------------------------------
-if ((start)); then
+if ((start)) && [[ ! -e "$db" ]]; then
+  say "service not started: there is no database yet (${db#"$prefix"})"
+elif ((start)); then
   if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
     systemctl daemon-reload
     systemctl enable lockd.service
