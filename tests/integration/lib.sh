@@ -91,8 +91,11 @@ mount_ext4() {
   MOUNTS+=("$1")
 }
 
-# The database tools: a test-only builder compiled against this build's libhashdb.a (the
-# format, signing and checks are hashdb's own).
+# The database tools: `lockctl key generate` and `lockctl db build` (the real tools: scan,
+# hash, sign). A small test-only builder against this build's libhashdb.a (same format and
+# signing code) is kept for the one thing lockctl rightly refuses to do: sign with a key that
+# is not a proper PEM key pair on disk (not needed so far), and as a fallback when lockctl is
+# not built.
 MAKE_DB="$LOCKD_BUILD_DIR/integration-helpers/make_test_db"
 build_make_db() {
   local src="$LOCKD_SOURCE_DIR/tests/integration/helpers/make_test_db.cpp"
@@ -103,11 +106,19 @@ build_make_db() {
     mv "$MAKE_DB.tmp.$$" "$MAKE_DB"
   fi
 }
+use_lockctl_db() { [[ -x $LOCKCTL ]] && "$LOCKCTL" db build --help >/dev/null 2>&1; }
 
 # new_key NAME: $T/keys/NAME.pem (private) and NAME.pub.pem.
 new_key() {
   mkdir -p "$T/keys"
-  "$MAKE_DB" genkey "$T/keys/$1.pem" "$T/keys/$1.pub.pem"
+  if use_lockctl_db; then
+    "$LOCKCTL" key generate --out "$T/keys/$1.d" >/dev/null
+    cp "$T/keys/$1.d/private.key" "$T/keys/$1.pem"
+    cp "$T/keys/$1.d/public.pem" "$T/keys/$1.pub.pem"
+  else
+    build_make_db
+    "$MAKE_DB" genkey "$T/keys/$1.pem" "$T/keys/$1.pub.pem"
+  fi
 }
 
 # trust_key NAME: make NAME a trust anchor.
@@ -117,10 +128,22 @@ trust_key() {
 }
 
 # make_db KEY OUT GENERATION MODE FILE...: signed database allowing the content of FILE...
+# (with lockctl: a staging directory holding copies of the files is scanned).
 make_db() {
   local key=$1 out=$2 gen=$3 mode=$4
   shift 4
-  "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" "$@"
+  if use_lockctl_db; then
+    local stage i=0 f
+    stage=$(mktemp -d "$T/stage.XXXXXX")
+    for f in "$@"; do cp "$f" "$stage/f$i"; chmod 0755 "$stage/f$i"; i=$((i + 1)); done
+    "$LOCKCTL" db build --root "$stage" --key "$T/keys/$key.pem" --out "$out" \
+      --generation "$gen" --mode "$mode" >/dev/null 2>"$T/db-build.log" ||
+      { cat "$T/db-build.log" >&2; return 1; }
+    rm -rf "$stage"
+  else
+    build_make_db
+    "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" "$@"
+  fi
 }
 
 # write_config [WATCH...]: $T/lockd.toml watching the given paths (default: $MNT).
@@ -228,7 +251,6 @@ wait_for_log() {
 #   $MNT/foreign  copy of false's sibling 'id' (not allowlisted; different content)
 setup_standard() {
   local fs=${1:-tmpfs}
-  build_make_db
   if [[ $fs == ext4 ]]; then mount_ext4 "$MNT"; else mount_tmpfs "$MNT"; fi
   cp /usr/bin/true "$MNT/good"
   cp /usr/bin/id "$MNT/foreign"
