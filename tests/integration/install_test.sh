@@ -424,6 +424,51 @@ elif [[ -f $deb ]]; then
   [[ -e $ch/var/log/lockd ]] && fail "purge kept an empty /var/log/lockd" ||
     ok "purge without logs leaves nothing"
 
+  # While lockd enforces, the package refuses to be removed (prerm asks lockctl status). A
+  # real lockd runs in the chroot, in its own mount namespace, watching only a tmpfs there.
+  in_chroot dpkg -i /tmp/lockd.deb >/dev/null 2>&1 || fail "dpkg -i (3) failed"
+  "$lockctl" key generate --out "$ch/root/signer" >/dev/null
+  signer_id=$(openssl pkey -pubin -in "$ch/root/signer/public.pem" -outform DER | sha256sum | cut -c1-64)
+  cp "$ch/root/signer/public.pem" "$ch/etc/lockd/trust/$signer_id.pem"
+  mkdir -p "$ch/srv/sandbox" "$ch/srv/empty"
+  in_chroot lockctl db build --root /srv/empty --key /root/signer/private.key --mode enforce \
+    --out /var/lib/lockd/allowlist.lockdb >/dev/null 2>&1 || fail "db build in the chroot failed"
+  echo 'watch = ["/srv/sandbox"]' >>"$ch/etc/lockd/lockd.toml"
+  if [[ -n $unknown_keys ]]; then
+    fail "not starting lockd in the chroot: lockd.toml has keys this test does not set"
+  else
+    unshare -m --propagation private bash -c '
+      mount -t proc proc "$1/proc" || exit 3
+      mount -t tmpfs -o size=8m lockd-install-test "$1/srv/sandbox" || exit 3
+      [[ $(findmnt -n -o FSTYPE --mountpoint "$1/srv/sandbox") == tmpfs ]] || exit 3
+      exec env -i PATH=/usr/sbin:/usr/bin chroot "$1" /usr/sbin/lockd' _ "$ch" \
+      2>"$scratch/lockd-chroot.err" &
+    lockd_pid=$!
+    for _ in $(seq 100); do
+      [[ -S $ch/run/lockd/control.sock ]] && break
+      kill -0 "$lockd_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if ! in_chroot lockctl status --json 2>&1 | grep -q '"mode": *"enforce"'; then
+      fail "lockd in the chroot is not up and enforcing: $(cat "$scratch/lockd-chroot.err")"
+    elif in_chroot dpkg -r lockd >"$scratch/dpkg-r.out" 2>&1; then
+      fail "dpkg -r removed lockd while it was enforcing"
+    elif ! grep -q "lockd is enforcing: refusing to remove it" "$scratch/dpkg-r.out" ||
+      [[ ! -x $ch/usr/sbin/lockd ]]; then
+      fail "dpkg -r while enforcing: $(cat "$scratch/dpkg-r.out")"
+    else
+      ok "dpkg -r is refused while lockd enforces, and lockd stays installed"
+    fi
+    kill -TERM "$lockd_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$lockd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$lockd_pid" 2>/dev/null || true
+    wait "$lockd_pid" 2>/dev/null || true
+    lockd_pid=""
+  fi
+  in_chroot dpkg --purge lockd >"$scratch/purge2.out" 2>&1 &&
+    ok "once lockd stopped, purge works" || fail "purge after lockd stopped: $(cat "$scratch/purge2.out")"
+  rm -rf "$ch/var/log/lockd"
+
   # With systemd present the scripts talk to it, but never enable or start lockd. systemd
   # cannot run in a chroot, so a systemctl that records its arguments stands in for it.
   mkdir -p "$ch/run/systemd/system"
