@@ -83,6 +83,9 @@ if [[ $(id -u) -ne 0 ]]; then
   die "run as root (files go to /usr, /etc/lockd, /var/lib/lockd and belong to root)"
 fi
 [[ -n "$key" && -n "$token" ]] && die "give --key or --token, not both"
+if [[ -z "$prefix" ]] && dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q "ok installed"; then
+  die "lockd is installed from the Debian package here: upgrade it with the package, not install.sh"
+fi
 if ((baseline)) && [[ -z "$key" && -z "$token" ]] && [[ ! -e "$prefix/var/lib/lockd/allowlist.lockdb" ]]; then
   die "a first install needs --key PRIVATE.pem or --token SPEC to sign the baseline (or --no-baseline)"
 fi

@@ -42,7 +42,7 @@ fi
 [[ $(id -u) -eq 0 ]] || die "run as root"
 
 # Installed by the Debian package? Then dpkg owns the files: remove it with apt.
-if [[ -z "$prefix" ]] && dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q "installed"; then
+if [[ -z "$prefix" ]] && dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q "ok installed"; then
   die "lockd is installed from the Debian package: remove it with 'apt purge lockd'"
 fi
 

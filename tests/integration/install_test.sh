@@ -410,7 +410,7 @@ elif [[ -f $deb ]]; then
   echo '{"seq":1}' >"$ch/var/log/lockd/audit.jsonl"
   touch "$ch/etc/lockd/trust/anchor.pem" "$ch/var/lib/lockd/allowlist.lockdb"
   in_chroot dpkg --purge lockd >"$scratch/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$scratch/purge.out")"
-  in_chroot dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q installed &&
+  in_chroot dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q 'ok installed' &&
     fail "lockd still installed after purge"
   for p in /usr/sbin/lockd /usr/bin/lockctl /etc/lockd /var/lib/lockd /lib/systemd/system/lockd.service \
     /usr/share/man/man8/lockd.8 /usr/share/bash-completion/completions/lockctl; do
