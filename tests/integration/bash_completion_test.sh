@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# installer/bash-completion/lockctl completes what lockctl really has: it reads
+# `lockctl ... --help`, so this checks that reading against the built lockctl — every command
+# group lists its subcommands, every command its options, and option choices come from CLI11's
+# ":{a,b}" hints. Needs LOCKD_BUILD_DIR; no root needed, starts nothing.
+set -euo pipefail
+
+src=${LOCKD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${LOCKD_BUILD_DIR:?set LOCKD_BUILD_DIR to a build directory}
+bin=$(cd "$build" && pwd)/tools/lockctl
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# shellcheck source=/dev/null
+source "$src/installer/bash-completion/lockctl"
+complete -p lockctl >/dev/null || fail "the file does not register a completion for lockctl"
+
+# Completes the last word of "lockctl WORDS..." and prints the candidates sorted on one line.
+comp() {
+  COMP_WORDS=("$bin" "$@")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+  COMPREPLY=()
+  _lockctl 2>/dev/null
+  printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+expect() {
+  local want=$1
+  shift
+  local got
+  got=$(comp "$@")
+  [[ $got == "$want" ]] || fail "lockctl $* <TAB>: got '$got', expected '$want'"
+}
+
+# The top level: exactly the subcommands lockctl --help lists.
+top=$("$bin" --help | awk '/^Subcommands:$/ {on = 1; next} /^[A-Za-z]/ {on = 0} on && /^  [^ ]/ {print $1}' |
+  sort | tr '\n' ' ' | sed 's/ $//')
+[[ -n $top ]] || fail "no subcommands in lockctl --help"
+expect "$top" ""
+expect "build diff list lookup show verify" db ""
+expect "build" db b
+expect "audit enforce" db build --root / --mode ""
+expect "enforce" db build --one-file-system --mode e
+expect "ed25519 p256" key generate --type ""
+expect "--token" token sign --tok
+expect "--generation" db build --root / --gen
+# A value after an option that takes one is not completed as a command or an option.
+expect "" db build --out ""
+# Every option of every db command is offered after "--".
+for c in build verify show list lookup diff; do
+  opts=$("$bin" db "$c" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
+    n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |
+    tr '\n' ' ' | sed 's/ $//')
+  expect "$opts" db "$c" --
+done
+
+echo "== bash completion: $failures failure(s)"
+((failures == 0))
