@@ -158,7 +158,7 @@ done
 # --- 3. files --------------------------------------------------------------------------------
 # cmake/install.cmake places every file; an existing lockd.toml is kept.
 say "installing into ${prefix:-/}"
-DESTDIR="$prefix" cmake --install "$build_dir" --prefix /usr | sed 's/^/  /'
+DESTDIR="$prefix" cmake --install "$build_dir" --prefix /usr --strip | sed 's/^/  /'
 # cmake does not set the owner, and keeps a directory's old mode: make them what the docs say.
 chown root:root "$prefix/etc/lockd" "$prefix/etc/lockd/trust" "$prefix/var/lib/lockd" \
   "$prefix/var/log/lockd"
