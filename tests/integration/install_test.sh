@@ -307,6 +307,19 @@ if [[ -n $lockd_pid ]]; then
   wait "$lockd_pid" 2>/dev/null || true
   lockd_pid=""
 fi
+[[ -e $scratch/run/control.sock ]] && fail "lockd left its control socket behind after SIGTERM"
+# A socket nobody answers on (a crashed lockd) means the mode is unknown: refuse, fail closed.
+mkdir -p "$scratch/run"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+  "$scratch/run/control.sock"
+if bash "$src/installer/uninstall.sh" --root-prefix "$root2" >"$scratch/out" 2>&1; then
+  fail "uninstall.sh went ahead with an unanswered control socket"
+elif ! grep -q "does not answer" "$scratch/out"; then
+  fail "refusal with a stale socket does not say so: $(cat "$scratch/out")"
+else
+  ok "uninstall refuses while the control socket does not answer (mode unknown)"
+fi
+rm -f "$scratch/run/control.sock"
 bash "$src/installer/uninstall.sh" --root-prefix "$root2" >"$scratch/out" 2>&1 ||
   fail "uninstall after lockd stopped failed: $(cat "$scratch/out")"
 [[ ! -e $root2/var/log/lockd && ! -e $root2/etc/lockd ]] &&
