@@ -9,7 +9,13 @@
 #     daemon and with lockd, alternated;
 #  3. first exec of a 100 MB allowlisted binary (true + 100 MB appended), fresh copy each time;
 #     the extra latency over no daemon gives the hashing throughput;
-#  4. lockd's resident memory.
+#  4. lockd's resident memory;
+#  5. with FAPOLICYD=1: the same three measurements under Debian's fapolicyd (integrity =
+#     sha256, trust = file listing exactly the binaries lockd allows, watch_fs = tmpfs), started
+#     by hand in the foreground inside this private namespace (its config, /var/lib/fapolicyd
+#     and /run/fapolicyd are bind-mounted from the test dir there, so the installed service
+#     and the host are untouched) and stopped by its pid. It runs as root here (uid = root in
+#     its config) because dropping to its own user fails in this environment.
 # Prints one line per measurement and a summary block (copied into docs/performance.md).
 # BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
 # scheduling noise of a busy shared machine out of the figures (RT throttling still leaves
@@ -55,6 +61,51 @@ measure() {  # measure LABEL ROUND N FILE...
   echo "$label $round $out" | tee -a "$results" >&2
 }
 
+if [[ ${FAPOLICYD:-0} == 1 ]]; then
+  command -v fapolicyd >/dev/null || { log "fapolicyd is not installed"; exit 1; }
+  FP_DIR="$T/fapolicyd"
+  mkdir -p "$FP_DIR/etc" "$FP_DIR/var" "$FP_DIR/run"
+  cp -a /etc/fapolicyd/. "$FP_DIR/etc/"
+  rm -f "$FP_DIR/etc/rules.d/"*
+  printf '%s\n' "allow perm=execute all : trust=1" "deny_audit perm=execute all : all" \
+    "allow perm=open all : all" >"$FP_DIR/etc/compiled.rules"
+  sed -i 's/^watch_fs = .*/watch_fs = tmpfs/; s/^trust = .*/trust = file/;
+          s/^integrity = .*/integrity = sha256/; s/^uid = .*/uid = root/; s/^gid = .*/gid = root/;
+          s/^permissive = .*/permissive = 0/' "$FP_DIR/etc/fapolicyd.conf"
+  : >"$FP_DIR/etc/trust.d/fapolicyd.trust"
+  mount --bind "$FP_DIR/etc" /etc/fapolicyd && MOUNTS+=(/etc/fapolicyd)
+  mkdir -p /var/lib/fapolicyd /run/fapolicyd
+  mount --bind "$FP_DIR/var" /var/lib/fapolicyd && MOUNTS+=(/var/lib/fapolicyd)
+  mount --bind "$FP_DIR/run" /run/fapolicyd && MOUNTS+=(/run/fapolicyd)
+  trust_line() { echo "$1 $(stat -c %s "$1") $(sha256sum "$1" | cut -d' ' -f1)"; }
+fi
+
+fapolicyd_round() {
+  local r=$1
+  mapfile -t fresh < <(fresh_copies "f$r-c" "$FRESH" "$MNT/good")
+  mapfile -t bigs < <(fresh_copies "b$r-c" 1 "$BIG")
+  { trust_line "$MNT/good"; for f in "${fresh[@]}" "${bigs[@]}"; do trust_line "$f"; done; } \
+    >"$FP_DIR/etc/fapolicyd.trust"
+  rm -f "$FP_DIR/var/"*
+  ${RT[@]+"${RT[@]}"} fapolicyd --debug-deny >"$T/fapolicyd.log" 2>&1 &
+  FP_PID=$!
+  EXTRA_PIDS+=("$FP_PID")
+  for _ in $(seq 600); do grep -q "Starting to listen for events" "$T/fapolicyd.log" && break; sleep 0.1; done
+  grep -q "Starting to listen for events" "$T/fapolicyd.log" || { cat "$T/fapolicyd.log" >&2; kill -KILL "$FP_PID"; exit 1; }
+  expect_denied "$MNT/foreign"
+  "$MNT/good"
+  measure fapolicyd-steady "$r" "$N" "$MNT/good"
+  measure fapolicyd-first "$r" 1 "${fresh[@]}"
+  measure fapolicyd-big "$r" 1 "${bigs[@]}"
+  rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$FP_PID/status")
+  echo "fapolicyd-rss $r $rss_kb" | tee -a "$results" >&2
+  kill -TERM "$FP_PID"
+  for _ in $(seq 100); do kill -0 "$FP_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$FP_PID" 2>/dev/null || true
+  wait "$FP_PID" 2>/dev/null || true
+  rm -f "${fresh[@]}" "${bigs[@]}"
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
   # No daemon.
   measure none-steady "$r" "$N" "$MNT/good"
@@ -82,6 +133,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$LOCKD_PID/status")
   echo "lockd-rss $r $rss_kb $hwm_kb" | tee -a "$results" >&2
   stop_lockd
+
+  if [[ ${FAPOLICYD:-0} == 1 ]]; then fapolicyd_round "$r"; fi
 done
 
 "$PYTHON" - "$results" <<'PY'
@@ -89,10 +142,14 @@ import statistics, sys
 rows = {}
 rss = []
 cpu = []
+fp_rss = []
 for line in open(sys.argv[1]):
     f = line.split()
     if f[0] == "lockd-cpu":
         cpu.append((int(f[2]), int(f[3])))
+        continue
+    if f[0] == "fapolicyd-rss":
+        fp_rss.append(int(f[2]))
         continue
     if f[0] == "lockd-rss":
         rss.append((int(f[2]), int(f[3])))
@@ -101,7 +158,10 @@ for line in open(sys.argv[1]):
 med = {k: statistics.median(v) for k, v in rows.items()}
 def us(ns): return f"{ns / 1000:.1f} us"
 print("== exec benchmark summary (median over rounds of per-round medians) ==")
-for k in ("none-steady", "lockd-steady", "none-first", "lockd-first", "none-big", "lockd-big"):
+for k in ("none-steady", "lockd-steady", "fapolicyd-steady", "none-first", "lockd-first",
+          "fapolicyd-first", "none-big", "lockd-big", "fapolicyd-big"):
+    if k not in rows:
+        continue
     print(f"{k:14s} {us(med[k]):>12s}   rounds: {', '.join(us(x) for x in rows[k])}")
 print(f"steady state: lockd / none = {med['lockd-steady'] / med['none-steady']:.4f}")
 # Per-round paired ratio (the rounds alternate, so pairs share the machine's state).
@@ -114,6 +174,11 @@ extra = med['lockd-big'] - med['none-big']
 print(f"100 MB first exec: none {us(med['none-big'])}, lockd {us(med['lockd-big'])}, "
       f"extra {extra / 1e6:.1f} ms -> {100e6 / extra * 1e9 / 1e9:.2f} GB/s hashing (incl. "
       f"the event round trip)")
+if "fapolicyd-steady" in med:
+    print(f"fapolicyd: steady / none = {med['fapolicyd-steady'] / med['none-steady']:.4f}, "
+          f"first / none = {med['fapolicyd-first'] / med['none-first']:.4f}, "
+          f"100 MB extra {(med['fapolicyd-big'] - med['none-big']) / 1e6:.1f} ms, "
+          f"RSS {statistics.median(fp_rss)} kB")
 print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
       f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "

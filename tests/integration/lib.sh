@@ -35,6 +35,7 @@ LOCKD_PID=""
 LOCKD_LOG="$T/lockd.log"
 SOCK="$T/run/control.sock"
 MOUNTS=()
+EXTRA_PIDS=()  # other daemons a script started (killed by pid in cleanup)
 FAILURES=0
 
 log() { echo "[$TEST_NAME] $*" >&2; }
@@ -46,6 +47,8 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$LOCKD_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$LOCKD_PID" 2>/dev/null || true
   fi
+  local p
+  for p in ${EXTRA_PIDS[@]+"${EXTRA_PIDS[@]}"}; do kill -KILL "$p" 2>/dev/null || true; done
   if [[ $rc -ne 0 && -f $LOCKD_LOG ]]; then
     log "lockd log (last 40 lines):"
     tail -n 40 "$LOCKD_LOG" >&2 || true
