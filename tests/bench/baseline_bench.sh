@@ -67,6 +67,7 @@ CONF
 
 for ((i = 1; i <= RUNS; i++)); do
   echo "== run $i/$RUNS" >&2
+  cut -d' ' -f1 /proc/loadavg >>"$WORK/load"
   time_cmd lockd "$LOCKCTL" db build --root "$TREE" --key "$WORK/keys/private.key" --out "$WORK/run.lockdb"
   time_cmd sha_code bash -c "xargs -0 -P$NPROC -n 64 sha256sum <'$WORK/code.list'"
   time_cmd sha_all bash -c "find '$TREE' -xdev -type f -print0 | xargs -0 -P$NPROC -n 64 sha256sum"
@@ -83,13 +84,13 @@ row() {  # name files bytes
   sys=$(cut -d' ' -f3 "$WORK/$name.times" | median)
   awk -v n="$name" -v f="$files" -v b="$bytes" -v r="$real" -v u="$user" -v s="$sys" \
     -v all="$(tr '\n' ' ' <"$WORK/$name.times")" 'BEGIN {
-      printf "| %s | %d | %.2f | %.2f | %.0f | %.3f | %.2f | %s|\n", n, f, b/1e9, r, f/r, b/1e9/r, (u+s)/r, all }'
+      printf "| %s | %d | %.2f | %.2f | %.0f | %.3f | %.2f | %.1f | %.2f | %s|\n", n, f, b/1e9, r, f/r, b/1e9/r, (u+s)/r, u+s, b/1e9/(u+s), all }'
   echo "$real" >"$WORK/$name.median"
 }
 
 echo
-echo "| job | files hashed | GB hashed | wall s (median) | files/s | GB/s | CPUs busy | all runs (real user sys) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| job | files hashed | GB hashed | wall s (median) | files/s | GB/s | CPUs busy | CPU s | GB per CPU s | all runs (real user sys) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 row lockd "$CODE_FILES" "$CODE_BYTES"
 row sha_code "$CODE_FILES" "$CODE_BYTES"
 row sha_all "$ALL_FILES" "$ALL_BYTES"
@@ -97,10 +98,12 @@ row aide "$ALL_FILES" "$ALL_BYTES"
 echo
 L=$(cat "$WORK/lockd.median")
 awk -v l="$L" -v sc="$(cat "$WORK/sha_code.median")" -v sa="$(cat "$WORK/sha_all.median")" \
-  -v a="$(cat "$WORK/aide.median")" -v o="$OPENSSL_GBS" -v cb="$CODE_BYTES" 'BEGIN {
+  -v a="$(cat "$WORK/aide.median")" -v o="$OPENSSL_GBS" -v cb="$CODE_BYTES" \
+  -v load="$(tr '\n' ' ' <"$WORK/load")" 'BEGIN {
   printf "- openssl speed -evp sha256, one core, 16 KiB blocks: %.3f GB/s (2 cores: %.3f GB/s)\n", o, 2*o
   printf "- lockd build vs aide --init (same tree, wall time): %.2fx faster\n", a/l
   printf "- lockd build vs xargs -P2 sha256sum on the same code files: %.2fx\n", sc/l
   printf "- lockd build vs xargs -P2 sha256sum on every file: %.2fx\n", sa/l
+  printf "- load average (1 min) at the start of each run: %s\n", load
   printf "- lockd hashing throughput: %.3f GB/s = %.0f%% of 2x single-core openssl\n", cb/1e9/l, 100*cb/1e9/l/(2*o)
 }'
