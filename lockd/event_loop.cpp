@@ -41,7 +41,12 @@ void EventLoop::HandleNotification(os::FanotifyEvent& event) {
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
-  while (!batch.empty()) {
+  // Each round may read more events (the drain after the writer probe); under an endless
+  // exec flood that could go on forever, so after kMaxRounds the last batch is decided
+  // without the cache (no drain needed) and control returns to poll (signals, mounts).
+  constexpr int kMaxRounds = 64;
+  for (int round = 1; !batch.empty(); ++round) {
+    const bool may_use_cache = round < kMaxRounds;
     std::vector<PermissionRequest> requests;
     bool probed_clean = false;
     for (auto& ev : batch) {
@@ -61,7 +66,8 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         PermissionRequest r;
         r.pid = ev.pid;
         r.facts = os::StatFd(ev.fd.get());
-        if (r.facts.ok() && r.facts->regular() && p_.marker.FilesystemMarked(r.facts->dev) &&
+        if (may_use_cache && r.facts.ok() && r.facts->regular() &&
+            p_.marker.FilesystemMarked(r.facts->dev) &&
             os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {
           r.cache_allowed = true;
           probed_clean = true;
