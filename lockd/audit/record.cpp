@@ -123,7 +123,9 @@ std::optional<Clock::time_point> ParseTime(std::string_view text) {
     }
     if (pos + 1 != text.size() || text[pos] != 'Z') return std::nullopt;
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+  // Years outside 1970..2200 are refused: system_clock (nanoseconds) cannot hold them all.
+  if (year < 1970 || year > 2200 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
+      min > 59 || sec > 60) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;

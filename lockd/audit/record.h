@@ -68,7 +68,7 @@ class Record {
 // RFC 3339 UTC with milliseconds: "2026-11-27T16:04:14.123Z".
 std::string FormatTime(Clock::time_point t);
 // Parses what FormatTime writes, also without milliseconds or as a bare date "2026-11-27"
-// (midnight UTC). nullopt otherwise.
+// (midnight UTC), for years 1970..2200. nullopt otherwise.
 std::optional<Clock::time_point> ParseTime(std::string_view text);
 
 // 64 '0' characters: the prev of the first record of a new chain.

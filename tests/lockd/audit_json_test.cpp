@@ -176,4 +176,6 @@ TEST_CASE("audit time: RFC 3339 UTC with milliseconds") {
   CHECK_FALSE(ParseTime("2026-11-27T16:04:14.123+01:00"));
   CHECK_FALSE(ParseTime("2026-13-27"));
   CHECK_FALSE(ParseTime("yesterday"));
+  CHECK_FALSE(ParseTime("0026-11-27T16:04:14.123Z"));  // would overflow the clock
+  CHECK_FALSE(ParseTime("9999-11-27"));
 }
