@@ -218,7 +218,9 @@ class ScanRun {
     std::lock_guard<std::mutex> lock(skip_mu_);
     ++skipped_by_reason_[static_cast<std::size_t>(reason)];
     if (skipped_.size() < opt_.max_skipped_listed) {
-      skipped_.push_back(SkippedPath{Recorded(disk_path), reason, std::move(detail)});
+      std::string recorded = Recorded(disk_path);
+      if (recorded.size() > format::kMaxPathLength) recorded = recorded.substr(0, 256) + "...";
+      skipped_.push_back(SkippedPath{std::move(recorded), reason, std::move(detail)});
     }
   }
 
@@ -318,8 +320,7 @@ class ScanRun {
       unsigned char type = e->d_type;
       const std::string path = JoinPath(dir->path, name);
       if (Recorded(path).size() > format::kMaxPathLength) {
-        Skip(path.substr(0, 256) + "...", SkipReason::kPathTooLong,
-             std::to_string(Recorded(path).size()) + " bytes");
+        Skip(path, SkipReason::kPathTooLong, std::to_string(Recorded(path).size()) + " bytes");
         continue;
       }
       if (Excluded(path)) {

@@ -331,6 +331,8 @@ TEST_CASE("path longer than the database allows is skipped") {
   ScanResult r = ScanWithTimeout(options);
   CHECK(r.entries.empty());
   CHECK(r.report.skipped_by_reason[static_cast<std::size_t>(SkipReason::kPathTooLong)] == 1);
+  REQUIRE(r.report.skipped.size() == 1);
+  CHECK(r.report.skipped[0].path.size() == 259);  // cut to 256 bytes + "..."
   // Remove the tree through directory fds: its paths are too long for path-based removal.
   std::vector<int> fds = {::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   for (int i = 0; i < 22; ++i) {
