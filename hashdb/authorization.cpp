@@ -135,6 +135,14 @@ Result<Challenge> NewChallenge(const std::string& terminal_id, Act act, std::str
   return c;
 }
 
+Result<Challenge> IssueChallenge(NonceStore& nonces, const std::string& terminal_id, Act act,
+                                 std::string argument, std::int64_t now, std::int64_t lifetime) {
+  auto c = NewChallenge(terminal_id, act, std::move(argument), now, lifetime);
+  if (!c.ok()) return c;
+  HASHDB_TRY(nonces.Issue(c->nonce, c->expires_at, now));
+  return c;
+}
+
 std::vector<std::uint8_t> CanonicalBytes(const Challenge& c, const TokenInfo& t,
                                          const KeyId& key_id) {
   std::vector<std::uint8_t> out(kAuthorizationDomain.begin(), kAuthorizationDomain.end());

@@ -77,6 +77,11 @@ struct Authorization {
 Result<Challenge> NewChallenge(const std::string& terminal_id, Act act, std::string argument,
                                std::int64_t now, std::int64_t lifetime);
 
+// NewChallenge, then records its nonce as issued in nonces: what lockd does for every
+// challenge request. Fails if either step fails (the challenge is then unusable).
+Result<Challenge> IssueChallenge(NonceStore& nonces, const std::string& terminal_id, Act act,
+                                 std::string argument, std::int64_t now, std::int64_t lifetime);
+
 // The exact bytes signed: kAuthorizationDomain, then every field length-prefixed.
 std::vector<std::uint8_t> CanonicalBytes(const Challenge& challenge, const TokenInfo& token,
                                          const KeyId& key_id);

@@ -14,26 +14,13 @@
 #include "tools/token/file_token.h"
 #include "tools/token/secret.h"
 #include "tools/token/token_finder.h"
+#include "tools/token/token_options.h"
 
 namespace lockctl {
 
 namespace {
 
 using hashdb::Result;
-
-struct TokenOptions {
-  std::string token;  // spec: "", PATH or pkcs11:...
-  int secret_fd = -1;
-  SecretSource Secret() const { return SecretSource{secret_fd, ""}; }
-};
-
-void AddTokenOptions(CLI::App* cmd, TokenOptions& o) {
-  cmd->add_option("--token", o.token,
-                  "token folder, mount point or pkcs11: URI (default: search removable media)");
-  cmd->add_option("--passphrase-fd,--pin-fd", o.secret_fd,
-                  "read the passphrase or PIN from this file descriptor (default: prompt)")
-      ->check(CLI::NonNegativeNumber);
-}
 
 int Fail(const hashdb::Error& e) {
   std::cerr << "lockctl: " << e.message << "\n";
@@ -136,7 +123,7 @@ int Show(const TokenOptions& o) {
               << hashdb::AlgorithmName(d->key_type) << ")\n";
     return kExitOk;
   }
-  auto token = OpenToken(o.token, o.Secret());
+  auto token = OpenTokenFromOptions(o);
   if (!token.ok()) return Fail(token.error());
   PrintInfo(**token);
   return kExitOk;
@@ -145,7 +132,7 @@ int Show(const TokenOptions& o) {
 // Opens the token, signs a test message and verifies it; with a trust dir, also says whether
 // the terminal trusts the token's key. Exit 1 if the token works but is not trusted or expired.
 int Check(const TokenOptions& o, const std::string& trust_dir) {
-  auto token = OpenToken(o.token, o.Secret());
+  auto token = OpenTokenFromOptions(o);
   if (!token.ok()) return Fail(token.error());
   PrintInfo(**token);
   static constexpr std::string_view kProbe = "lockd token self-test";
@@ -176,15 +163,14 @@ int Check(const TokenOptions& o, const std::string& trust_dir) {
 int Sign(const TokenOptions& o, const std::string& challenge_path, const std::string& out) {
   auto text = ReadFileText(challenge_path, hashdb::kMaxAuthorizationText);
   if (!text.ok()) return Fail(text.error());
+  // Parse before asking for the passphrase: a bad file is reported without a prompt.
   auto challenge = hashdb::ParseChallenge(*text, challenge_path);
   if (!challenge.ok()) return Fail(challenge.error());
-  auto token = OpenToken(o.token, o.Secret());
+  auto token = OpenTokenFromOptions(o);
   if (!token.ok()) return Fail(token.error());
-  auto authorization = hashdb::SignChallenge(*challenge, (*token)->info(), **token);
-  if (!authorization.ok()) return Fail(authorization.error().Wrap((*token)->Describe()));
-  if (auto st = WriteText(out, hashdb::SerializeAuthorization(*authorization)); !st.ok()) {
-    return Fail(st.error());
-  }
+  auto authorization = AuthorizeChallengeText(*text, challenge_path, **token);
+  if (!authorization.ok()) return Fail(authorization.error());
+  if (auto st = WriteText(out, *authorization); !st.ok()) return Fail(st.error());
   std::cerr << "signed " << hashdb::ActName(challenge->act) << " for terminal "
             << challenge->terminal_id << " with " << (*token)->Describe() << "\n";
   return kExitOk;

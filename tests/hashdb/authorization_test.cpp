@@ -29,9 +29,8 @@ struct Fixture {
 
   Challenge Issue(Act act = Act::kDbInstall, const std::string& argument = kDbDigest,
                   const std::string& terminal = kTerminal, std::int64_t lifetime = 300) {
-    auto c = hashdb::NewChallenge(terminal, act, argument, kNow, lifetime);
+    auto c = hashdb::IssueChallenge(nonces, terminal, act, argument, kNow, lifetime);
     REQUIRE(c.ok());
-    REQUIRE(nonces.Issue(c->nonce, c->expires_at, kNow).ok());
     return *c;
   }
 
