@@ -66,6 +66,17 @@ TEST_CASE("finder: mount points from mountinfo under the removable-media prefixe
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);
   CHECK(found->front() == dir.Join("media/my stick/LOCKD-TOKEN"));
+
+  // A stick mounted straight on a prefix (mount /dev/sdb1 /mnt) counts too.
+  MakeToken(dir.Join("mnt/LOCKD-TOKEN"));
+  testsupport::WriteFile(dir.Join("mountinfo2"),
+                         "42 22 8:17 / " + dir.Join("mnt") + " rw shared:32 - ext4 /dev/sdb1 rw\n");
+  search.mountinfo = dir.Join("mountinfo2");
+  search.mount_prefixes = {dir.Join("mnt")};
+  found = lockctl::FindTokenFolders(search);
+  REQUIRE(found.ok());
+  REQUIRE(found->size() == 1);
+  CHECK(found->front() == dir.Join("mnt/LOCKD-TOKEN"));
 }
 
 TEST_CASE("finder: --token names the folder or the mount point holding it") {

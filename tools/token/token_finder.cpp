@@ -46,7 +46,9 @@ std::string Unescape(std::string_view s) {
   return out;
 }
 
+// path is prefix itself (a stick mounted straight on /mnt) or below it.
 bool UnderPrefix(const std::string& path, const std::string& prefix) {
+  if (path == prefix) return true;
   return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
          path[prefix.size()] == '/';
 }
