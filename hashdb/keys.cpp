@@ -208,8 +208,12 @@ Result<std::unique_ptr<PrivateKey>> PrivateKey::FromPem(std::string_view pem,
     std::string why = !encrypted           ? "not a PEM private key (expected PKCS#8)"
                       : passphrase.empty() ? "the key is encrypted and no passphrase was given"
                                            : "wrong passphrase (or damaged key file)";
+    // OpenSSL's own text adds nothing for a wrong passphrase ("bad decrypt", repeated); keep
+    // it only where it may say what is wrong with the file.
+    bool wrong_passphrase = encrypted && !passphrase.empty();
     return MakeError(ErrorCode::kCrypto,
-                     source_name + ": " + why + (detail.empty() ? "" : " [" + detail + "]"));
+                     source_name + ": " + why +
+                         (detail.empty() || wrong_passphrase ? "" : " [" + detail + "]"));
   }
   auto pub = PublicFromPkey(pkey, source_name);
   if (!pub) {
