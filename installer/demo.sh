@@ -82,6 +82,8 @@ database = "$work/state/allowlist.lockdb"
 trust_dir = "$work/trust"
 state_dir = "$work/state"
 control_socket = "$work/run/control.sock"
+audit_log = "$work/log/audit.jsonl"
+syslog_facility = "none"
 watch = ["$sandbox"]
 EOF
 "$lockd" --config "$work/lockd.toml" 2>"$work/log/lockd.log" &
@@ -111,6 +113,10 @@ grep -a 'deny' "$work/log/lockd.log" | tail -n 3
 
 say "status after the run"
 "$lockctl" status --socket "$work/run/control.sock"
+
+say "the audit log: one hash-chained JSON line per event"
+"$lockctl" log show "$work/log/audit.jsonl"
+"$lockctl" log verify "$work/log/audit.jsonl"
 
 say "done"
 echo "allowlist: $work/state/allowlist.lockdb    lockd log: $work/log/lockd.log"

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "lockd/audit/syslog_sink.h"
+
 namespace lockd {
 
 namespace {
@@ -52,13 +54,24 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
   config.source = source_name;
   for (const auto& [key_node, node] : table) {
     const std::string key(key_node.str());
-    if (key == "database" || key == "trust_dir" || key == "state_dir" || key == "control_socket") {
+    if (key == "database" || key == "trust_dir" || key == "state_dir" ||
+        key == "control_socket" || key == "audit_log") {
       auto path = AbsolutePath(source_name, key, node);
       if (!path.ok()) return path.error();
       if (key == "database") config.database = *path;
       if (key == "trust_dir") config.trust_dir = *path;
       if (key == "state_dir") config.state_dir = *path;
       if (key == "control_socket") config.control_socket = *path;
+      if (key == "audit_log") config.audit_log = *path;
+    } else if (key == "syslog_facility") {
+      const auto* v = node.as_string();
+      if (v == nullptr ||
+          (v->get() != "none" && !audit::ParseSyslogFacility(v->get()).ok())) {
+        return At(source_name, node.source(),
+                  "syslog_facility: expected \"none\", \"auth\", \"authpriv\", \"daemon\", "
+                  "\"user\" or \"local0\"..\"local7\"");
+      }
+      config.syslog_facility = v->get();
     } else if (key == "workers") {
       const auto* v = node.as_integer();
       if (v == nullptr || v->get() < 0 || v->get() > kMaxWorkers) {
@@ -94,7 +107,7 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
       return At(source_name, key_node.source(),
                 "unknown key '" + key +
                     "' (expected database, trust_dir, state_dir, control_socket, workers, "
-                    "log_level, watch)");
+                    "log_level, watch, audit_log, syslog_facility)");
     }
   }
   return config;

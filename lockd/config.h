@@ -29,6 +29,11 @@ struct Config {
   // When set, only the filesystems of these paths, and of every mount at or below them
   // (including ones mounted later), are marked. When unset, every local filesystem is.
   std::optional<std::vector<std::string>> watch;
+  // The hash-chained audit log (docs/audit-log.md). Always written: it is the auditor's record.
+  std::string audit_log = "/var/log/lockd/audit.jsonl";
+  // Syslog facility for the copy of every audit record sent to the local syslog socket
+  // (/dev/log, journald or rsyslog) for fleets that forward logs to a SIEM; "none": no copy.
+  std::string syslog_facility = "authpriv";
 
   unsigned EffectiveWorkers() const;
 };

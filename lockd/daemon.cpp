@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "hashdb/version.h"
+#include "lockd/audit/audit_sink.h"
 #include "lockd/config.h"
 #include "lockd/control_server.h"
 #include "lockd/database_manager.h"
@@ -62,6 +63,21 @@ int RunDaemon(const DaemonOptions& options) {
   auto sink = std::make_shared<FanOutDecisionSink>();
   sink->Add(std::make_shared<StderrDecisionSink>());
   if (options.extra_sink) sink->Add(options.extra_sink);
+  // The hash-chained audit log: records are queued and written by its own thread, never
+  // before the kernel has its answer. Without it lockd does not run: an allowlist whose
+  // denials leave no evidence is not what a bank deploys.
+  {
+    audit::AuditLogOptions audit_options;
+    audit_options.file.path = config->audit_log;
+    if (config->syslog_facility != "none") {
+      audit::SyslogOptions syslog;
+      syslog.facility = *audit::ParseSyslogFacility(config->syslog_facility);
+      audit_options.syslog = syslog;
+    }
+    auto audit_sink = audit::AuditSink::Start(audit_options);
+    if (!audit_sink.ok()) return Fail("audit log " + config->audit_log, audit_sink.error());
+    sink->Add(*audit_sink);
+  }
 
   // 4. The database: verified against the trust anchors and the anti-rollback floor.
   DecisionCache cache;

@@ -163,6 +163,8 @@ state_dir = "$T/state"
 control_socket = "$SOCK"
 workers = 2
 log_level = "info"
+audit_log = "$T/log/audit.jsonl"
+syslog_facility = "none"
 watch = [${list%, }]
 TOML
 }
