@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
 AUDIT="$T/audit/audit.jsonl"
-echo "audit_log = \"$AUDIT\"" >>"$T/lockd.toml"
+sed -i "s|^audit_log = .*|audit_log = \"$AUDIT\"|" "$T/lockd.toml"
 if ! start_lockd; then
   fail "lockd did not start"
   finish

@@ -22,7 +22,7 @@ stop_lockd
 if "$LOCKD_BIN" --config "$T/lockd.toml" 2>"$T/bad.log"; then
   fail "lockd accepted a mode key in the text config"
 else
-  grep -q "lockd.toml:8: unknown key 'mode'" "$T/bad.log" && log "ok: mode key in text config refused" ||
+  grep -q "lockd.toml:10: unknown key 'mode'" "$T/bad.log" && log "ok: mode key in text config refused" ||
     fail "unexpected message: $(cat "$T/bad.log")"
 fi
 finish

@@ -31,7 +31,7 @@ sed -i 's/^workers = 2$/workers = "many"/' "$T/lockd.toml"
 expect_start_failure "bad config value" "lockd.toml:5: workers: expected an integer"
 cp "$T/good.toml" "$T/lockd.toml"
 printf 'enforce = false\n' >>"$T/lockd.toml"
-expect_start_failure "unknown config key" "lockd.toml:8: unknown key 'enforce'"
+expect_start_failure "unknown config key" "lockd.toml:10: unknown key 'enforce'"
 write_config "$T/does-not-exist/x"
 expect_start_failure "missing watch path" "error: marks: .*lockd.toml: watch path $T/does-not-exist/x: No such file"
 timeout 10 "$LOCKD_BIN" --config "$T/nonexistent.toml" 2>"$T/start.log" && fail "missing config accepted" ||
