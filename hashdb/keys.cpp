@@ -8,10 +8,9 @@
 #include <openssl/x509.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "hashdb/sha256.h"
+#include "hashdb/small_file.h"
 
 namespace hashdb {
 
@@ -69,15 +68,8 @@ Result<SignatureAlgorithm> AlgorithmOf(EVP_PKEY* pkey, const std::string& source
                                                 " is not supported (expected P-256 or Ed25519)");
 }
 
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoError(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > 64 * 1024) return MakeError(ErrorCode::kFormat, path + ": too large for a key");
-  return s;
-}
+// Key files are small; the cap keeps a wrong path (a device, a log) from being read whole.
+constexpr std::size_t kMaxKeyFile = 64 * 1024;
 
 // Builds a PublicKey from any EVP_PKEY (public or private): DER SPKI, key id, algorithm.
 Result<PublicKey> PublicFromPkey(EVP_PKEY* pkey, const std::string& source);
@@ -111,7 +103,7 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem, const std::string& so
 }
 
 Result<PublicKey> PublicKey::FromPemFile(const std::string& path) {
-  auto text = ReadSmallFile(path);
+  auto text = ReadSmallFile(path, kMaxKeyFile);
   if (!text) return text.error();
   return FromPem(*text, path);
 }
@@ -211,9 +203,9 @@ Result<std::unique_ptr<PrivateKey>> PrivateKey::FromPem(std::string_view pem,
     // OpenSSL's own text adds nothing for a wrong passphrase ("bad decrypt", repeated); keep
     // it only where it may say what is wrong with the file.
     bool wrong_passphrase = encrypted && !passphrase.empty();
-    return MakeError(ErrorCode::kCrypto,
-                     source_name + ": " + why +
-                         (detail.empty() || wrong_passphrase ? "" : " [" + detail + "]"));
+    return MakeError(
+        ErrorCode::kCrypto,
+        source_name + ": " + why + (detail.empty() || wrong_passphrase ? "" : " [" + detail + "]"));
   }
   auto pub = PublicFromPkey(pkey, source_name);
   if (!pub) {
@@ -225,7 +217,7 @@ Result<std::unique_ptr<PrivateKey>> PrivateKey::FromPem(std::string_view pem,
 
 Result<std::unique_ptr<PrivateKey>> PrivateKey::FromPemFile(const std::string& path,
                                                             const std::string& passphrase) {
-  auto text = ReadSmallFile(path);
+  auto text = ReadSmallFile(path, kMaxKeyFile);
   if (!text) return text.error();
   auto key = FromPem(*text, path, passphrase);
   OPENSSL_cleanse(text->data(), text->size());

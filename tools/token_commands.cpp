@@ -8,6 +8,7 @@
 
 #include "hashdb/authorization.h"
 #include "hashdb/digest.h"
+#include "hashdb/small_file.h"
 #include "hashdb/trust_store.h"
 #include "hashdb/unique_fd.h"
 #include "tools/commands.h"
@@ -27,24 +28,10 @@ int Fail(const hashdb::Error& e) {
   return kExitUsage;
 }
 
+// path "-" reads standard input.
 Result<std::string> ReadFileText(const std::string& path, std::size_t limit) {
-  hashdb::UniqueFd fd(path == "-" ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return hashdb::ErrnoError("open " + path);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return hashdb::ErrnoError("read " + path);
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > limit) {
-      return hashdb::MakeError(hashdb::ErrorCode::kFormat,
-                               path + ": larger than " + std::to_string(limit) + " bytes");
-    }
-  }
+  if (path != "-") return hashdb::ReadSmallFile(path, limit);
+  return hashdb::ReadSmallFd(0, "standard input", limit);
 }
 
 hashdb::Status WriteText(const std::string& path, const std::string& text) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hashdb/digest.h"
+#include "hashdb/small_file.h"
 #include "hashdb/unique_fd.h"
 
 namespace lockctl {
@@ -17,31 +18,6 @@ using hashdb::Result;
 using hashdb::Status;
 
 namespace {
-
-Result<std::string> ReadSmallFile(const std::string& path, std::size_t limit) {
-  hashdb::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    hashdb::Error e = hashdb::ErrnoError("open " + path);
-    if (e.errno_value == ENOENT) e.code = ErrorCode::kNotFound;
-    return e;
-  }
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return hashdb::ErrnoError("read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > limit) {
-      return MakeError(ErrorCode::kFormat,
-                       path + ": larger than " + std::to_string(limit) + " bytes");
-    }
-  }
-  return out;
-}
 
 // Writes a new file (O_EXCL) and fsyncs it, so a stick pulled right after `token create`
 // returned holds the whole token.
@@ -83,7 +59,7 @@ Status MakeEmptyDir(const std::string& dir) {
 
 Result<TokenDescriptor> FileToken::ReadDescriptor(const std::string& dir) {
   const std::string path = dir + "/" + std::string(kDescriptorFile);
-  auto text = ReadSmallFile(path, kMaxDescriptorSize);
+  auto text = hashdb::ReadSmallFile(path, kMaxDescriptorSize);
   if (!text.ok()) {
     if (text.error().code == ErrorCode::kNotFound) {
       return MakeError(ErrorCode::kNotFound, dir + ": not a lockd token folder (no " +
