@@ -22,6 +22,10 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "not root: skipping the integration tests labelled 'root'"
   labels=(-LE root)
 fi
+if [[ $(id -u) -eq 0 ]]; then
+  # The Debian chroot the package test installs the .deb into (built once, then cached).
+  bash tests/integration/chroot_cache.sh >/dev/null
+fi
 ctest --test-dir build --output-on-failure --timeout 600 "${labels[@]}"
 
 if [[ "${LOCKD_SKIP_ASAN:-0}" != 1 ]]; then

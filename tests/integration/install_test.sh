@@ -376,29 +376,13 @@ else
 fi
 
 section "5. the package in a Debian chroot"
-cache=/var/cache/lockd-test
-# The chroot holds the runtime packages installer/deps.sh names, so dpkg -i needs no network.
-runtime=$(sed -n 's/^runtime=(\(.*\))$/\1/p' "$src/installer/deps.sh")
-tarball=$cache/bookworm-minbase-$(echo "$runtime" | sha256sum | cut -c1-12).tar.zst
-if [[ ! -f $tarball ]]; then
-  echo "building the chroot cache $tarball (debootstrap, once)"
-  command -v debootstrap >/dev/null ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  mkdir -p "$cache"
-  dbs=$scratch/debootstrap
-  # ctest gives this test 300 s; a first debootstrap over the network can take longer (9 min
-  # on a busy machine): then run this script once by hand with a longer limit.
-  if timeout "${LOCKD_DEBOOTSTRAP_TIMEOUT:-200}" debootstrap --variant=minbase --include="$(tr ' ' ',' <<<"$runtime")" bookworm \
-    "$dbs" http://deb.debian.org/debian >"$scratch/debootstrap.log" 2>&1; then
-    tar --zstd -C "$dbs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  else
-    tail -5 "$scratch/debootstrap.log" >&2
-  fi
-  rm -rf --one-file-system "$dbs"
-fi
-if [[ ! -f $tarball ]]; then
-  fail "no chroot in $cache: debootstrap failed or timed out; build the cache once with
-  LOCKD_DEBOOTSTRAP_TIMEOUT=1800 LOCKD_BUILD_DIR=$build bash $0"
+# tests/run.sh builds the chroot cache before ctest; here it is built only if missing, within
+# this test's time limit.
+tarball=$(bash "$src/tests/integration/chroot_cache.sh" "${LOCKD_DEBOOTSTRAP_TIMEOUT:-200}") ||
+  tarball=""
+if [[ -z $tarball || ! -f $tarball ]]; then
+  fail "no chroot: debootstrap failed or timed out; build the cache once with
+  bash $src/tests/integration/chroot_cache.sh"
 elif [[ -f $deb ]]; then
   ch=$scratch/chroot
   mkdir "$ch"
