@@ -12,7 +12,7 @@ namespace {
 
 std::string SourceDir() {
   const char* s = std::getenv("LOCKD_SOURCE_DIR");
-  return s != nullptr ? s : ".";
+  return s != nullptr ? s : LOCKD_TEST_SOURCE_DIR;
 }
 
 }  // namespace
@@ -28,5 +28,7 @@ TEST_CASE("installer/lockd.toml parses and equals the built-in defaults") {
   CHECK(config->control_socket == defaults.control_socket);
   CHECK(config->workers == defaults.workers);
   CHECK(config->log_level == defaults.log_level);
+  CHECK(config->audit_log == defaults.audit_log);
+  CHECK(config->syslog_facility == defaults.syslog_facility);
   CHECK_FALSE(config->watch.has_value());
 }
