@@ -64,8 +64,10 @@ void ExecDecider::Submit(PermissionRequest request) {
 }
 
 void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cache_allowed) {
-  std::shared_ptr<const hashdb::Database> db = databases_.Current();
+  // The ticket first, the database second: a swap between the two clears the cache after the
+  // ticket, so a judgement against the old database can never be inserted after the swap.
   const std::uint64_t ticket = cache_.Begin();
+  std::shared_ptr<const hashdb::Database> db = databases_.Current();
   int fd = -1;
   {
     std::lock_guard lock(mu_);
