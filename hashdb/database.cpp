@@ -77,8 +77,8 @@ Result<Mapping> MapFd(int fd, const std::string& name) {
 }
 }  // namespace
 
-Result<std::shared_ptr<const Database>> Database::OpenFd(int fd, const std::string& name,
-                                                         const TrustStore& trust) {
+Result<std::shared_ptr<const Database>> Database::MapAndVerify(int fd, const std::string& name,
+                                                               const TrustStore* trust) {
   auto mapping = MapFd(fd, name);
   if (!mapping) return mapping.error();
   std::unique_ptr<Database> db(new Database());
@@ -86,41 +86,40 @@ Result<std::shared_ptr<const Database>> Database::OpenFd(int fd, const std::stri
   db->data_ = mapping->data;
   db->size_ = mapping->size;
   db->mapped_ = true;
-  return Verify(std::move(db), &trust);
+  return Verify(std::move(db), trust);
+}
+
+Result<std::shared_ptr<const Database>> Database::CopyAndVerify(std::span<const std::uint8_t> bytes,
+                                                                const std::string& name,
+                                                                const TrustStore* trust) {
+  std::unique_ptr<Database> db(new Database());
+  db->name_ = name;
+  db->owned_.assign(bytes.begin(), bytes.end());
+  db->data_ = db->owned_.data();
+  db->size_ = db->owned_.size();
+  return Verify(std::move(db), trust);
+}
+
+Result<std::shared_ptr<const Database>> Database::OpenFd(int fd, const std::string& name,
+                                                         const TrustStore& trust) {
+  return MapAndVerify(fd, name, &trust);
 }
 
 Result<std::shared_ptr<const Database>> Database::OpenUnverified(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError(path);
-  auto mapping = MapFd(fd.get(), path);
-  if (!mapping) return mapping.error();
-  std::unique_ptr<Database> db(new Database());
-  db->name_ = path;
-  db->data_ = mapping->data;
-  db->size_ = mapping->size;
-  db->mapped_ = true;
-  return Verify(std::move(db), nullptr);
+  return MapAndVerify(fd.get(), path, nullptr);
 }
 
 Result<std::shared_ptr<const Database>> Database::FromBytes(std::span<const std::uint8_t> bytes,
                                                             const std::string& name,
                                                             const TrustStore& trust) {
-  std::unique_ptr<Database> db(new Database());
-  db->name_ = name;
-  db->owned_.assign(bytes.begin(), bytes.end());
-  db->data_ = db->owned_.data();
-  db->size_ = db->owned_.size();
-  return Verify(std::move(db), &trust);
+  return CopyAndVerify(bytes, name, &trust);
 }
 
 Result<std::shared_ptr<const Database>> Database::FromBytesUnverified(
     std::span<const std::uint8_t> bytes, const std::string& name) {
-  std::unique_ptr<Database> db(new Database());
-  db->name_ = name;
-  db->owned_.assign(bytes.begin(), bytes.end());
-  db->data_ = db->owned_.data();
-  db->size_ = db->owned_.size();
-  return Verify(std::move(db), nullptr);
+  return CopyAndVerify(bytes, name, nullptr);
 }
 
 Result<std::shared_ptr<const Database>> Database::Verify(std::unique_ptr<Database> db,

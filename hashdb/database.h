@@ -91,6 +91,12 @@ class Database {
 
  private:
   Database() = default;
+  // trust == nullptr: structural checks only (the *Unverified entry points).
+  static Result<std::shared_ptr<const Database>> MapAndVerify(int fd, const std::string& name,
+                                                              const TrustStore* trust);
+  static Result<std::shared_ptr<const Database>> CopyAndVerify(std::span<const std::uint8_t> bytes,
+                                                               const std::string& name,
+                                                               const TrustStore* trust);
   static Result<std::shared_ptr<const Database>> Verify(std::unique_ptr<Database> db,
                                                         const TrustStore* trust);
 
