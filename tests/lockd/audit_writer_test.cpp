@@ -2,6 +2,7 @@
 // the non-blocking queue and its loss record, and kill -9 in the middle of a flood.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -332,40 +333,48 @@ TEST_CASE("audit log: kill -9 during a flood, 20 times, and the log verifies eac
   std::uint64_t last_records = 0;
   for (int round = 0; round < 20; ++round) {
     CAPTURE(round);
+    int ready[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
+      ::close(ready[0]);
       auto log = AuditLog::Start(options);
       if (!log.ok()) ::_exit(3);
       Record start("daemon_start");
       start.AddUint("round", round);
       (*log)->Append(std::move(start));
+      (*log)->Flush();  // one whole new record on disk before the parent may kill
+      if (::write(ready[1], "r", 1) != 1) ::_exit(4);
       for (std::uint64_t i = 0;; ++i) {
         Record r(i % 2 ? "deny" : "would_deny");
         r.AddUint("pid", i).AddBytes("path", "/tmp/x\n\"evil\xff" + std::to_string(i));
         (*log)->Append(std::move(r));
       }
     }
-    // Wait until it has written (at most 10 s), let it go on for a while, kill it mid-flood.
-    struct stat st {};
-    const auto size_of = [&] {
-      std::uint64_t total = 0;
-      if (auto files = DiscoverLogFiles(options.file.path); files.ok()) {
-        for (const auto& f : *files) {
-          if (::stat(f.c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_size);
+    ::close(ready[1]);
+    // The child is killed whatever happens below, so a failed check never leaves it flooding.
+    struct Reaper {
+      pid_t pid;
+      ~Reaper() {
+        if (pid > 0) {
+          ::kill(pid, SIGKILL);
+          ::waitpid(pid, nullptr, 0);
         }
       }
-      return total;
-    };
-    const std::uint64_t before = size_of();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (size_of() == before && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    } reaper{child};
+    // Wait for its first flushed record (at most 10 s), let it flood a while, kill it mid-flood.
+    pollfd pfd{ready[0], POLLIN, 0};
+    const int polled = ::poll(&pfd, 1, 10'000);
+    char byte = 0;
+    const bool started = polled == 1 && ::read(ready[0], &byte, 1) == 1;
+    ::close(ready[0]);
+    REQUIRE(started);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 50));
     REQUIRE(::kill(child, SIGKILL) == 0);
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
+    reaper.pid = 0;
     REQUIRE(WIFSIGNALED(status));
     const auto report = VerifyAll(options.file.path);
     CHECK(report.starts_at_genesis);
