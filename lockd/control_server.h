@@ -1,11 +1,31 @@
 #pragma once
 // Serves the control socket on its own thread, so a slow or silent client never delays the
-// event loop. Requests (one line): "status", "status --json", "reload". Reply: a first line
-// "ok", "refused" or "error", then the body. Peers other than uid 0 get "error: permission
-// denied" (SO_PEERCRED).
+// event loop. Only uid 0 peers are served (SO_PEERCRED); others get "error: permission denied".
 //
-// Issue 5 adds token-authorized commands (mode changes, maintenance) here: a new branch in
-// Handle() that verifies the authorization before calling into the daemon.
+// Protocol (one request per connection; the client writes the request, then shuts down its
+// write side; at most 16 KiB). The first line is the command; the rest is the body. Reply: a
+// first line "ok", "refused" or "error", then the body (text, or JSON where asked).
+//
+//   status | status --json                      the status report
+//   reload                                      SIGHUP's reload
+//   challenge <act> [<argument>]                a fresh challenge (hashdb/authorization.h,
+//                                               lockd-challenge-v1 text) for act, bound to this
+//                                               terminal; <act> is hashdb::ActName (e.g.
+//                                               maintenance_start 30, db_install <sha256 hex>)
+//   maintenance-start         + authorization   enter maintenance for the minutes in the
+//                                               authorized challenge's argument
+//   maintenance-status [--json]                 the window: state, session, token, start, end,
+//                                               learned-file count and the learned list's path
+//   maintenance-finish <db path> + authorization  install the re-baselined database (argument:
+//                                               its SHA-256), load it, back to its policy mode
+//   maintenance-abort         + authorization   back to the policy mode with the old database
+//   db-install <db path>      + authorization   install and load a database (argument: SHA-256)
+//   trust-add <pem path>      + authorization   add a trust anchor (argument: its key id)
+//   trust-retire <key id hex> + authorization   retire one (argument: its key id); never the last
+//
+// "+ authorization" means the body is the lockd-authorization-v1 text the token produced for a
+// challenge this lockd issued for that act and argument. Every refusal names the check that
+// failed (hashdb::AuthzCheckName) and is written to the audit log (authz_refused).
 
 #include <atomic>
 #include <functional>

@@ -23,6 +23,24 @@ std::string_view DaemonEventName(DaemonEventKind kind) {
       return "queue-overflow";
     case DaemonEventKind::kError:
       return "error";
+    case DaemonEventKind::kModeChange:
+      return "mode-change";
+    case DaemonEventKind::kMaintenanceStart:
+      return "maintenance-start";
+    case DaemonEventKind::kMaintenanceFinish:
+      return "maintenance-finish";
+    case DaemonEventKind::kMaintenanceAbort:
+      return "maintenance-abort";
+    case DaemonEventKind::kMaintenanceExpired:
+      return "maintenance-expired";
+    case DaemonEventKind::kMaintenanceLearned:
+      return "maintenance-learned";
+    case DaemonEventKind::kTrustChange:
+      return "trust-change";
+    case DaemonEventKind::kAuthorizationRefused:
+      return "authorization-refused";
+    case DaemonEventKind::kDecider:
+      return "decider-restart";
   }
   return "error";
 }
@@ -69,6 +87,9 @@ std::string StderrDecisionSink::FormatEvent(const DaemonEvent& e) {
   line.append(" time=").append(FormatTimeUtc(e.time_unix_ns));
   line.append(" generation=").append(std::to_string(e.db_generation));
   line.append(" message=\"").append(EscapeLogValue(e.message)).append("\"");
+  for (const auto& [key, value] : e.fields) {
+    line.append(" ").append(key).append("=\"").append(EscapeLogValue(value)).append("\"");
+  }
   return line;
 }
 

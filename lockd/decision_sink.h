@@ -47,14 +47,37 @@ enum class DaemonEventKind {
   kDatabaseRefused,
   kQueueOverflow,  // the kernel's event queue overflowed: accesses may have been allowed
   kError,
+  // Token-authorized acts and maintenance (docs/audit-log.md lists the fields of each).
+  kModeChange,           // audit "mode_change"
+  kMaintenanceStart,     // audit "maintenance_start"
+  kMaintenanceFinish,    // audit "maintenance_finish"
+  kMaintenanceAbort,     // audit "maintenance_abort"
+  kMaintenanceExpired,   // audit "maintenance_expired": the window ended by itself
+  kMaintenanceLearned,   // audit "maintenance_learned": one new or changed file, once per session
+  kTrustChange,          // audit "trust_change"
+  kAuthorizationRefused, // audit "authz_refused": which check failed
+  kDecider,              // audit "decider_restart": the supervisor started a fresh decider
 };
 std::string_view DaemonEventName(DaemonEventKind kind);
 
 struct DaemonEvent {
+  DaemonEvent() = default;
+  DaemonEvent(std::int64_t time, DaemonEventKind k, std::string msg, std::uint64_t generation,
+              std::vector<std::pair<std::string, std::string>> extra = {})
+      : time_unix_ns(time),
+        kind(k),
+        message(std::move(msg)),
+        db_generation(generation),
+        fields(std::move(extra)) {}
+
   std::int64_t time_unix_ns = 0;
   DaemonEventKind kind = DaemonEventKind::kError;
   std::string message;  // human readable, may contain paths (raw bytes)
   std::uint64_t db_generation = 0;
+  // Structured fields for the audit record, in order (e.g. {"token_id", "T-0042"},
+  // {"holder", "..."}). Values are raw bytes; the audit log escapes them. Keys are
+  // [a-z_]+ and must not be seq, time, type, prev, message or generation.
+  std::vector<std::pair<std::string, std::string>> fields;
 };
 
 class DecisionSink {

@@ -8,6 +8,8 @@ std::string_view EffectiveModeName(EffectiveMode mode) {
       return "enforce";
     case EffectiveMode::kAudit:
       return "audit";
+    case EffectiveMode::kMaintenance:
+      return "maintenance";
   }
   return "enforce";
 }

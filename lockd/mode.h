@@ -16,9 +16,9 @@ namespace lockd {
 enum class EffectiveMode {
   kEnforce,  // deny what is not allowlisted, log it
   kAudit,    // allow it, log it as would-deny
-  // kMaintenance (issue 5): allow, and record new or changed executables for a re-baseline.
+  kMaintenance,  // allow, and record new or changed executables for the re-baseline
 };
-std::string_view EffectiveModeName(EffectiveMode mode);  // "enforce", "audit"
+std::string_view EffectiveModeName(EffectiveMode mode);  // "enforce", "audit", "maintenance"
 
 class ModeSource {
  public:

@@ -25,6 +25,24 @@ std::string_view EventType(DaemonEventKind kind) {
       return "queue_overflow";
     case DaemonEventKind::kError:
       return "daemon_error";
+    case DaemonEventKind::kModeChange:
+      return "mode_change";
+    case DaemonEventKind::kMaintenanceStart:
+      return "maintenance_start";
+    case DaemonEventKind::kMaintenanceFinish:
+      return "maintenance_finish";
+    case DaemonEventKind::kMaintenanceAbort:
+      return "maintenance_abort";
+    case DaemonEventKind::kMaintenanceExpired:
+      return "maintenance_expired";
+    case DaemonEventKind::kMaintenanceLearned:
+      return "maintenance_learned";
+    case DaemonEventKind::kTrustChange:
+      return "trust_change";
+    case DaemonEventKind::kAuthorizationRefused:
+      return "authz_refused";
+    case DaemonEventKind::kDecider:
+      return "decider_restart";
   }
   return "daemon_error";
 }
@@ -55,6 +73,7 @@ Record AuditSink::ToRecord(const DaemonEvent& e) {
   r.set_time(FromUnixNs(e.time_unix_ns));
   r.AddBytes("message", e.message);
   if (e.db_generation != 0) r.AddUint("generation", e.db_generation);
+  for (const auto& [key, value] : e.fields) r.AddBytes(key, value);
   return r;
 }
 
