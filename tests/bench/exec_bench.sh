@@ -62,36 +62,19 @@ measure() {  # measure LABEL ROUND N FILE...
 }
 
 if [[ ${FAPOLICYD:-0} == 1 ]]; then
-  command -v fapolicyd >/dev/null || { log "fapolicyd is not installed"; exit 1; }
-  FP_DIR="$T/fapolicyd"
-  mkdir -p "$FP_DIR/etc" "$FP_DIR/var" "$FP_DIR/run"
-  cp -a /etc/fapolicyd/. "$FP_DIR/etc/"
-  rm -f "$FP_DIR/etc/rules.d/"*
-  printf '%s\n' "allow perm=execute all : trust=1" "deny_audit perm=execute all : all" \
-    "allow perm=open all : all" >"$FP_DIR/etc/compiled.rules"
-  sed -i 's/^watch_fs = .*/watch_fs = tmpfs/; s/^trust = .*/trust = file/;
-          s/^integrity = .*/integrity = sha256/; s/^uid = .*/uid = root/; s/^gid = .*/gid = root/;
-          s/^permissive = .*/permissive = 0/' "$FP_DIR/etc/fapolicyd.conf"
-  : >"$FP_DIR/etc/trust.d/fapolicyd.trust"
-  mount --bind "$FP_DIR/etc" /etc/fapolicyd && MOUNTS+=(/etc/fapolicyd)
-  mkdir -p /var/lib/fapolicyd /run/fapolicyd
-  mount --bind "$FP_DIR/var" /var/lib/fapolicyd && MOUNTS+=(/var/lib/fapolicyd)
-  mount --bind "$FP_DIR/run" /run/fapolicyd && MOUNTS+=(/run/fapolicyd)
-  trust_line() { echo "$1 $(stat -c %s "$1") $(sha256sum "$1" | cut -d' ' -f1)"; }
+  source "$LOCKD_SOURCE_DIR/tests/bench/fapolicyd_lib.sh"
+  fapolicyd_setup "allow perm=execute all : trust=1" "deny_audit perm=execute all : all" \
+    "allow perm=open all : all"
 fi
 
 fapolicyd_round() {
   local r=$1
   mapfile -t fresh < <(fresh_copies "f$r-c" "$FRESH" "$MNT/good")
   mapfile -t bigs < <(fresh_copies "b$r-c" 1 "$BIG")
-  { trust_line "$MNT/good"; for f in "${fresh[@]}" "${bigs[@]}"; do trust_line "$f"; done; } \
-    >"$FP_DIR/etc/fapolicyd.trust"
-  rm -f "$FP_DIR/var/"*
-  ${RT[@]+"${RT[@]}"} fapolicyd --debug-deny >"$T/fapolicyd.log" 2>&1 &
-  FP_PID=$!
-  EXTRA_PIDS+=("$FP_PID")
-  for _ in $(seq 600); do grep -q "Starting to listen for events" "$T/fapolicyd.log" && break; sleep 0.1; done
-  grep -q "Starting to listen for events" "$T/fapolicyd.log" || { cat "$T/fapolicyd.log" >&2; kill -KILL "$FP_PID"; exit 1; }
+  local f
+  for f in "$MNT/good" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
+    >"$T/fapolicyd-trust"
+  fapolicyd_start "$T/fapolicyd-trust"
   expect_denied "$MNT/foreign"
   "$MNT/good"
   measure fapolicyd-steady "$r" "$N" "$MNT/good"
@@ -99,10 +82,7 @@ fapolicyd_round() {
   measure fapolicyd-big "$r" 1 "${bigs[@]}"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$FP_PID/status")
   echo "fapolicyd-rss $r $rss_kb" | tee -a "$results" >&2
-  kill -TERM "$FP_PID"
-  for _ in $(seq 100); do kill -0 "$FP_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$FP_PID" 2>/dev/null || true
-  wait "$FP_PID" 2>/dev/null || true
+  fapolicyd_stop
   rm -f "${fresh[@]}" "${bigs[@]}"
 }
 
