@@ -38,6 +38,7 @@ void EventLoop::HandleNotification(os::FanotifyEvent& event) {
   if (!event.fd.valid()) return;
   auto facts = os::StatFd(event.fd.get());
   if (facts.ok()) p_.cache.Invalidate(facts->dev, facts->ino);
+  if (p_.on_write) p_.on_write(event);
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {

@@ -33,6 +33,11 @@ struct EventLoopParts {
   Stats& stats;
   std::function<void()> reload;  // SIGHUP
   std::optional<std::chrono::milliseconds> watchdog_interval;
+  // Optional: called for every write notification (FAN_MODIFY and/or FAN_CLOSE_WRITE in
+  // event.mask, event.pid the writer) on the loop thread, before the event fd is closed. Used
+  // by maintenance learning. Must return at once (no hashing, no blocking I/O); dup the fd to
+  // keep it.
+  std::function<void(const os::FanotifyEvent& event)> on_write = nullptr;
 };
 
 class EventLoop {
