@@ -26,6 +26,7 @@
 #include "lockd/os/signal_fd.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
+#include "lockd/tty_notice.h"
 
 namespace lockd {
 
@@ -78,6 +79,8 @@ int RunDaemon(const DaemonOptions& options) {
     if (!audit_sink.ok()) return Fail("audit log " + config->audit_log, audit_sink.error());
     sink->Add(*audit_sink);
   }
+  // One line on the terminal of a process whose exec was denied (lockd/tty_notice.h).
+  sink->Add(TtyNoticeSink::Start());
 
   // 4. The database: verified against the trust anchors and the anti-rollback floor.
   DecisionCache cache;
@@ -110,6 +113,7 @@ int RunDaemon(const DaemonOptions& options) {
     os::ProcessFacts f = os::ReadProcessFacts(r.pid);
     r.ppid = f.ppid;
     r.uid = f.uid;
+    r.tty_nr = f.tty_nr;
     r.exe = std::move(f.exe);
   };
   os::FanotifyGroup& g = *group;

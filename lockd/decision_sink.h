@@ -32,6 +32,8 @@ struct DecisionRecord {
   pid_t pid = 0;
   pid_t ppid = -1;
   long uid = -1;
+  // Controlling terminal (ProcessFacts::tty_nr), 0 = none: where the deny notice goes.
+  std::uint64_t tty_nr = 0;
   std::string exe;   // the executing process's executable (raw bytes)
   std::string path;  // the file, from /proc/self/fd/N of the event fd (raw bytes)
   std::optional<hashdb::Digest> digest;

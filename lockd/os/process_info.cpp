@@ -39,6 +39,30 @@ bool StatusNumber(std::string_view status, std::string_view key, T& out) {
   return false;
 }
 
+// tty_nr, the 7th field of /proc/<pid>/stat. The 2nd field (comm, in parentheses) may hold
+// spaces and ')', so fields are counted from the last ')'.
+bool StatTtyNr(std::string_view stat, std::uint64_t& out) {
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string_view::npos) return false;
+  std::string_view rest = stat.substr(close + 1);
+  // state ppid pgrp session tty_nr
+  for (int field = 3; field <= 7; ++field) {
+    while (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
+    std::size_t end = rest.find(' ');
+    if (end == std::string_view::npos) end = rest.size();
+    if (field == 7) {
+      long long v = 0;
+      auto [p, ec] = std::from_chars(rest.data(), rest.data() + end, v);
+      if (ec != std::errc() || p != rest.data() + end) return false;
+      // The kernel prints the encoded device number as a signed int.
+      out = static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+      return true;
+    }
+    rest.remove_prefix(end);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string ReadLink(const std::string& path) {
@@ -60,6 +84,8 @@ ProcessFacts ReadProcessFacts(pid_t pid, const std::string& proc_root) {
   long uid = -1;
   if (StatusNumber(status, "Uid", uid)) facts.uid = uid;
   facts.exe = ReadLink(base + "/exe");
+  std::uint64_t tty = 0;
+  if (StatTtyNr(ReadSmallFile(base + "/stat"), tty)) facts.tty_nr = tty;
   return facts;
 }
 

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 namespace lockd::os {
@@ -15,6 +16,9 @@ struct ProcessFacts {
   pid_t ppid = -1;
   long uid = -1;    // real uid
   std::string exe;  // readlink of /proc/<pid>/exe; raw bytes, escape before logging
+  // Controlling terminal: tty_nr of /proc/<pid>/stat (device number as st_rdev encodes it),
+  // 0 when the process has none. Used only to show a deny notice there (lockd/tty_notice.h).
+  std::uint64_t tty_nr = 0;
 };
 
 // proc_root is "/proc" except in tests.
