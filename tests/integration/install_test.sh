@@ -346,8 +346,12 @@ else
     ok "control: $(tr '\n' ' ' <<<"$info")" || fail "control fields: $info"
   # Contents: the same files, modes and owners as the scratch install.
   deb_files=$(dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $1, $2, $6}' | sed 's: \./: /:' | sort -k3)
-  want=$(expected_layout "$key_id" | awk '$2 == "f"' | grep -v -e '/trust/' -e 'allowlist.lockdb' |
-    sort)
+  # The package compresses the manuals and adds the Debian documentation
+  # (cmake/deb_pre_build.cmake; checked against lintian by deb_package_test.sh).
+  want=$( (expected_layout "$key_id" | awk '$2 == "f"' | grep -v -e '/trust/' -e 'allowlist.lockdb' |
+    sed 's#^\(/usr/share/man/[^ ]*\) #\1.gz #'
+    printf '%s f 644\n' /usr/share/doc/lockd/copyright /usr/share/doc/lockd/changelog.gz \
+      /usr/share/lintian/overrides/lockd) | sort)
   while read -r path _ mode; do
     perm=$(awk -v p="$path" '$3 == p {print $1, $2}' <<<"$deb_files")
     want_perm=$( [[ $mode == 755 ]] && echo "-rwxr-xr-x root/root" || echo "-rw-r--r-- root/root")
@@ -415,7 +419,7 @@ elif [[ -f $deb ]]; then
   in_chroot dpkg-query -W -f='${Status}' lockd 2>/dev/null | grep -q 'ok installed' &&
     fail "lockd still installed after purge"
   for p in /usr/sbin/lockd /usr/bin/lockctl /etc/lockd /var/lib/lockd /lib/systemd/system/lockd.service \
-    /usr/share/man/man8/lockd.8 /usr/share/bash-completion/completions/lockctl; do
+    /usr/share/man/man8/lockd.8.gz /usr/share/doc/lockd /usr/share/bash-completion/completions/lockctl; do
     [[ -e $ch$p ]] && fail "purge left $p"
   done
   [[ -f $ch/var/log/lockd/audit.jsonl ]] && ok "purge removed lockd and kept the non-empty log" ||
