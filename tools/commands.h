@@ -18,5 +18,6 @@ void RegisterTokenCommands(CLI::App& app, int& exit_code);
 void RegisterDaemonCommands(CLI::App& app, int& exit_code);
 void RegisterLogCommands(CLI::App& app, int& exit_code);
 void RegisterDoctorCommands(CLI::App& app, int& exit_code);
+void RegisterExportCommands(CLI::App& app, int& exit_code);
 
 }  // namespace lockctl

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   lockctl::RegisterDaemonCommands(app, exit_code);
   lockctl::RegisterLogCommands(app, exit_code);
   lockctl::RegisterDoctorCommands(app, exit_code);
+  lockctl::RegisterExportCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
