@@ -19,5 +19,8 @@ void RegisterDaemonCommands(CLI::App& app, int& exit_code);
 void RegisterLogCommands(CLI::App& app, int& exit_code);
 void RegisterDoctorCommands(CLI::App& app, int& exit_code);
 void RegisterExportCommands(CLI::App& app, int& exit_code);
+void RegisterMaintenanceCommands(CLI::App& app, int& exit_code);
+void RegisterTrustCommands(CLI::App& app, int& exit_code);
+void RegisterDbInstallCommand(CLI::App& app, int& exit_code);  // after RegisterDbCommands
 
 }  // namespace lockctl

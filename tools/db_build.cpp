@@ -11,8 +11,10 @@
 #include "hashdb/trust_store.h"
 #include "hashdb/writer.h"
 #include "tools/commands.h"
+#include "tools/db_build.h"
 #include "tools/db_commands.h"
 #include "tools/output.h"
+#include "tools/token/token_options.h"
 
 namespace lockctl {
 
@@ -35,7 +37,9 @@ std::string ProgressLine(const hashdb::ScanProgress& p) {
   return buf;
 }
 
-void PrintSummary(const hashdb::ScanResult& scan, std::ostream& out) {
+}  // namespace
+
+void PrintScanSummary(const hashdb::ScanResult& scan, std::ostream& out) {
   const hashdb::ScanReport& r = scan.report;
   std::array<std::uint64_t, 5> per_kind{};
   for (const hashdb::FileEntry& e : scan.entries) ++per_kind[static_cast<std::size_t>(e.kind)];
@@ -77,8 +81,6 @@ void PrintSummary(const hashdb::ScanResult& scan, std::ostream& out) {
   }
 }
 
-}  // namespace
-
 int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& err) {
   const std::string who = "lockctl db build";
   hashdb::Policy policy;
@@ -94,11 +96,29 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
     err << who << ": --generation must be at least 1\n";
     return kExitUsage;
   }
-  // Load the key before the (long) scan so that a wrong path fails at once.
-  auto key = hashdb::PrivateKey::FromPemFile(options.key_path);
-  if (!key.ok()) {
-    err << who << ": " << key.error().message << "\n";
+  if (options.key_path.empty() == options.token.token.empty()) {
+    err << who << ": sign with exactly one of --key FILE or --token SPEC\n";
     return kExitUsage;
+  }
+  // Open the key or token before the (long) scan so that a wrong path or passphrase fails at
+  // once.
+  std::unique_ptr<hashdb::Signer> key;
+  std::string signer_name = options.key_path;
+  if (!options.key_path.empty()) {
+    auto pem = hashdb::PrivateKey::FromPemFile(options.key_path);
+    if (!pem.ok()) {
+      err << who << ": " << pem.error().message << "\n";
+      return kExitUsage;
+    }
+    key = std::move(*pem);
+  } else {
+    auto token = OpenTokenFromOptions(options.token);
+    if (!token.ok()) {
+      err << who << ": " << token.error().message << "\n";
+      return kExitUsage;
+    }
+    signer_name = (*token)->Describe();
+    key = std::move(*token);
   }
 
   hashdb::ScanOptions scan_options;
@@ -120,20 +140,20 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
     err << who << ": " << scan.error().message << "\n";
     return kExitUsage;
   }
-  PrintSummary(*scan, out);
+  PrintScanSummary(*scan, out);
 
   hashdb::DatabaseContents contents;
   contents.generation = options.generation;
   contents.policy = policy;
   contents.entries = std::move(scan->entries);
-  auto bytes = hashdb::BuildDatabase(contents, **key);
+  auto bytes = hashdb::BuildDatabase(contents, *key);
   if (!bytes.ok()) {
     err << who << ": " << options.out_path << ": " << bytes.error().message << "\n";
     return kExitUsage;
   }
   // Read back what we are about to write, with the reader lockd uses, before it replaces
   // anything.
-  auto trust = hashdb::TrustStore::FromKeys({(*key)->public_key()}, options.key_path);
+  auto trust = hashdb::TrustStore::FromKeys({key->public_key()}, signer_name);
   auto check = hashdb::Database::FromBytes(*bytes, options.out_path, trust);
   if (!check.ok()) {
     err << who << ": built database does not read back: " << check.error().message << "\n";
@@ -146,8 +166,9 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
   out << "wrote:    " << options.out_path << ": generation " << options.generation << ", "
       << (*check)->record_count() << " paths, " << (*check)->digest_count() << " distinct digests, "
       << HumanBytes(static_cast<double>(bytes->size())) << ", mode "
-      << hashdb::ModeName(policy.mode) << ", signed by " << hashdb::ToHex((*key)->public_key().id())
-      << " (" << hashdb::AlgorithmName((*key)->public_key().algorithm()) << ")\n";
+      << hashdb::ModeName(policy.mode) << ", signed by " << hashdb::ToHex(key->public_key().id())
+      << " (" << hashdb::AlgorithmName(key->public_key().algorithm()) << ")"
+      << (options.token.token.empty() ? "" : " on " + signer_name) << "\n";
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 
 #include "tools/commands.h"
 #include "tools/db_commands.h"
+#include "tools/token/token_options.h"
 
 namespace lockctl {
 
@@ -39,7 +40,9 @@ void RegisterDbCommands(CLI::App& app, int& exit_code) {
   one_fs->excludes(cross);
   b->add_option("--strip-prefix", build->strip_prefix,
                 "Remove this prefix from recorded paths (scanning an image mounted there)");
-  b->add_option("--key", build->key_path, "PKCS#8 PEM private key to sign with")->required();
+  auto* key = b->add_option("--key", build->key_path, "PKCS#8 PEM private key to sign with");
+  AddTokenOptions(b, build->token);
+  key->excludes(b->get_option("--token"));
   b->add_option("--out", build->out_path, "Database file to write (atomically)")->required();
   b->add_option("--generation", build->generation, "Generation number (anti-rollback)");
   b->add_option("--mode", build->mode, "Policy mode")->check(CLI::IsMember({"enforce", "audit"}));

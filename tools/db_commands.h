@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/token/token_options.h"
+
 namespace lockctl {
 
 // Writes DIR/private.key (PKCS#8 PEM, mode 0600) and DIR/public.pem (mode 0644), creating DIR
@@ -21,7 +23,8 @@ struct DbBuildOptions {
   std::vector<std::string> excludes;
   bool cross_filesystems = false;
   std::string strip_prefix;
-  std::string key_path;  // PKCS#8 PEM private key
+  std::string key_path;  // PKCS#8 PEM private key; or, exclusively:
+  TokenOptions token;    // a token (--token SPEC): signs on the token, key never on disk
   std::string out_path;
   std::uint64_t generation = 1;
   std::string mode = "enforce";  // policy mode: enforce | audit

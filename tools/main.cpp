@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   lockctl::RegisterLogCommands(app, exit_code);
   lockctl::RegisterDoctorCommands(app, exit_code);
   lockctl::RegisterExportCommands(app, exit_code);
+  lockctl::RegisterMaintenanceCommands(app, exit_code);
+  lockctl::RegisterTrustCommands(app, exit_code);
+  lockctl::RegisterDbInstallCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
