@@ -76,7 +76,7 @@ std::string DailyBarChartSvg(const std::vector<DayCount>& days, int width, int h
   const int left = 56, right = 12, top = 28, bottom = 44;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   const double slot = plot_w / static_cast<double>(days.size());
-  const double bar = std::max(1.0, slot * 0.8);
+  const double bar = std::clamp(slot * 0.8, 1.0, 48.0);  // a lone day is not a wall
   auto num = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", v);

@@ -138,8 +138,11 @@ std::string RenderReportHtml(const ReportInput& in) {
   if (f.sessions.empty() && f.generations.empty()) {
     o << "<p>No maintenance sessions or database changes in the log.</p>\n";
   } else {
-    o << "<table><tr><th>Started (UTC)</th><th>Ended (UTC)</th><th>How</th><th>Token, "
-         "holder</th><th>Window</th><th>Result</th><th>Files learned</th></tr>\n";
+    if (f.sessions.empty()) o << "<p>No maintenance sessions in the log.</p>\n";
+    if (!f.sessions.empty()) {
+      o << "<table><tr><th>Started (UTC)</th><th>Ended (UTC)</th><th>How</th><th>Token, "
+           "holder</th><th>Window</th><th>Result</th><th>Files learned</th></tr>\n";
+    }
     for (const auto& s : f.sessions) {
       std::string result;
       if (s.end_type == "maintenance_finish") {
@@ -160,7 +163,7 @@ std::string RenderReportHtml(const ReportInput& in) {
         << (s.minutes.empty() ? "" : Html(s.minutes) + " min, until " + Html(s.ends)) << "</td><td>"
         << result << "</td><td>" << s.learned.size() << "</td></tr>\n";
     }
-    o << "</table>\n";
+    if (!f.sessions.empty()) o << "</table>\n";
     o << "<h3>Database generations</h3>\n<table><tr><th>Seq</th><th>Time (UTC)</th><th>Event</th>"
          "<th>Generation</th><th>Details</th></tr>\n";
     for (const auto& g : f.generations) {
