@@ -39,7 +39,7 @@ top=$("$bin" --help | awk '/^Subcommands:$/ {on = 1; next} /^[A-Za-z]/ {on = 0} 
   sort | tr '\n' ' ' | sed 's/ $//')
 [[ -n $top ]] || fail "no subcommands in lockctl --help"
 expect "$top" ""
-expect "build diff list lookup show verify" db ""
+expect "build diff install list lookup show verify" db ""
 expect "build" db b
 expect "audit enforce" db build --root / --mode ""
 expect "enforce" db build --one-file-system --mode e
@@ -48,12 +48,21 @@ expect "--token" token sign --tok
 expect "--generation" db build --root / --gen
 # A value after an option that takes one is not completed as a command or an option.
 expect "" db build --out ""
-# Every option of every db command is offered after "--".
-for c in build verify show list lookup diff; do
-  opts=$("$bin" db "$c" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
+# The maintenance and trust commands (issue 5).
+expect "abort finish start status" maintenance ""
+expect "add list retire" trust ""
+expect "--updater-only" maintenance finish --upd
+expect "--passphrase-fd --pin-fd" trust retire --p
+expect "" maintenance start --minutes ""
+# Every option of every db, maintenance and trust command is offered after "--".
+for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
+  "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
+  "trust add" "trust retire" "trust list"; do
+  read -r -a cmd <<<"$c"
+  opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |
     tr '\n' ' ' | sed 's/ $//')
-  expect "$opts" db "$c" --
+  expect "$opts" "${cmd[@]}" --
 done
 
 echo "== bash completion: $failures failure(s)"
