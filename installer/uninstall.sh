@@ -79,10 +79,12 @@ refusing without a token (--token SPEC). If lockd is not running, remove the sta
     die "lockd is enforcing: refusing to remove it without the token that authorizes leaving
 enforce (--token SPEC)" 1
   fi
-  # >>> AUTHORIZATION CHECK (tokens issue): leaving enforce is authorized by the token through
-  # >>> `lockctl maintenance start --token`; lockd verifies the signature, the anchor, the
-  # >>> terminal id and the expiry. If the command is missing or refuses, we refuse too.
+  # >>> AUTHORIZATION CHECK (issue 5): leaving enforce is authorized by the token through
+  # >>> `lockctl maintenance start --token` (a 30-minute window: lockd allows everything while
+  # >>> the files are removed); lockd verifies the signature, the anchor, the terminal id, the
+  # >>> expiry and the single-use nonce. If the command is missing or refuses, we refuse too.
   args=(maintenance start --minutes 30 --token "$token" --socket "$socket")
+  [[ -f "$config" ]] && args+=(--config "$config")
   [[ -n "$secret_fd" ]] && args+=(--passphrase-fd "$secret_fd")
   if ! "$lockctl_bin" "${args[@]}"; then
     die "the token did not authorize leaving enforce ('lockctl ${args[*]}' failed): not removed" 1
