@@ -5,6 +5,7 @@
 # denials prints a bounded number of lines (one, then "... and N more blocked"), and every
 # denial is accounted for. The terminal is a pty made by python3's pty module; its session
 # stays open (the shell waits on `read`) until the test has read what it needs.
+# shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
