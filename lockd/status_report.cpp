@@ -39,6 +39,11 @@ std::string RenderStatusText(const StatusSnapshot& s) {
   };
   line("lockd", s.version);
   line("mode", s.mode);
+  if (!s.maintenance_session.empty()) {
+    line("maintenance", "session " + s.maintenance_session + ", ends " +
+                            FormatTimeUtc(s.maintenance_ends_unix * 1000000000) + ", " +
+                            std::to_string(s.maintenance_learned) + " file(s) learned");
+  }
   line("database", EscapeLogValue(s.db_path));
   line("generation", std::to_string(s.db_generation));
   line("signer", s.db_signer);
@@ -79,6 +84,15 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   };
   str("version", s.version);
   str("mode", s.mode);
+  if (!s.maintenance_session.empty()) {
+    o.append("\"maintenance\":{");
+    str("session", s.maintenance_session);
+    num("ends_unix", s.maintenance_ends_unix);
+    str("ends", FormatTimeUtc(s.maintenance_ends_unix * 1000000000));
+    num("learned", s.maintenance_learned);
+    o.back() = '}';
+    o.append(",");
+  }
   o.append("\"database\":{");
   str("path", s.db_path);
   num("generation", s.db_generation);

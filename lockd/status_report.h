@@ -13,7 +13,12 @@ namespace lockd {
 
 struct StatusSnapshot {
   std::string version;
-  std::string mode;  // "enforce", "audit"
+  std::string mode;  // "enforce", "audit", "maintenance"
+  // The open maintenance window ("" when none): session id, end (seconds since the epoch) and
+  // files learned so far.
+  std::string maintenance_session;
+  std::int64_t maintenance_ends_unix = 0;
+  std::uint64_t maintenance_learned = 0;
   std::uint64_t db_generation = 0;
   std::string db_path;
   std::string db_signer;  // key id, hex
