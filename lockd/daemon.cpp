@@ -17,7 +17,6 @@
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
 #include "lockd/log.h"
-#include "lockd/maintenance/services.h"
 #include "lockd/mode.h"
 #include "lockd/os/control_socket.h"
 #include "lockd/os/fanotify.h"
@@ -80,6 +79,21 @@ int RunDaemon(const DaemonOptions& options) {
     if (!audit_sink.ok()) return Fail("audit log " + config->audit_log, audit_sink.error());
     sink->Add(*audit_sink);
   }
+  if (options.restart) {
+    const DeciderRestart& r = *options.restart;
+    sink->OnDaemonEvent(
+        {NowUnixNs(),
+         DaemonEventKind::kDecider,
+         "decider " + std::to_string(r.previous_pid) + " ended (" + r.how_ended + "); " +
+             std::to_string(r.pending_denied) + " event(s) it had read denied (" +
+             std::to_string(r.denied_outside_ledger) + " found by the fd sweep); restart " +
+             std::to_string(r.number) + ", new decider " + std::to_string(::getpid()),
+         0,
+         {{"exit", r.how_ended},
+          {"pending_denied", std::to_string(r.pending_denied)},
+          {"previous_pid", std::to_string(r.previous_pid)},
+          {"restarts", std::to_string(r.number)}}});
+  }
   // One line on the terminal of a process whose exec was denied (lockd/tty_notice.h).
   sink->Add(TtyNoticeSink::Start());
 
@@ -96,20 +110,18 @@ int RunDaemon(const DaemonOptions& options) {
   sink->OnDaemonEvent(
       {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
 
-  // 5. fanotify group, mount table.
-  auto group = os::FanotifyGroup::Create();
-  if (!group.ok()) return Fail("fanotify", group.error());
+  // 5. fanotify group (made by the supervisor, see daemon.h), mount table.
+  if (options.group == nullptr) {
+    return Fail("fanotify", options.group_error.value_or(hashdb::MakeError(
+                                hashdb::ErrorCode::kInvalidArgument, "no fanotify group")));
+  }
+  os::FanotifyGroup& g = *options.group;
   auto mount_watcher = os::MountWatcher::Open();
   if (!mount_watcher.ok()) return Fail("mount table", mount_watcher.error());
 
   // 6. Decider and workers (before the marks: events flow as soon as a mark is placed).
   Stats stats;
   ModeSource modes;
-  // The maintenance window (resumed if still open, closed if it ended while lockd was down) and
-  // the token-authorized acts. Its learning sink sees the decisions made in maintenance mode.
-  auto privileged = maintenance::Services::Start(*config, databases, modes, *sink);
-  if (!privileged.ok()) return Fail("maintenance state", privileged.error());
-  sink->Add((*privileged)->learning_sink());
   ExecDeciderOptions decider_options;
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
@@ -122,7 +134,6 @@ int RunDaemon(const DaemonOptions& options) {
     r.tty_nr = f.tty_nr;
     r.exe = std::move(f.exe);
   };
-  os::FanotifyGroup& g = *group;
   ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
                       cache, *sink, stats, decider_options);
 
@@ -200,14 +211,10 @@ int RunDaemon(const DaemonOptions& options) {
     s.response_errors = stats.response_errors.load();
     s.queue_overflows = stats.queue_overflows.load();
     s.queue_depth = stats.pending.load();
+    s.decider_restarts = options.restart ? options.restart->number : 0;
     s.workers = workers;
     s.marked = marker.Marked();
     s.last_denials = stats.RecentDenials();
-    if (auto w = (*privileged)->controller().window()) {
-      s.maintenance_session = w->session;
-      s.maintenance_ends_unix = w->end;
-      s.maintenance_learned = (*privileged)->controller().learned_count();
-    }
     return json ? RenderStatusJson(s) : RenderStatusText(s);
   };
 
@@ -218,11 +225,8 @@ int RunDaemon(const DaemonOptions& options) {
     decider.Shutdown();
     return Fail("control socket", server.error());
   }
-  ControlHandlers handlers;
-  handlers.status = status;
-  handlers.reload = reload;
-  (*privileged)->AddHandlers(handlers);
-  auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  auto control =
+      std::make_unique<ControlServerThread>(std::move(*server), ControlHandlers{status, reload});
 
   // 10. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
@@ -232,14 +236,15 @@ int RunDaemon(const DaemonOptions& options) {
                            std::to_string(marker.Marked().size()) + " filesystem(s) marked",
                        (*db)->generation()});
   LogInfo("ready");
+  if (options.ready_fd >= 0) {
+    const char byte = 'R';
+    (void)!::write(options.ready_fd, &byte, 1);
+    ::close(options.ready_fd);
+  }
 
   // 11. The loop.
-  EventLoopParts parts{g,     *signals, *mount_watcher, marker, decider, cache, *sink,
-                       stats, [&] { (void)reload(); }, os::WatchdogPingInterval()};
-  parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
-    c.OnWrite(event);  // maintenance learning; returns at once when no window is open
-  };
-  EventLoop loop(std::move(parts));
+  EventLoop loop(EventLoopParts{g, *signals, *mount_watcher, marker, decider, cache, *sink, stats,
+                                [&] { (void)reload(); }, os::WatchdogPingInterval()});
   const int sig = loop.Run();
 
   // Teardown, always in this order.
@@ -252,7 +257,6 @@ int RunDaemon(const DaemonOptions& options) {
   marker.UnmarkAll();
   loop.DrainFanotify();
   decider.Shutdown();
-  (*privileged)->Stop();
   LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
           std::to_string(stats.denied.load()) + " denied, " +
           std::to_string(stats.would_deny.load()) + " would-deny");

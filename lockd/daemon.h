@@ -1,24 +1,59 @@
 #pragma once
 // The daemon's life: startup as one ordered list of steps, the event loop, teardown steps that
-// always run. main.cpp only parses the command line and calls RunDaemon.
+// always run. main.cpp parses the command line and hands over to the supervisor
+// (supervisor.h), which creates the fanotify group and runs RunDaemon in a forked decider.
 //
-// Startup: config -> signals -> load and verify the database (no valid database: log why,
-// exit non-zero, never pretend to enforce) -> fanotify group -> decider and workers -> marks
-// on every selected filesystem -> control socket -> READY=1 -> event loop.
+// Startup: config -> signals -> audit log (and the decider_restart record when this decider
+// replaces a dead one) -> load and verify the database (no valid database: log why, exit
+// non-zero, never pretend to enforce) -> the fanotify group from the supervisor -> decider and
+// workers -> marks on every selected filesystem (re-placing marks a dead decider left on the
+// group is harmless: adding a mark that exists only merges its mask) -> control socket ->
+// READY=1 and the ready byte to the supervisor -> event loop.
 // Teardown (in reverse, always): STOPPING=1 -> control socket closed -> marks removed ->
-// events already queued answered -> workers drained -> group closed.
+// events already queued answered -> workers drained. The group itself is closed by the
+// supervisor when it exits.
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "hashdb/result.h"
 
 namespace lockd {
 
 class DecisionSink;
+namespace os {
+class FanotifyGroup;
+}
+
+// Told by the supervisor to a decider that replaces one that died.
+struct DeciderRestart {
+  int number = 0;  // 1 for the first restart since the supervisor started
+  pid_t previous_pid = 0;
+  std::string how_ended;             // "signal 9 (Killed)", "exit 1"
+  std::uint64_t pending_denied = 0;  // events the dead decider had read, denied by the supervisor
+  std::uint64_t denied_outside_ledger = 0;  // of those, found only by the fd sweep
+  std::int64_t died_unix_ns = 0;
+};
 
 struct DaemonOptions {
   std::string config_path;
   // Extra sink next to stderr (the audit log, issue 6). May be null.
   std::shared_ptr<DecisionSink> extra_sink;
+  // The group to decide through, created by the supervisor before it forked this process; the
+  // supervisor keeps its own copy of the fd open, so this process dying releases no event.
+  // Null when the supervisor could not create it: group_error says why, and RunDaemon fails
+  // at its "fanotify" step (so the startup order and messages stay the same).
+  os::FanotifyGroup* group = nullptr;
+  std::optional<hashdb::Error> group_error;
+  // When >= 0: one byte is written here after READY=1 (the supervisor's "startup succeeded"),
+  // then the fd is closed. A decider that exits before writing it failed at startup.
+  int ready_fd = -1;
+  // Set when this decider replaces a dead one: an audit decider_restart record is written.
+  std::optional<DeciderRestart> restart;
 };
 
 // Returns the process exit status: 0 after a clean stop, 1 when startup failed.

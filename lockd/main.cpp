@@ -1,12 +1,14 @@
-// lockd: the enforcing daemon. Everything happens in lockd/daemon.cpp; this file only reads
-// the command line.
+// lockd: the enforcing daemon. This file only reads the command line; the process becomes the
+// supervisor (lockd/supervisor.h), which forks the decider that runs lockd/daemon.cpp.
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "hashdb/version.h"
 #include "lockd/config.h"
 #include "lockd/daemon.h"
+#include "lockd/supervisor.h"
 
 namespace {
 
@@ -21,7 +23,8 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lockd::DaemonOptions options;
+  lockd::SupervisorOptions supervisor;
+  lockd::DaemonOptions& options = supervisor.daemon;
   options.config_path = lockd::kDefaultConfigPath;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -43,5 +46,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return lockd::RunDaemon(options);
+  return lockd::RunSupervised(std::move(supervisor));
 }

@@ -14,14 +14,9 @@ std::string_view EffectiveModeName(EffectiveMode mode) {
   return "enforce";
 }
 
-EffectiveMode PolicyMode(const hashdb::Policy& policy) {
+EffectiveMode ModeSource::Current(const hashdb::Policy& policy) const {
   // Fail closed: any policy mode other than an explicit audit is enforced.
   return policy.mode == hashdb::Mode::kAudit ? EffectiveMode::kAudit : EffectiveMode::kEnforce;
-}
-
-EffectiveMode ModeSource::Current(const hashdb::Policy& policy) const {
-  if (maintenance()) return EffectiveMode::kMaintenance;
-  return PolicyMode(policy);
 }
 
 }  // namespace lockd

@@ -58,6 +58,7 @@ std::string RenderStatusText(const StatusSnapshot& s) {
   line("workers", std::to_string(s.workers));
   line("queue overflows", std::to_string(s.queue_overflows));
   line("response errors", std::to_string(s.response_errors));
+  line("decider restarts", std::to_string(s.decider_restarts));
   out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
   for (const auto& m : s.marked) {
     out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
@@ -119,6 +120,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("workers", s.workers);
   num("queue_overflows", s.queue_overflows);
   num("response_errors", s.response_errors);
+  num("decider_restarts", s.decider_restarts);
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
     o.append("{").append(BytesMember("mount_point", m.mount_point));

@@ -36,6 +36,9 @@ struct StatusSnapshot {
   std::uint64_t response_errors = 0;
   std::uint64_t queue_overflows = 0;
   std::int64_t queue_depth = 0;  // permission events read and not yet answered
+  // Fresh deciders the supervisor started after one died (0: the first is still running).
+  // The counters above are the current decider's: they restart from 0 with it.
+  std::uint64_t decider_restarts = 0;
   std::uint64_t workers = 0;
   std::vector<MarkedFilesystem> marked;
   std::vector<DenialSummary> last_denials;

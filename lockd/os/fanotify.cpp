@@ -4,7 +4,10 @@
 #include <sys/fanotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+
+#include "lockd/os/pending_ledger.h"
 
 namespace lockd::os {
 
@@ -94,8 +97,15 @@ hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe
     ev.mask = meta->mask;
     ev.pid = meta->pid;
     if (meta->fd >= 0) ev.fd.Reset(meta->fd);
-    events.push_back(std::move(ev));
     meta = FAN_EVENT_NEXT(meta, len);
+    if (ledger_ != nullptr && ev.is_permission() && ev.fd.valid() &&
+        !ledger_->Record(ev.fd.get(), ev.pid)) {
+      // Cannot happen while RLIMIT_NOFILE <= kCapacity; if it did, an event that a crash
+      // would leave hanging is worse than one deny.
+      (void)WriteResponse(ev.fd.get(), false);
+      continue;
+    }
+    events.push_back(std::move(ev));
   }
   // The kernel stops copying when the next event does not fit; a read that left less than
   // room for a large event may have left some queued.
@@ -103,16 +113,44 @@ hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe
   return events;
 }
 
-hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {
+int FanotifyGroup::WriteResponse(int event_fd, bool allow) const {
   fanotify_response response{};
   response.fd = event_fd;
   response.response = allow ? FAN_ALLOW : FAN_DENY;
   for (;;) {
     ssize_t n = ::write(fd_.get(), &response, sizeof(response));
-    if (n == static_cast<ssize_t>(sizeof(response))) return {};
+    if (n == static_cast<ssize_t>(sizeof(response))) return 0;
     if (n < 0 && errno == EINTR) continue;
-    return hashdb::ErrnoError("write fanotify response");
+    return n < 0 ? errno : EIO;
   }
+}
+
+hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {
+  const int err = WriteResponse(event_fd, allow);
+  // Taken (or unknown to the kernel): nothing is pending on this number any more.
+  if (ledger_ != nullptr && (err == 0 || err == ENOENT)) ledger_->Clear(event_fd);
+  if (err != 0) return hashdb::ErrnoError("write fanotify response", err);
+  return {};
+}
+
+FanotifyGroup::OrphanReport FanotifyGroup::DenyOrphanedEvents(int fd_limit) {
+  OrphanReport report;
+  if (ledger_ != nullptr) {
+    for (const auto& e : ledger_->TakeAll()) {
+      if (WriteResponse(e.fd, false) == 0) {
+        ++report.denied;
+        report.pids.push_back(e.pid);
+      }
+    }
+  }
+  const int limit = std::clamp(fd_limit, 0, PendingLedger::kCapacity);
+  for (int fd = 0; fd < limit; ++fd) {
+    if (WriteResponse(fd, false) == 0) {
+      ++report.denied;
+      ++report.denied_outside_ledger;
+    }
+  }
+  return report;
 }
 
 }  // namespace lockd::os

@@ -17,6 +17,8 @@
 
 namespace lockd::os {
 
+class PendingLedger;
+
 // Which event kinds a mark asks for, in lockd's terms (mapped to FAN_* bits inside).
 struct MarkMask {
   bool exec_permission = true;  // FAN_OPEN_EXEC_PERM: decide every exec
@@ -61,6 +63,12 @@ class FanotifyGroup {
   // every mark anyway.
   hashdb::Status Unmark(const std::string& path, MarkKind kind, const MarkMask& mask);
 
+  // From now on every permission event read is recorded in ledger (by fd number) and cleared
+  // when answered, so that a supervisor can deny what a killed reader left pending
+  // (pending_ledger.h). The ledger must outlive the group object; a permission event whose fd
+  // does not fit in the ledger is denied at once by ReadEvents (it could not be recovered).
+  void AttachLedger(PendingLedger* ledger) { ledger_ = ledger; }
+
   // One non-blocking read of queued events (empty when none). *maybe_more is set when the
   // read filled the buffer, so more may be queued (one read(2) per batch matters: on
   // virtualised machines each system call costs microseconds). Malformed metadata is an error
@@ -69,14 +77,38 @@ class FanotifyGroup {
 
   // Answers a permission event. Thread-safe (one write(2) each). The event fd stays open;
   // the caller closes it. ENOENT from the kernel (event already answered or group shutting
-  // down) is returned as an error for the caller to count.
+  // down) is returned as an error for the caller to count. The ledger slot is cleared after
+  // the kernel took the answer (or said ENOENT), never before: a death in between leaves a
+  // stale slot (a harmless ENOENT later), not an unanswered event missing from the ledger.
+  // The caller must not close the event fd before answering: the kernel matches answers by fd
+  // number, and a number reused while its event is pending would be ambiguous.
   hashdb::Status Respond(int event_fd, bool allow) const;
+
+  // What DenyOrphanedEvents did.
+  struct OrphanReport {
+    std::size_t denied = 0;                 // events the kernel still held, now denied
+    std::size_t denied_outside_ledger = 0;  // of those, found only by the sweep
+    std::vector<pid_t> pids;                // the waiting processes, from the ledger
+  };
+  // For the supervisor, after the reading process died and before another reads: denies every
+  // permission event the dead reader had read and not answered. First each fd number in the
+  // ledger, then a sweep writing a deny for every fd number 0 .. fd_limit-1 (the dead reader's
+  // RLIMIT_NOFILE, at most PendingLedger::kCapacity), which also catches an event read in the
+  // instant before it was recorded. The kernel matches a response by the number the event
+  // carried (fanotify_user.c, process_access_response), and while nobody reads the group every
+  // event it holds as "read" is an orphan, so a deny for a number with no such event is just
+  // ENOENT. Precondition: no live process reads or answers this group (a live reader's event
+  // could otherwise be denied).
+  OrphanReport DenyOrphanedEvents(int fd_limit);
 
   int fd() const { return fd_.get(); }
 
  private:
   explicit FanotifyGroup(hashdb::UniqueFd fd) : fd_(std::move(fd)) {}
+  // One write(2) of a response; 0 or errno.
+  int WriteResponse(int event_fd, bool allow) const;
   hashdb::UniqueFd fd_;
+  PendingLedger* ledger_ = nullptr;
 };
 
 }  // namespace lockd::os

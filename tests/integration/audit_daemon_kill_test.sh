@@ -1,6 +1,8 @@
 #!/bin/bash
-# kill -9 of lockd during a flood of denials, 20 times: the audit log verifies each time and
-# keeps growing as one chain (docs/audit-log.md, "Crashes").
+# kill -9 of lockd's decider (the process that writes the audit log; the supervisor then
+# starts a fresh one, lockd/supervisor.h) during a flood of denials, 8 times: the audit log
+# verifies each time and keeps growing as one chain (docs/audit-log.md, "Crashes"), with a
+# decider_restart record for each kill.
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
@@ -23,8 +25,11 @@ stop_flood() {
 trap 'stop_flood; cleanup' EXIT
 
 last=0
-for round in $(seq 20); do
+ROUNDS=8
+for round in $(seq $ROUNDS); do
   start_lockd || { fail "round $round: lockd did not start"; break; }
+  decider=$(decider_pid)
+  [[ -n $decider ]] || { fail "round $round: no decider"; break; }
   for _ in 1 2 3 4; do
     timeout 30 bash -c "while :; do '$MNT/foreign' >/dev/null 2>&1; done" &
     FLOOD_PIDS+=($!)
@@ -35,10 +40,12 @@ for round in $(seq 20); do
     sleep 0.05
   done
   sleep "0.$((RANDOM % 5))"
-  kill -KILL "$LOCKD_PID"
-  wait "$LOCKD_PID" 2>/dev/null || true
-  LOCKD_PID=""
+  kill -KILL "$decider"
+  # The fresh decider repairs a torn tail, writes decider_restart, and takes over the flood.
+  wait_ready_count 2 15 || { fail "round $round: no fresh decider after kill -9"; break; }
   stop_flood
+  stop_lockd
+  [[ $STOP_RC == 0 ]] || fail "round $round: lockd exit $STOP_RC after SIGTERM"
   if ! timeout 60 "$LOCKCTL" log verify --log "$AUDIT" >"$T/verify.out" 2>&1; then
     cat "$T/verify.out" >&2
     fail "round $round: the audit log does not verify after kill -9"
@@ -47,8 +54,10 @@ for round in $(seq 20); do
   n=$(sed -n 's/^records: *\([0-9]*\).*/\1/p' "$T/verify.out")
   ((n > last)) || fail "round $round: no new records ($n after $last)"
   grep -q '"type":"deny"' "$AUDIT" || fail "round $round: no deny record"
+  (($(grep -c '"type":"decider_restart"' "$AUDIT") == round)) ||
+    fail "round $round: $(grep -c '"type":"decider_restart"' "$AUDIT") decider_restart records"
   last=$n
 done
-log "after 20 kills: $last records; $(grep -c torn_record "$AUDIT" || true) torn lines repaired"
+log "after $ROUNDS kills: $last records; $(grep -c torn_record "$AUDIT" || true) torn lines repaired"
 timeout 60 "$LOCKCTL" log verify --genesis --log "$AUDIT" >/dev/null || fail "final verify"
 finish

@@ -202,6 +202,20 @@ stop_lockd() {
   STOP_RC=$rc
 }
 
+# LOCKD_PID is the supervisor (lockd/supervisor.h); the decider is its forked child.
+# decider_pid: the current decider's pid (empty when none runs at this instant).
+decider_pid() { pgrep -P "$LOCKD_PID" 2>/dev/null | head -n 1 || true; }
+
+# wait_ready_count N [SECONDS]: waits until lockd's log shows N deciders ready (10 s default).
+wait_ready_count() {
+  local n=$1 secs=${2:-10}
+  for _ in $(seq $((secs * 20))); do
+    (($(grep -c "lockd: info: ready" "$LOCKD_LOG" || true) >= n)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # run_file FILE: runs FILE (10 s at most); sets RUN_RC and RUN_ERR.
 run_file() {
   RUN_ERR=""

@@ -1,0 +1,70 @@
+#include "lockd/os/pending_ledger.h"
+
+#include <sys/mman.h>
+
+#include <new>
+#include <utility>
+
+namespace lockd::os {
+
+namespace {
+using Slot = std::atomic<std::uint32_t>;
+static_assert(Slot::is_always_lock_free, "ledger slots must be lock-free to be shared by fork");
+constexpr std::size_t kBytes = sizeof(Slot) * PendingLedger::kCapacity;
+}  // namespace
+
+hashdb::Result<PendingLedger> PendingLedger::Create() {
+  void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return hashdb::ErrnoError("mmap pending ledger");
+  // Anonymous memory is zero-filled: every slot starts clear. Construct the atomics in place.
+  auto* slots = static_cast<Slot*>(p);
+  for (int i = 0; i < kCapacity; ++i) new (&slots[i]) Slot(0);
+  return PendingLedger(slots);
+}
+
+PendingLedger::~PendingLedger() {
+  if (slots_ != nullptr) ::munmap(slots_, kBytes);
+}
+
+PendingLedger::PendingLedger(PendingLedger&& other) noexcept
+    : slots_(std::exchange(other.slots_, nullptr)) {}
+
+PendingLedger& PendingLedger::operator=(PendingLedger&& other) noexcept {
+  if (this != &other) {
+    if (slots_ != nullptr) ::munmap(slots_, kBytes);
+    slots_ = std::exchange(other.slots_, nullptr);
+  }
+  return *this;
+}
+
+bool PendingLedger::Record(int fd, pid_t pid) {
+  if (fd < 0 || fd >= kCapacity) return false;
+  const std::uint32_t value = kSet | (static_cast<std::uint32_t>(pid > 0 ? pid : 0) & ~kSet);
+  slots_[fd].store(value, std::memory_order_release);
+  return true;
+}
+
+void PendingLedger::Clear(int fd) {
+  if (fd < 0 || fd >= kCapacity) return;
+  slots_[fd].store(0, std::memory_order_release);
+}
+
+std::vector<PendingLedger::Entry> PendingLedger::TakeAll() {
+  std::vector<Entry> out;
+  for (int i = 0; i < kCapacity; ++i) {
+    if (slots_[i].load(std::memory_order_relaxed) == 0) continue;
+    const std::uint32_t v = slots_[i].exchange(0, std::memory_order_acq_rel);
+    if (v != 0) out.push_back({i, static_cast<pid_t>(v & ~kSet)});
+  }
+  return out;
+}
+
+std::size_t PendingLedger::CountPending() const {
+  std::size_t n = 0;
+  for (int i = 0; i < kCapacity; ++i) {
+    if (slots_[i].load(std::memory_order_acquire) != 0) ++n;
+  }
+  return n;
+}
+
+}  // namespace lockd::os
