@@ -36,6 +36,33 @@ hashdb::Result<std::string> AbsolutePath(const std::string& source, std::string_
   return v;
 }
 
+hashdb::Result<std::vector<std::string>> StringList(const std::string& source, std::string_view key,
+                                                    const toml::node& node, bool paths) {
+  const auto* arr = node.as_array();
+  const std::string what = paths ? "an array of absolute paths" : "an array of glob patterns";
+  if (arr == nullptr) return At(source, node.source(), std::string(key) + ": expected " + what);
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    if (paths) {
+      auto path = AbsolutePath(source, key, item);
+      if (!path.ok()) return path.error();
+      out.push_back(*path);
+      continue;
+    }
+    const auto* s = item.as_string();
+    bool clean = s != nullptr && !s->get().empty();
+    if (clean) {
+      for (unsigned char c : s->get()) clean = clean && c >= 0x20 && c != 0x7f;
+    }
+    if (!clean) {
+      return At(source, item.source(),
+                std::string(key) + ": expected non-empty patterns without control characters");
+    }
+    out.push_back(s->get());
+  }
+  return out;
+}
+
 }  // namespace
 
 unsigned Config::EffectiveWorkers() const {
@@ -54,8 +81,8 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
   config.source = source_name;
   for (const auto& [key_node, node] : table) {
     const std::string key(key_node.str());
-    if (key == "database" || key == "trust_dir" || key == "state_dir" ||
-        key == "control_socket" || key == "audit_log") {
+    if (key == "database" || key == "trust_dir" || key == "state_dir" || key == "control_socket" ||
+        key == "audit_log") {
       auto path = AbsolutePath(source_name, key, node);
       if (!path.ok()) return path.error();
       if (key == "database") config.database = *path;
@@ -65,8 +92,7 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
       if (key == "audit_log") config.audit_log = *path;
     } else if (key == "syslog_facility") {
       const auto* v = node.as_string();
-      if (v == nullptr ||
-          (v->get() != "none" && !audit::ParseSyslogFacility(v->get()).ok())) {
+      if (v == nullptr || (v->get() != "none" && !audit::ParseSyslogFacility(v->get()).ok())) {
         return At(source_name, node.source(),
                   "syslog_facility: expected \"none\", \"auth\", \"authpriv\", \"daemon\", "
                   "\"user\" or \"local0\"..\"local7\"");
@@ -103,11 +129,22 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
         paths.push_back(*path);
       }
       config.watch = std::move(paths);
+    } else if (key == "trusted_updaters" || key == "baseline_roots" || key == "baseline_excludes") {
+      auto list = StringList(source_name, key, node, key != "baseline_excludes");
+      if (!list.ok()) return list.error();
+      if (key == "baseline_roots" && list->empty()) {
+        return At(source_name, node.source(),
+                  "baseline_roots: an empty list would rescan nothing at maintenance finish");
+      }
+      if (key == "trusted_updaters") config.trusted_updaters = std::move(*list);
+      if (key == "baseline_roots") config.baseline_roots = std::move(*list);
+      if (key == "baseline_excludes") config.baseline_excludes = std::move(*list);
     } else {
       return At(source_name, key_node.source(),
                 "unknown key '" + key +
                     "' (expected database, trust_dir, state_dir, control_socket, workers, "
-                    "log_level, watch, audit_log, syslog_facility)");
+                    "log_level, watch, audit_log, syslog_facility, trusted_updaters, "
+                    "baseline_roots, baseline_excludes)");
     }
   }
   return config;

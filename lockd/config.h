@@ -34,6 +34,15 @@ struct Config {
   // Syslog facility for the copy of every audit record sent to the local syslog socket
   // (/dev/log, journald or rsyslog) for fleets that forward logs to a SIEM; "none": no copy.
   std::string syslog_facility = "authpriv";
+  // Updater programs (absolute paths) whose writes during a maintenance window are learned as
+  // "updater" when the program's own digest is in the database in force: `lockctl maintenance
+  // finish --updater-only` accepts those without a full rescan.
+  std::vector<std::string> trusted_updaters;
+  // What `lockctl maintenance finish` rescans (absolute paths), and fnmatch(3) patterns of
+  // paths it skips. The defaults match installer/install.sh's baseline of a whole system
+  // (root "/", pseudo filesystems left out).
+  std::vector<std::string> baseline_roots{"/"};
+  std::vector<std::string> baseline_excludes{"/proc", "/sys", "/dev", "/run"};
 
   unsigned EffectiveWorkers() const;
 };

@@ -17,6 +17,7 @@
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
 #include "lockd/log.h"
+#include "lockd/maintenance/services.h"
 #include "lockd/mode.h"
 #include "lockd/os/control_socket.h"
 #include "lockd/os/fanotify.h"
@@ -122,6 +123,11 @@ int RunDaemon(const DaemonOptions& options) {
   // 6. Decider and workers (before the marks: events flow as soon as a mark is placed).
   Stats stats;
   ModeSource modes;
+  // The maintenance window (resumed if still open, closed if it ended while lockd was down) and
+  // the token-authorized acts. Its learning sink sees the decisions made in maintenance mode.
+  auto privileged = maintenance::Services::Start(*config, databases, modes, *sink);
+  if (!privileged.ok()) return Fail("maintenance state", privileged.error());
+  sink->Add((*privileged)->learning_sink());
   ExecDeciderOptions decider_options;
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
@@ -215,6 +221,11 @@ int RunDaemon(const DaemonOptions& options) {
     s.workers = workers;
     s.marked = marker.Marked();
     s.last_denials = stats.RecentDenials();
+    if (auto w = (*privileged)->controller().window()) {
+      s.maintenance_session = w->session;
+      s.maintenance_ends_unix = w->end;
+      s.maintenance_learned = (*privileged)->controller().learned_count();
+    }
     return json ? RenderStatusJson(s) : RenderStatusText(s);
   };
 
@@ -225,8 +236,11 @@ int RunDaemon(const DaemonOptions& options) {
     decider.Shutdown();
     return Fail("control socket", server.error());
   }
-  auto control =
-      std::make_unique<ControlServerThread>(std::move(*server), ControlHandlers{status, reload});
+  ControlHandlers handlers;
+  handlers.status = status;
+  handlers.reload = reload;
+  (*privileged)->AddHandlers(handlers);
+  auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
 
   // 10. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
@@ -243,8 +257,12 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   // 11. The loop.
-  EventLoop loop(EventLoopParts{g, *signals, *mount_watcher, marker, decider, cache, *sink, stats,
-                                [&] { (void)reload(); }, os::WatchdogPingInterval()});
+  EventLoopParts parts{g,     *signals, *mount_watcher, marker, decider, cache, *sink,
+                       stats, [&] { (void)reload(); }, os::WatchdogPingInterval()};
+  parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
+    c.OnWrite(event);  // maintenance learning; returns at once when no window is open
+  };
+  EventLoop loop(std::move(parts));
   const int sig = loop.Run();
 
   // Teardown, always in this order.
@@ -257,6 +275,7 @@ int RunDaemon(const DaemonOptions& options) {
   marker.UnmarkAll();
   loop.DrainFanotify();
   decider.Shutdown();
+  (*privileged)->Stop();
   LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
           std::to_string(stats.denied.load()) + " denied, " +
           std::to_string(stats.would_deny.load()) + " would-deny");

@@ -14,9 +14,14 @@ std::string_view EffectiveModeName(EffectiveMode mode) {
   return "enforce";
 }
 
-EffectiveMode ModeSource::Current(const hashdb::Policy& policy) const {
+EffectiveMode PolicyMode(const hashdb::Policy& policy) {
   // Fail closed: any policy mode other than an explicit audit is enforced.
   return policy.mode == hashdb::Mode::kAudit ? EffectiveMode::kAudit : EffectiveMode::kEnforce;
+}
+
+EffectiveMode ModeSource::Current(const hashdb::Policy& policy) const {
+  if (maintenance()) return EffectiveMode::kMaintenance;
+  return PolicyMode(policy);
 }
 
 }  // namespace lockd

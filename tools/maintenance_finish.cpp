@@ -91,7 +91,7 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
                     ": lockd would refuse a database it signs",
                 err, kExitNegative);
   }
-  out << "session:  " << status->session << " (" << learned.size() << " files learned)\n"
+  out << "session:  " << status->session << " (" << learned.size() << " file(s) learned)\n"
       << "in force: " << db_path << ", generation " << (*current)->generation() << ", "
       << (*current)->record_count() << " paths, mode "
       << hashdb::ModeName((*current)->policy().mode) << "\n";
@@ -111,7 +111,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
   } else {
     out << "updater only: no rescan of the roots; the current entries plus the updater's files\n";
   }
-  out << "learned:  " << rescan->learned_added << " files taken from the window's list";
+  out << "learned:  " << rescan->learned_added
+      << " file(s) outside the scan taken from the window's list";
   if (!rescan->notes.empty()) out << ", " << rescan->notes.size() << " not taken";
   out << "\n";
   for (std::size_t i = 0; i < rescan->notes.size() && i < kNotesShown; ++i) {

@@ -162,8 +162,7 @@ hashdb::Result<RescanResult> Rescan(const RescanOptions& options,
     auto scan = hashdb::Scan(scan_options);
     if (!scan.ok()) return scan.error();
     for (const auto& e : scan->entries) by_path.emplace(e.path, e);
-    scan->entries.clear();
-    result.scan = std::move(*scan);
+    result.scan = std::move(*scan);  // entries kept: the summary counts them per kind
   }
   for (const LearnedFile& f : options.learned) {
     if (options.updater_only && !f.Has("updater")) {

@@ -107,20 +107,27 @@ hashdb::Result<ControlPeer> ControlServer::Accept() {
 }
 
 hashdb::Result<std::string> ControlServer::ReadRequest(int fd) {
-  std::string line;
-  char buf[512];
-  while (line.find('\n') == std::string::npos) {
+  std::string request;
+  char buf[4096];
+  for (;;) {
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return hashdb::MakeError(hashdb::ErrorCode::kFormat,
+                               "control request not ended (the client must shut down its write "
+                               "side after the request)");
+    }
     if (n < 0) return hashdb::ErrnoError("read control request");
     if (n == 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-    if (line.size() > kMaxControlRequest) {
-      return hashdb::MakeError(hashdb::ErrorCode::kFormat, "control request too long");
+    request.append(buf, static_cast<std::size_t>(n));
+    if (request.size() > kMaxControlRequest + 1) {  // + 1: the final newline
+      return hashdb::MakeError(
+          hashdb::ErrorCode::kFormat,
+          "control request longer than " + std::to_string(kMaxControlRequest) + " bytes");
     }
   }
-  if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
-  return line;
+  if (!request.empty() && request.back() == '\n') request.pop_back();
+  return request;
 }
 
 void ControlServer::Reply(int fd, const std::string& reply) { WriteAll(fd, reply); }
@@ -134,6 +141,11 @@ hashdb::Result<std::string> ControlRequest(const std::string& socket_path,
   SetTimeouts(fd.get(), timeout_ms);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
     return hashdb::ErrnoError("connect " + socket_path + " (is lockd running?)");
+  }
+  if (request.size() > kMaxControlRequest) {
+    return hashdb::MakeError(
+        hashdb::ErrorCode::kInvalidArgument,
+        "control request longer than " + std::to_string(kMaxControlRequest) + " bytes");
   }
   if (!WriteAll(fd.get(), request + "\n")) return hashdb::ErrnoError("send to " + socket_path);
   ::shutdown(fd.get(), SHUT_WR);

@@ -31,4 +31,7 @@ TEST_CASE("installer/lockd.toml parses and equals the built-in defaults") {
   CHECK(config->audit_log == defaults.audit_log);
   CHECK(config->syslog_facility == defaults.syslog_facility);
   CHECK_FALSE(config->watch.has_value());
+  CHECK(config->trusted_updaters == defaults.trusted_updaters);
+  CHECK(config->baseline_roots == defaults.baseline_roots);
+  CHECK(config->baseline_excludes == defaults.baseline_excludes);
 }

@@ -1,0 +1,450 @@
+#include "lockd/maintenance/controller.h"
+
+#include <fcntl.h>
+#include <sys/fanotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "hashdb/classify.h"
+#include "hashdb/sha256.h"
+#include "lockd/audit/json_escape.h"
+#include "lockd/log.h"
+#include "lockd/os/file_probe.h"
+#include "lockd/os/process_info.h"
+#include "lockd/text_escape.h"
+
+namespace lockd::maintenance {
+
+namespace {
+
+std::string Q(std::string_view raw) {
+  std::string out;
+  lockd::audit::AppendJsonString(out, raw);
+  return out;
+}
+
+std::string JsonList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    out += Q(items[i]);
+  }
+  return out + "]";
+}
+
+std::string Rfc3339(std::int64_t seconds) {
+  std::string t = FormatTimeUtc(seconds * 1000000000);
+  // Whole seconds: drop the ".000000000".
+  if (auto dot = t.find('.'); dot != std::string::npos) t = t.substr(0, dot) + "Z";
+  return t;
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options, ModeSource& modes, DecisionSink& sink,
+                       DatabaseManager& databases)
+    : options_(std::move(options)),
+      modes_(modes),
+      sink_(sink),
+      databases_(databases),
+      store_(options_.state_dir) {
+  if (!options_.now) {
+    options_.now = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  if (options_.self == 0) options_.self = ::getpid();
+}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Stop() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stop_ = true;
+  }
+  queue_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Controller::PolicyModeName() const {
+  auto db = databases_.Current();
+  return std::string(
+      EffectiveModeName(db != nullptr ? PolicyMode(db->policy()) : EffectiveMode::kEnforce));
+}
+
+std::optional<Window> Controller::window() const {
+  std::lock_guard lock(mu_);
+  return window_;
+}
+
+void Controller::OpenLearned(bool truncate) {
+  auto list = LearnedList::Open(store_.learned_path(), truncate);
+  if (!list.ok()) {
+    // The window still works (allow and record in the audit log); lockctl's full rescan does
+    // not depend on the list.
+    LogError("maintenance: learned list: " + list.error().message);
+    sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
+                         "maintenance: learned list: " + list.error().message, 0});
+    list_.reset();
+    learned_count_ = 0;
+    return;
+  }
+  learned_count_ = list->count();
+  list_ = std::move(*list);
+}
+
+hashdb::Status Controller::Restore() {
+  auto loaded = store_.Load();
+  std::optional<Window> found;
+  if (!loaded.ok()) {
+    const std::string msg = "maintenance window file unreadable, window closed (fail closed): " +
+                            loaded.error().message;
+    LogError(msg);
+    store_.SetAside();
+    sink_.OnDaemonEvent(
+        {NowUnixNs(), DaemonEventKind::kMaintenanceExpired, msg, 0, {{"session", ""}}});
+  } else {
+    found = *loaded;
+  }
+  if (found) {
+    const std::int64_t now = options_.now();
+    const WindowState state = StateAt(*found, now);
+    if (state == WindowState::kOpen) {
+      {
+        std::lock_guard lock(mu_);
+        window_ = found;
+        ++serial_;
+        active_serial_ = serial_;
+        OpenLearned(false);
+      }
+      modes_.SetMaintenance(true);
+      const std::string msg = "maintenance session " + found->session +
+                              " resumed after a restart; ends " + Rfc3339(found->end);
+      LogWarning(msg);
+      sink_.OnDaemonEvent({NowUnixNs(),
+                           DaemonEventKind::kModeChange,
+                           msg,
+                           0,
+                           {{"from", PolicyModeName()},
+                            {"to", "maintenance"},
+                            {"session", found->session},
+                            {"token_id", found->token_id},
+                            {"holder", found->holder}}});
+    } else {
+      const std::string why =
+          state == WindowState::kExpired
+              ? "ended at " + Rfc3339(found->end) + " while lockd was not running"
+              : "starts in the future (" + Rfc3339(found->start) + "): the clock was set back";
+      auto removed = store_.Remove();
+      if (!removed.ok()) return removed.error();
+      const std::string msg =
+          "maintenance session " + found->session + " " + why + "; back to " + PolicyModeName();
+      LogWarning(msg);
+      sink_.OnDaemonEvent({NowUnixNs(),
+                           DaemonEventKind::kMaintenanceExpired,
+                           msg,
+                           0,
+                           {{"session", found->session}}});
+    }
+  }
+  if (options_.start_thread && !thread_.joinable()) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  return {};
+}
+
+ControlReply Controller::Start(const Authorized& who, int minutes) {
+  const auto& token = who.authorization.token;
+  Window w;
+  {
+    std::lock_guard lock(mu_);
+    if (window_) {
+      return {ControlReply::Code::kRefused, "maintenance already open: session " +
+                                                window_->session + ", ends " +
+                                                Rfc3339(window_->end) + "\n"};
+    }
+    auto session = NewSessionId();
+    if (!session.ok()) return {ControlReply::Code::kError, session.error().message + "\n"};
+    w.session = *session;
+    w.token_id = token.token_id;
+    w.holder = token.holder;
+    w.organisation = token.organisation;
+    w.key_id = who.key_id_hex;
+    w.start = options_.now();
+    w.end = w.start + static_cast<std::int64_t>(minutes) * 60;
+    // Persisted first: the mode changes only once the end is on disk.
+    if (auto saved = store_.Save(w); !saved.ok()) {
+      return {ControlReply::Code::kError,
+              "maintenance not started: " + saved.error().message + "\n"};
+    }
+    window_ = w;
+    ++serial_;
+    active_serial_ = serial_;
+    OpenLearned(true);
+  }
+  const std::string from = PolicyModeName();
+  modes_.SetMaintenance(true);
+  const std::string msg = "maintenance session " + w.session + " started by token " + w.token_id +
+                          " (" + w.holder + ", " + w.organisation + ") for " +
+                          std::to_string(minutes) + " minute(s), ends " + Rfc3339(w.end);
+  LogWarning(msg);
+  sink_.OnDaemonEvent({NowUnixNs(),
+                       DaemonEventKind::kMaintenanceStart,
+                       msg,
+                       0,
+                       {{"session", w.session},
+                        {"token_id", w.token_id},
+                        {"holder", w.holder},
+                        {"organisation", w.organisation},
+                        {"key_id", w.key_id},
+                        {"minutes", std::to_string(minutes)},
+                        {"ends", Rfc3339(w.end)}}});
+  sink_.OnDaemonEvent(
+      {NowUnixNs(),
+       DaemonEventKind::kModeChange,
+       "mode " + from + " -> maintenance (session " + w.session + ")",
+       0,
+       {{"from", from}, {"to", "maintenance"}, {"token_id", w.token_id}, {"holder", w.holder}}});
+  return {ControlReply::Code::kOk, msg + "\n"};
+}
+
+bool Controller::Close(DaemonEventKind kind, const std::string& message,
+                       std::vector<std::pair<std::string, std::string>> fields,
+                       const Closer& closer, std::uint64_t generation) {
+  Window w;
+  {
+    std::lock_guard lock(mu_);
+    if (!window_) return false;
+    w = *window_;
+    if (auto removed = store_.Remove(); !removed.ok()) {
+      // The mode still goes back now; after a restart the file would resume the window until
+      // its recorded end at the latest.
+      LogError("maintenance: " + removed.error().message);
+    }
+    window_.reset();
+    list_.reset();
+    ++serial_;
+    active_serial_ = 0;
+  }
+  modes_.SetMaintenance(false);
+  const std::string to = PolicyModeName();
+  std::vector<std::pair<std::string, std::string>> all{{"session", w.session}};
+  if (kind != DaemonEventKind::kMaintenanceExpired) {
+    all.emplace_back("token_id", closer.token_id);
+    all.emplace_back("holder", closer.holder);
+  }
+  for (auto& f : fields) all.push_back(std::move(f));
+  LogWarning(message);
+  sink_.OnDaemonEvent({NowUnixNs(), kind, message, generation, std::move(all)});
+  std::vector<std::pair<std::string, std::string>> mode_fields{{"from", "maintenance"}, {"to", to}};
+  if (kind != DaemonEventKind::kMaintenanceExpired) {
+    mode_fields.emplace_back("token_id", closer.token_id);
+    mode_fields.emplace_back("holder", closer.holder);
+  }
+  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kModeChange,
+                       "mode maintenance -> " + to + " (session " + w.session + ")", generation,
+                       std::move(mode_fields)});
+  return true;
+}
+
+void Controller::Tick() {
+  std::optional<Window> w = window();
+  if (!w) return;
+  const WindowState state = StateAt(*w, options_.now());
+  if (state == WindowState::kOpen) return;
+  const std::string why = state == WindowState::kExpired
+                              ? "ended at " + Rfc3339(w->end)
+                              : "closed: the clock was set back before its start";
+  Close(DaemonEventKind::kMaintenanceExpired,
+        "maintenance session " + w->session + " " + why + "; back to " + PolicyModeName(), {}, {});
+}
+
+void Controller::OnDecision(const DecisionRecord& record) {
+  if (record.mode != EffectiveMode::kMaintenance || record.verdict != Verdict::kWouldDeny) return;
+  const std::uint64_t serial = active_serial_.load();
+  if (serial == 0 || record.path.empty()) return;
+  Item item;
+  item.session_serial = serial;
+  item.how = How::kExec;
+  item.path = record.path;
+  item.digest = record.digest;
+  Enqueue(std::move(item));
+}
+
+void Controller::OnWrite(const os::FanotifyEvent& event) {
+  const std::uint64_t serial = active_serial_.load(std::memory_order_relaxed);
+  if (serial == 0) return;
+  if ((event.mask & FAN_CLOSE_WRITE) == 0 || event.pid == options_.self || !event.fd.valid()) {
+    return;
+  }
+  Item item;
+  item.session_serial = serial;
+  item.how = How::kWrite;
+  item.pid = event.pid;
+  // No open(2) here: an open on a marked filesystem would wait for this very thread. readlink
+  // of /proc entries only.
+  if (!options_.trusted_updaters.empty()) {
+    const std::string exe = os::ReadLink("/proc/" + std::to_string(event.pid) + "/exe");
+    if (std::find(options_.trusted_updaters.begin(), options_.trusted_updaters.end(), exe) !=
+        options_.trusted_updaters.end()) {
+      item.updater = exe;
+    }
+  }
+  {
+    std::lock_guard lock(queue_mu_);
+    if (queue_.size() >= kMaxQueued) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (queued_fds_ < kMaxQueuedFds) {
+      item.fd.Reset(::fcntl(event.fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (item.fd.valid()) ++queued_fds_;
+    }
+    if (!item.fd.valid()) item.path = os::FdPath(event.fd.get());
+    queue_.push_back(std::move(item));
+  }
+  queue_cv_.notify_one();
+}
+
+void Controller::Enqueue(Item item) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (queue_.size() >= kMaxQueued) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(std::move(item));
+  }
+  queue_cv_.notify_one();
+}
+
+bool Controller::IsUpdater(pid_t pid, const std::string& exe_path) {
+  // Opened here, off the event loop. The process may have exited (then: not an updater).
+  hashdb::UniqueFd fd(
+      ::open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  if (os::FdPath(fd.get()) != exe_path) return false;  // the pid was reused meanwhile
+  auto facts = os::StatFd(fd.get());
+  if (!facts.ok() || !facts->regular()) return false;
+  auto digest = hashdb::Sha256File(fd.get(), facts->size);
+  if (!digest.ok()) return false;
+  auto db = databases_.Current();
+  return db != nullptr && db->Lookup(*digest).has_value();
+}
+
+void Controller::Learn(Item& item) {
+  std::string kind;
+  if (item.fd.valid()) {
+    item.path = os::FdPath(item.fd.get());
+    auto facts = os::StatFd(item.fd.get());
+    if (!facts.ok() || !facts->regular()) return;
+    auto cls = hashdb::ClassifyFd(item.fd.get(), static_cast<std::uint64_t>(facts->size),
+                                  facts->mode, item.path);
+    if (cls.ok() && cls->has_value()) {
+      kind = std::string(hashdb::KindName(**cls));
+      auto digest = hashdb::Sha256File(item.fd.get(), facts->size);
+      if (digest.ok()) item.digest = *digest;
+    }
+  }
+  if (item.path.empty() || item.path[0] != '/') return;
+  if (item.how == How::kWrite && !item.updater.empty() && IsUpdater(item.pid, item.updater)) {
+    item.how = How::kUpdater;
+  }
+  std::string session;
+  {
+    std::lock_guard lock(mu_);
+    if (item.session_serial != serial_ || !window_ || !list_) return;  // another session now
+    session = window_->session;
+    auto added = list_->Add({item.digest, item.how, item.path});
+    if (!added.ok()) {
+      LogError("maintenance: " + added.error().message);
+      return;
+    }
+    if (!*added) return;
+    learned_count_ = list_->count();
+  }
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"session", session}, {"how", std::string(HowName(item.how))}, {"path", item.path}};
+  if (item.digest) fields.emplace_back("sha256", hashdb::ToHex(*item.digest));
+  if (!kind.empty()) fields.emplace_back("kind", kind);
+  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kMaintenanceLearned,
+                       "learned (" + std::string(HowName(item.how)) + ") " + item.path, 0,
+                       std::move(fields)});
+}
+
+void Controller::Process() {
+  for (;;) {
+    Item item;
+    {
+      std::lock_guard lock(queue_mu_);
+      if (queue_.empty()) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      if (item.fd.valid()) --queued_fds_;
+    }
+    Learn(item);
+  }
+}
+
+void Controller::Run() {
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait_for(lock, std::chrono::milliseconds(500),
+                         [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+    }
+    Process();
+    Tick();
+  }
+}
+
+std::string Controller::Status(bool json, const StatusExtras& extras) const {
+  std::optional<Window> w = window();
+  auto db = databases_.Current();
+  const std::uint64_t generation = db != nullptr ? db->generation() : 0;
+  if (json) {
+    std::string out = "{\"state\":";
+    out += w ? "\"active\"" : "\"inactive\"";
+    if (w) {
+      out += ",\"session\":" + Q(w->session);
+      out += ",\"token\":{\"token_id\":" + Q(w->token_id) + ",\"holder\":" + Q(w->holder) +
+             ",\"organisation\":" + Q(w->organisation) + ",\"key_id\":" + Q(w->key_id) + "}";
+      out += ",\"start\":" + Q(Rfc3339(w->start)) + ",\"end\":" + Q(Rfc3339(w->end));
+      out +=
+          ",\"start_unix\":" + std::to_string(w->start) + ",\"end_unix\":" + std::to_string(w->end);
+    }
+    out += ",\"learned_list\":" + Q(learned_path());
+    out += ",\"learned_count\":" + std::to_string(learned_count());
+    out += ",\"learned_dropped\":" + std::to_string(dropped());
+    out += ",\"baseline_roots\":" + JsonList(extras.baseline_roots);
+    out += ",\"baseline_excludes\":" + JsonList(extras.baseline_excludes);
+    out += ",\"trusted_updaters\":" + JsonList(options_.trusted_updaters);
+    out += ",\"database\":{\"path\":" + Q(extras.database_path) +
+           ",\"generation\":" + std::to_string(generation) + "}";
+    return out + "}\n";
+  }
+  if (!w) {
+    return "maintenance: inactive (mode " + PolicyModeName() + ", database generation " +
+           std::to_string(generation) + ")\n";
+  }
+  std::string out = "maintenance: active\n";
+  out += "session:      " + w->session + "\n";
+  out += "token:        " + EscapeLogValue(w->token_id) + " (" + EscapeLogValue(w->holder) + ", " +
+         EscapeLogValue(w->organisation) + ")\n";
+  out += "started:      " + Rfc3339(w->start) + "\n";
+  out += "ends:         " + Rfc3339(w->end) + "\n";
+  out +=
+      "learned:      " + std::to_string(learned_count()) + " file(s) in " + learned_path() + "\n";
+  if (dropped() > 0) out += "not learned:  " + std::to_string(dropped()) + " (queue full)\n";
+  out +=
+      "database:     " + extras.database_path + " generation " + std::to_string(generation) + "\n";
+  return out;
+}
+
+}  // namespace lockd::maintenance
