@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The trusted updater: a program named in lockd.toml (trusted_updaters) and itself allowlisted
+# by digest. Files it writes during a window are learned as "updater", and
+# `lockctl maintenance finish --updater-only` takes exactly those without a full rescan: nothing
+# else learned in the window (a file copied by hand) is taken, and nothing is removed (a file
+# deleted by hand stays allowed).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/maintenance_lib.sh"
+out=""  # set by expect_rc
+
+make_file_token fe
+mkdir -p "$T/trust"
+cp "$T/keys/fe.token.pem" "$T/trust/fe.pem"
+mount_tmpfs "$MNT"
+mkdir -p "$MNT/app"
+cp /usr/bin/true "$MNT/app/good"
+cp /usr/bin/cp "$MNT/app/updater"  # the vendor's updater: here, a copy of cp(1)
+"$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
+  --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1 || fail "db build"
+write_config
+cat >>"$T/lockd.toml" <<TOML
+baseline_roots = ["$MNT/app"]
+trusted_updaters = ["$MNT/app/updater"]
+TOML
+start_lockd
+FT=(--token "$FILE_TOKEN" --passphrase-fd 3)
+
+expect_rc 0 out mctl maintenance start "${FT[@]}" 3<<<"$PASS"
+"$MNT/app/updater" /usr/bin/whoami "$MNT/app/vendor-tool" || fail "the updater did not run"
+cp /usr/bin/uname "$MNT/app/by-hand"  # not the updater
+rm "$MNT/app/good"                     # deleted by hand
+expect_rc 0 out mctl maintenance finish --yes --updater-only "${FT[@]}" 3<<<"$PASS"
+log "finish --updater-only said:"$'\n'"$out"
+grep -q "^changes: 1 added, 0 removed, 0 changed, 2 unchanged$" <<<"$out" || fail "diff: $out"
+grep -q "^  + $MNT/app/vendor-tool  (elf-exec, " <<<"$out" || fail "vendor-tool not added: $out"
+grep -q "by-hand: not taken: learned by write, not written by the trusted updater" <<<"$out" ||
+  fail "by-hand not reported as not taken: $out"
+[[ $(db_generation) == 2 ]] || fail "generation $(db_generation)"
+expect_runs "$MNT/app/vendor-tool"
+expect_denied "$MNT/app/by-hand"
+cp /usr/bin/true "$MNT/good-again"
+expect_runs "$MNT/good-again"  # removed by hand, still allowed: --updater-only removes nothing
+
+finish
