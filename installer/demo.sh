@@ -27,10 +27,13 @@ if [[ "${LOCKD_DEMO_INSIDE:-}" != 1 ]]; then
   cmake --build "$build" -j"$(nproc)" --target lockd lockctl 2>&1 | tail -n 1
   work=$(mktemp -d /tmp/lockd-demo.XXXXXX)
   # Everything else runs in a private mount namespace: the sandbox mount is invisible to the
-  # rest of the machine and disappears with the namespace even if this script is killed.
+  # rest of the machine and disappears with the namespace even if this script is killed. And in
+  # a fresh pid namespace: lockd raises vm.memfd_noexec (per pid namespace, never lowered
+  # again) when the allowlist's policy says so; the machine's own value stays as it was.
   status=0
   LOCKD_DEMO_INSIDE=1 LOCKD_DEMO_WORK=$work LOCKD_BUILD_DIR=$build LOCKD_DEMO_KEEP=$keep \
-    unshare --mount --propagation private bash "$0" || status=$?
+    unshare --mount --propagation private --pid --fork --kill-child --mount-proc bash "$0" ||
+    status=$?
   if [[ $keep == 1 ]]; then
     echo "work folder kept: $work"
   else

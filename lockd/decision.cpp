@@ -14,6 +14,8 @@ std::string_view ReasonName(Reason reason) {
       return "changed-while-hashing";
     case Reason::kNotRegularFile:
       return "not-a-regular-file";
+    case Reason::kUntrustedFilesystem:
+      return "untrusted-filesystem";
   }
   return "unknown";
 }

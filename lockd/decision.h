@@ -34,6 +34,10 @@ enum class Reason {
   kReadFailed,           // could not read the file: never allowed on faith
   kChangedWhileHashing,  // the file changed under the hash: what runs is not what was hashed
   kNotRegularFile,       // exec of something that is not a regular file
+  // Exec (or library / script load) from a FUSE or network filesystem under a policy with
+  // deny_untrusted_fs: its content is served by another process or machine, which can show
+  // lockd's read different bytes from the loader's, so no hash of it proves anything.
+  kUntrustedFilesystem,
 };
 std::string_view ReasonName(Reason reason);  // "allowlisted", "not-in-allowlist", ...
 

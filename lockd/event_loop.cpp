@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lockd/coverage_gate.h"
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
+#include "lockd/os/mount_namespaces.h"
 #include "lockd/os/sd_notify.h"
 
 namespace lockd {
@@ -32,6 +34,35 @@ void EventLoop::SyncMounts() {
   const std::size_t added = p_.marker.Sync(*mounts, failures);
   for (const auto& f : failures) LogError("cannot mark " + f);
   if (added > 0) LogInfo("marked " + std::to_string(added) + " new filesystem(s)");
+  SyncOtherNamespaces();
+}
+
+void EventLoop::SyncOtherNamespaces() {
+  struct Table {
+    pid_t pid;
+    std::vector<os::MountEntry> mounts;
+  };
+  std::vector<Table> tables;
+  std::vector<std::uint64_t> devs;
+  for (const auto& ns : os::ListOtherMountNamespaces()) {
+    auto watcher = os::MountWatcher::Open("/proc/" + std::to_string(ns.pid) + "/mountinfo");
+    if (!watcher.ok()) continue;  // the process exited
+    auto mounts = watcher->Read();
+    if (!mounts.ok()) continue;
+    for (const auto& m : *mounts) devs.push_back(m.dev());
+    tables.push_back({ns.pid, std::move(*mounts)});
+  }
+  p_.marker.ForgetForeignExcept(devs);
+  std::vector<std::string> failures;
+  std::size_t added = 0;
+  for (const auto& t : tables) added += p_.marker.SyncForeign(t.pid, t.mounts, failures);
+  for (const auto& f : failures) {
+    // A mount that cannot be marked fails again every second: say it once.
+    if (foreign_failures_logged_.insert(f).second) LogError("cannot mark " + f);
+  }
+  if (added > 0) {
+    LogInfo("marked " + std::to_string(added) + " new filesystem(s) of other mount namespaces");
+  }
 }
 
 void EventLoop::HandleNotification(os::FanotifyEvent& event) {
@@ -39,6 +70,17 @@ void EventLoop::HandleNotification(os::FanotifyEvent& event) {
   auto facts = os::StatFd(event.fd.get());
   if (facts.ok()) p_.cache.Invalidate(facts->dev, facts->ino);
   if (p_.on_write) p_.on_write(event);
+}
+
+bool EventLoop::OpenNeedsJudgement(const os::FanotifyEvent& event,
+                                   const hashdb::Result<FileFacts>& facts) const {
+  if (p_.databases == nullptr) return false;
+  // Unreadable metadata: the decider denies what it cannot read.
+  if (!facts.ok()) return true;
+  if (!facts->regular()) return false;
+  std::shared_ptr<const hashdb::Database> db = p_.databases->Current();
+  if (db == nullptr) return true;
+  return TriageOpen(event.fd.get(), event.pid, *facts, db->policy()) == OpenAction::kJudge;
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
@@ -67,7 +109,16 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         PermissionRequest r;
         r.pid = ev.pid;
         r.facts = os::StatFd(ev.fd.get());
-        if (may_use_cache && r.facts.ok() && r.facts->regular() &&
+        if (!ev.is_exec_permission() && !OpenNeedsJudgement(ev, r.facts)) {
+          // A plain open of something that is not code (or not code for this opener).
+          p_.stats.opens_allowed_by_sniff.fetch_add(1, std::memory_order_relaxed);
+          if (!p_.group.Respond(ev.fd.get(), true).ok()) {
+            p_.stats.response_errors.fetch_add(1, std::memory_order_relaxed);
+          }
+          continue;
+        }
+        r.untrusted_filesystem = r.facts.ok() && p_.marker.Untrusted(r.facts->dev);
+        if (may_use_cache && r.facts.ok() && r.facts->regular() && !r.untrusted_filesystem &&
             p_.marker.FilesystemMarked(r.facts->dev) &&
             os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {
           r.cache_allowed = true;

@@ -1,16 +1,23 @@
 #pragma once
 // THE event loop of lockd: one thread that waits on
-//   - the fanotify group: permission events go to the ExecDecider, write notifications
-//     invalidate the decision cache, queue overflows are reported;
+//   - the fanotify group: exec permission events go to the ExecDecider; plain opens
+//     (FAN_OPEN_PERM) are triaged here from a pread of the file's head (coverage_gate.h):
+//     loadable ELF and scripts read by interpreters go to the ExecDecider like an exec,
+//     everything else is allowed at once; write notifications invalidate the decision cache,
+//     queue overflows are reported;
 //   - the signalfd: SIGHUP reloads the database, SIGTERM/SIGINT stop;
-//   - /proc/self/mountinfo: new mounts are marked (also checked once a second);
+//   - /proc/self/mountinfo: new mounts are marked (also checked once a second, together with
+//     the mount tables of other mount namespaces);
 //   - a timer: the systemd watchdog ping.
 // It runs until a stop signal, then returns; the daemon (daemon.cpp) does the teardown.
 
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
+#include <string>
 
+#include "lockd/database_manager.h"
 #include "lockd/decision_cache.h"
 #include "lockd/decision_sink.h"
 #include "lockd/exec_decider.h"
@@ -38,6 +45,9 @@ struct EventLoopParts {
   // by maintenance learning. Must return at once (no hashing, no blocking I/O); dup the fd to
   // keep it.
   std::function<void(const os::FanotifyEvent& event)> on_write = nullptr;
+  // The database in force, whose policy decides plain opens (FAN_OPEN_PERM, coverage_gate.h).
+  // Without it every plain open is allowed (only exec is decided).
+  DatabaseManager* databases = nullptr;
 };
 
 class EventLoop {
@@ -51,16 +61,25 @@ class EventLoop {
   // removed, so every event already queued is answered).
   void DrainFanotify();
 
-  // Re-reads the mount table and marks new filesystems.
+  // Re-reads the mount table and marks new filesystems, then those of other mount namespaces.
   void SyncMounts();
+  // Marks new superblocks mounted in other mount namespaces (filesystem_marker.h SyncForeign):
+  // every process's /proc/<pid>/ns/mnt is looked at, once a second and on mount changes of
+  // lockd's own namespace. A filesystem created and used inside another namespace within that
+  // second is not seen (docs/threat-model.md).
+  void SyncOtherNamespaces();
 
  private:
   // Handles one batch; returns false on a fatal read error.
   void HandleBatch(std::vector<os::FanotifyEvent> batch);
   void HandleNotification(os::FanotifyEvent& event);
+  // Whether a plain open (FAN_OPEN_PERM) must be judged; false: answer allow now.
+  bool OpenNeedsJudgement(const os::FanotifyEvent& event,
+                          const hashdb::Result<FileFacts>& facts) const;
 
   EventLoopParts p_;
   const pid_t self_;
+  std::set<std::string> foreign_failures_logged_;
 };
 
 }  // namespace lockd

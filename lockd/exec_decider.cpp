@@ -39,6 +39,9 @@ void ExecDecider::Submit(PermissionRequest request) {
   if (!facts.regular()) return AnswerWithoutHash(request, Reason::kNotRegularFile);
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   if (db == nullptr) return AnswerWithoutHash(request, Reason::kReadFailed);
+  if (request.untrusted_filesystem && db->policy().deny_untrusted_fs) {
+    return AnswerWithoutHash(request, Reason::kUntrustedFilesystem);
+  }
 
   if (request.cache_allowed) {
     if (auto hit = cache_.Lookup(facts)) {

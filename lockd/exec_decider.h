@@ -2,7 +2,12 @@
 // ExecDecider: turns permission events into answers. The event loop (event_loop.cpp) reads
 // events, applies write notifications to the cache and hands each permission request here.
 //
+// A request is an exec (FAN_OPEN_EXEC_PERM) or a plain open the event loop found to be a load
+// of code (FAN_OPEN_PERM of a loadable ELF, or of a script read by an interpreter: see
+// lockd/coverage.h); both are judged the same way.
+//
 // Path of one request:
+//   untrusted filesystem under deny_untrusted_fs -> deny without reading; else
 //   cache hit (only when the loop proved the entry usable: see decision_cache.h) -> answer
 //   in the loop's thread; otherwise -> join an in-flight judgement of the same inode version,
 //   or post a new one to the worker pool (large files to their own lane) -> worker: fstat,
@@ -44,6 +49,10 @@ struct PermissionRequest {
   // The loop's verdict on whether the cache may answer (filesystem-marked, no writers, queue
   // drained after the writer probe). When false the request is always hashed.
   bool cache_allowed = false;
+  // The file lives on a FUSE or network filesystem (FilesystemMarker::Untrusted): denied with
+  // Reason::kUntrustedFilesystem when the policy has deny_untrusted_fs, else hashed (never
+  // cached: cache_allowed is false for these).
+  bool untrusted_filesystem = false;
 };
 
 // Writes the answer for one event fd (FanotifyGroup::Respond in the daemon, a recorder in

@@ -2,6 +2,8 @@
 
 #include <sys/sysmacros.h>
 
+#include <algorithm>
+
 namespace lockd {
 
 namespace {
@@ -18,13 +20,18 @@ const os::MountEntry* ContainingMount(const std::vector<os::MountEntry>& mounts,
   return best;
 }
 
+bool IsUntrusted(const os::MountEntry& m) {
+  const os::FsClass c = os::ClassifyFilesystem(m.fs_type);
+  return c == os::FsClass::kNetwork || c == os::FsClass::kFuse;
+}
+
 }  // namespace
 
 std::vector<os::MountEntry> SelectMounts(const std::vector<os::MountEntry>& mounts,
                                          const std::optional<std::vector<std::string>>& watch) {
   std::vector<os::MountEntry> selected;
   auto add = [&](const os::MountEntry& m) {
-    if (os::ClassifyFilesystem(m.fs_type) != os::FsClass::kLocal) return;
+    if (os::ClassifyFilesystem(m.fs_type) == os::FsClass::kPseudo) return;
     for (const auto& s : selected) {
       if (s.mount_id == m.mount_id) return;
     }
@@ -44,8 +51,37 @@ std::vector<os::MountEntry> SelectMounts(const std::vector<os::MountEntry>& moun
 }
 
 FilesystemMarker::FilesystemMarker(os::FanotifyGroup& group, os::MarkMask mask,
-                                   std::optional<std::vector<std::string>> watch)
-    : group_(group), mask_(mask), watch_(std::move(watch)) {}
+                                   std::optional<std::vector<std::string>> watch,
+                                   os::MarkMask untrusted_mask)
+    : group_(group), mask_(mask), watch_(std::move(watch)), untrusted_mask_(untrusted_mask) {}
+
+bool FilesystemMarker::MarkOne(const std::string& path, const os::MountEntry& m,
+                               bool filesystem_only, std::vector<std::string>& failures) {
+  const bool untrusted = IsUntrusted(m);
+  const os::MarkMask& mask = untrusted ? untrusted_mask_ : mask_;
+  auto kind = group_.Mark(path, mask);
+  if (!kind.ok()) {
+    failures.push_back(m.mount_point + ": " + kind.error().message);
+    return false;
+  }
+  MarkedFilesystem marked{m.dev(), filesystem_only ? path : m.mount_point, m.fs_type, *kind,
+                          untrusted};
+  std::lock_guard lock(mu_);
+  if (filesystem_only) {
+    if (*kind != os::MarkKind::kFilesystem) {
+      // A mount mark through another namespace's path would cover only that one mount: keep
+      // it (better than nothing) but say so.
+      failures.push_back(m.mount_point + " (other mount namespace): only a mount mark");
+    }
+    foreign_[marked.dev] = std::move(marked);
+  } else if (*kind == os::MarkKind::kFilesystem) {
+    by_dev_[marked.dev] = std::move(marked);
+  } else {
+    by_mount_[m.mount_id] = std::move(marked);
+  }
+  if (untrusted) ++untrusted_devs_[m.dev()];
+  return true;
+}
 
 std::size_t FilesystemMarker::Sync(const std::vector<os::MountEntry>& mounts,
                                    std::vector<std::string>& failures) {
@@ -53,54 +89,84 @@ std::size_t FilesystemMarker::Sync(const std::vector<os::MountEntry>& mounts,
     // Forget marks of filesystems that are gone: a device number is reused by the next
     // filesystem mounted, which must then be marked afresh.
     std::lock_guard lock(mu_);
+    auto gone = [&](const MarkedFilesystem& f) {
+      if (f.untrusted && --untrusted_devs_[f.dev] <= 0) untrusted_devs_.erase(f.dev);
+    };
     std::erase_if(by_dev_, [&](const auto& kv) {
       for (const auto& m : mounts) {
         if (m.dev() == kv.first) return false;
       }
+      gone(kv.second);
       return true;
     });
     std::erase_if(by_mount_, [&](const auto& kv) {
       for (const auto& m : mounts) {
         if (m.mount_id == kv.first) return false;
       }
+      gone(kv.second);
       return true;
     });
   }
   std::size_t added = 0;
   for (const auto& m : SelectMounts(mounts, watch_)) {
-    const std::uint64_t dev = m.dev();
     {
       std::lock_guard lock(mu_);
-      if (by_dev_.count(dev) != 0 || by_mount_.count(m.mount_id) != 0) continue;
+      if (by_dev_.count(m.dev()) != 0 || by_mount_.count(m.mount_id) != 0) continue;
     }
-    auto kind = group_.Mark(m.mount_point, mask_);
-    if (!kind.ok()) {
-      failures.push_back(m.mount_point + ": " + kind.error().message);
-      continue;
-    }
-    MarkedFilesystem marked{dev, m.mount_point, m.fs_type, *kind};
-    std::lock_guard lock(mu_);
-    if (*kind == os::MarkKind::kFilesystem) {
-      by_dev_[dev] = std::move(marked);
-    } else {
-      by_mount_[m.mount_id] = std::move(marked);
-    }
-    ++added;
+    if (MarkOne(m.mount_point, m, false, failures)) ++added;
   }
   return added;
 }
 
+std::size_t FilesystemMarker::SyncForeign(pid_t pid, const std::vector<os::MountEntry>& mounts,
+                                          std::vector<std::string>& failures) {
+  std::size_t added = 0;
+  const std::string root = "/proc/" + std::to_string(pid) + "/root";
+  for (const auto& m : SelectMounts(mounts, watch_)) {
+    {
+      std::lock_guard lock(mu_);
+      if (by_dev_.count(m.dev()) != 0 || foreign_.count(m.dev()) != 0) continue;
+    }
+    const std::string path = m.mount_point == "/" ? root : root + m.mount_point;
+    if (MarkOne(path, m, true, failures)) ++added;
+  }
+  return added;
+}
+
+void FilesystemMarker::ForgetForeignExcept(const std::vector<std::uint64_t>& devs_seen) {
+  std::lock_guard lock(mu_);
+  std::erase_if(foreign_, [&](const auto& kv) {
+    if (std::find(devs_seen.begin(), devs_seen.end(), kv.first) != devs_seen.end()) return false;
+    if (kv.second.untrusted && --untrusted_devs_[kv.first] <= 0) untrusted_devs_.erase(kv.first);
+    return true;
+  });
+}
+
 void FilesystemMarker::UnmarkAll() {
   std::lock_guard lock(mu_);
-  for (const auto& [dev, m] : by_dev_) (void)group_.Unmark(m.mount_point, m.kind, mask_);
-  for (const auto& [id, m] : by_mount_) (void)group_.Unmark(m.mount_point, m.kind, mask_);
+  auto unmark = [&](const MarkedFilesystem& m) {
+    (void)group_.Unmark(m.mount_point, m.kind, m.untrusted ? untrusted_mask_ : mask_);
+  };
+  for (const auto& [dev, m] : by_dev_) unmark(m);
+  for (const auto& [id, m] : by_mount_) unmark(m);
+  for (const auto& [dev, m] : foreign_) unmark(m);
   by_dev_.clear();
   by_mount_.clear();
+  foreign_.clear();
+  untrusted_devs_.clear();
 }
 
 bool FilesystemMarker::FilesystemMarked(std::uint64_t dev) const {
   std::lock_guard lock(mu_);
-  return by_dev_.count(dev) != 0;
+  auto it = by_dev_.find(dev);
+  if (it != by_dev_.end()) return true;
+  auto f = foreign_.find(dev);
+  return f != foreign_.end() && f->second.kind == os::MarkKind::kFilesystem;
+}
+
+bool FilesystemMarker::Untrusted(std::uint64_t dev) const {
+  std::lock_guard lock(mu_);
+  return untrusted_devs_.count(dev) != 0;
 }
 
 std::vector<MarkedFilesystem> FilesystemMarker::Marked() const {
@@ -108,6 +174,7 @@ std::vector<MarkedFilesystem> FilesystemMarker::Marked() const {
   std::vector<MarkedFilesystem> out;
   for (const auto& [dev, m] : by_dev_) out.push_back(m);
   for (const auto& [id, m] : by_mount_) out.push_back(m);
+  for (const auto& [dev, m] : foreign_) out.push_back(m);
   return out;
 }
 

@@ -33,6 +33,8 @@ class Stats {
   std::atomic<std::uint64_t> denied{0};
   std::atomic<std::uint64_t> would_deny{0};
   std::atomic<std::uint64_t> own_events{0};  // lockd's own accesses, allowed at once
+  // Plain opens (FAN_OPEN_PERM) answered from the head sniff: not code, nothing hashed.
+  std::atomic<std::uint64_t> opens_allowed_by_sniff{0};
   std::atomic<std::uint64_t> hashed_bytes{0};
   std::atomic<std::uint64_t> hashes{0};
   std::atomic<std::uint64_t> joined_in_flight{0};  // execs that waited for another's hash

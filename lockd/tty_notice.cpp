@@ -25,6 +25,8 @@ std::string_view ReasonInWords(Reason reason) {
       return "changed while being checked";
     case Reason::kNotRegularFile:
       return "not a regular file";
+    case Reason::kUntrustedFilesystem:
+      return "on a FUSE or network filesystem";
     default:  // a reason added later: lockctl log show names it
       return "not allowed";
   }

@@ -255,17 +255,19 @@ watch = ["$sandbox"]
 EOC
 # A key lockd learns later (an audit log path...) could make this lockd write outside the
 # scratch dir, into the real /var/log/lockd: refuse to start it until the test sets it too.
-known=" database trust_dir state_dir control_socket workers log_level watch audit_log syslog_facility trusted_updaters baseline_roots baseline_excludes "
+known=" database trust_dir state_dir control_socket workers log_level watch audit_log syslog_facility "
 unknown_keys=$(grep -o 'key == "[a-z_]*"' "$src/lockd/config.cpp" | sed 's/.*"\(.*\)"/\1/' |
   sort -u | while read -r k; do [[ $known == *" $k "* ]] || echo "$k"; done)
 [[ -z $unknown_keys ]] || fail "lockd.toml has new keys ($unknown_keys): set them in this test's config"
 if [[ -z $unknown_keys ]]; then
   # lockd is exec'd only once the sandbox is a tmpfs in this namespace: never on a real fs.
-  # unshare without --fork execs bash, which execs lockd: $! is lockd's pid.
-  unshare -m --propagation private bash -c '
+  # In a fresh pid namespace too (lockd may raise vm.memfd_noexec, a per-pid-namespace
+  # setting that is never lowered again): $! is unshare's pid; killing it kills the namespace
+  # (--kill-child), lockd included. lockd is not the namespace's init (which ignores SIGTERM).
+  unshare -m -p -f --kill-child --mount-proc --propagation private bash -c '
     mount -t tmpfs -o size=8m lockd-install-test "$1" || exit 3
     [[ $(findmnt -n -o FSTYPE --mountpoint "$1") == tmpfs ]] || exit 3
-    exec "$2" --config "$3"' _ "$sandbox" "$root2/usr/sbin/lockd" "$root2/etc/lockd/lockd.toml" \
+    "$2" --config "$3"' _ "$sandbox" "$root2/usr/sbin/lockd" "$root2/etc/lockd/lockd.toml" \
     2>"$scratch/lockd.err" &
   lockd_pid=$!
 fi
@@ -443,11 +445,11 @@ elif [[ -f $deb ]]; then
   if [[ -n $unknown_keys ]]; then
     fail "not starting lockd in the chroot: lockd.toml has keys this test does not set"
   else
-    unshare -m --propagation private bash -c '
+    unshare -m -p -f --kill-child --propagation private bash -c '
       mount -t proc proc "$1/proc" || exit 3
       mount -t tmpfs -o size=8m lockd-install-test "$1/srv/sandbox" || exit 3
       [[ $(findmnt -n -o FSTYPE --mountpoint "$1/srv/sandbox") == tmpfs ]] || exit 3
-      exec env -i PATH=/usr/sbin:/usr/bin chroot "$1" /usr/sbin/lockd' _ "$ch" \
+      env -i PATH=/usr/sbin:/usr/bin chroot "$1" /usr/sbin/lockd' _ "$ch" \
       2>"$scratch/lockd-chroot.err" &
     lockd_pid=$!
     for _ in $(seq 100); do

@@ -25,15 +25,27 @@ std::vector<std::string> Points(const std::vector<lockd::os::MountEntry>& v) {
 }
 }  // namespace
 
-TEST_CASE("without watch: every local filesystem, no pseudo or network ones") {
+TEST_CASE("without watch: every local and untrusted (network, FUSE) filesystem, no pseudo ones") {
+  // Untrusted ones are marked for exec only, so that an exec there is seen and denied.
   auto s = Points(SelectMounts(Mounts(), std::nullopt));
   CHECK(s == std::vector<std::string>{"/", "/dev/shm", "/tmp/t", "/tmp/t/img", "/tmp/t/late",
-                                      "/tmp/tt"});
+                                      "/tmp/tt", "/tmp/t/remote"});
 }
 
 TEST_CASE("with watch: the filesystem of the path and everything mounted below it only") {
   auto s = Points(SelectMounts(Mounts(), std::vector<std::string>{"/tmp/t"}));
-  CHECK(s == std::vector<std::string>{"/tmp/t", "/tmp/t/img", "/tmp/t/late"});
+  CHECK(s == std::vector<std::string>{"/tmp/t", "/tmp/t/img", "/tmp/t/late", "/tmp/t/remote"});
+}
+
+TEST_CASE("FUSE filesystems are selected, fusectl (pseudo) is not") {
+  auto m = lockd::os::ParseMountInfo(
+      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "40 25 0:50 / /home/u/remote rw - fuse.sshfs u@host: rw\n"
+      "41 25 0:51 / /sys/fs/fuse/connections rw - fusectl fusectl rw\n"
+      "42 25 0:52 / /dev/hugepages rw - hugetlbfs hugetlbfs rw\n");
+  REQUIRE(m.ok());
+  CHECK(Points(SelectMounts(*m, std::nullopt)) ==
+        std::vector<std::string>{"/", "/home/u/remote"});
 }
 
 TEST_CASE("a watch path inside a mount selects that mount, never the root") {
