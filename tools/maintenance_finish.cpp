@@ -112,7 +112,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
     out << "updater only: no rescan of the roots; the current entries plus the updater's files\n";
   }
   out << "learned:  " << rescan->learned_added
-      << " file(s) outside the scan taken from the window's list";
+      << (o.updater_only ? " file(s) written by the trusted updater taken"
+                         : " file(s) outside the scan taken from the window's list");
   if (!rescan->notes.empty()) out << ", " << rescan->notes.size() << " not taken";
   out << "\n";
   for (std::size_t i = 0; i < rescan->notes.size() && i < kNotesShown; ++i) {
