@@ -1,0 +1,213 @@
+#!/bin/bash
+# The daemon side of maintenance, driven over the control socket with the real token tools
+# (lockctl token create / token sign, a file token): challenge -> maintenance-start -> a
+# foreign binary runs and is learned, a written file is learned with its digest -> status
+# says maintenance -> a second start refused -> another act's authorization refused (wrong
+# act) -> restart inside the window: still maintenance -> maintenance-finish with a database
+# that is not newer refused, its authorization replayed: refused (replay) -> generation 2
+# accepted and loaded, enforce again -> an authorization from before a restart: refused
+# (unknown nonce) -> a window that ends while lockd runs ends by itself, one that ended while
+# lockd was down is closed at start (maintenance_expired).
+#
+# The window's own end: the shortest window a token can authorize is one minute. Rather than
+# wait for it (or give lockd a test-only shortcut), the test stops lockd, moves the end of the
+# recorded window (root-only state file <state_dir>/maintenance/window) to a few seconds
+# ahead, and starts lockd again: the real resume-after-restart and end-by-itself code runs.
+source "$(dirname "$0")/lib.sh"
+
+setup_standard tmpfs
+PASS="maintenance-test-passphrase"
+"$LOCKCTL" token create --out "$T/token" --holder "Ada Field" --org "ACME ATM Service" \
+  --not-after 2099-12-31 --passphrase-fd 3 --public-out "$T/token.pub.pem" 3<<<"$PASS" \
+  >"$T/token.out" || { fail "token create"; finish; }
+cp "$T/token.pub.pem" "$T/trust/token.pem"
+AUDIT="$T/log/audit.jsonl"
+start_lockd
+
+# raw REQUEST: the reply of lockd to one request (command line, body), as the protocol says:
+# the client shuts down its write side after the request.
+raw() {
+  timeout 20 "$PYTHON" - "$SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(15)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+# authorize ACT [ARG]: asks lockd for a challenge and has the token sign it; prints the
+# authorization text.
+authorize() {
+  local reply
+  reply=$(raw "challenge $*")
+  [[ $(head -n 1 <<<"$reply") == ok ]] || { log "challenge $*: $reply"; return 1; }
+  tail -n +2 <<<"$reply" >"$T/challenge.txt"
+  "$LOCKCTL" token sign --token "$T/token" --challenge "$T/challenge.txt" --passphrase-fd 3 \
+    3<<<"$PASS" 2>"$T/sign.err" || { log "token sign: $(cat "$T/sign.err")"; return 1; }
+}
+
+# expect_reply WANT_FIRST_LINE PATTERN REPLY
+expect_reply() {
+  local first
+  first=$(head -n 1 <<<"$3")
+  if [[ $first == "$1" && $3 == *$2* ]]; then log "ok: $1: $(sed -n 2p <<<"$3")"; else fail "expected $1 *$2*, got: $3"; fi
+}
+
+audit_has() {  # audit_has TYPE [FIELD VALUE]...: a record of TYPE with these fields exists
+  "$PYTHON" - "$AUDIT" "$@" <<'PY'
+import json, sys
+path, typ, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+want = dict(zip(pairs[0::2], pairs[1::2]))
+for line in open(path, encoding="utf-8"):
+    r = json.loads(line)
+    if r.get("type") == typ and all(str(r.get(k)) == v for k, v in want.items()):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+wait_audit() {  # wait_audit SECONDS TYPE [FIELD VALUE]...
+  local secs=$1
+  shift
+  for _ in $(seq $((secs * 10))); do audit_has "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
+expect_denied "$MNT/foreign"
+
+log "challenges are validated"
+expect_reply error "1 to 1440" "$(raw 'challenge maintenance_start 0')"
+expect_reply error "unknown act" "$(raw 'challenge open_sesame')"
+
+log "maintenance start with the token"
+start_auth=$(authorize maintenance_start 5) || fail "authorize maintenance_start"
+expect_reply ok "for 5 minute(s)" "$(raw "maintenance-start
+$start_auth")"
+[[ $(status_field mode) == maintenance ]] || fail "status mode is not maintenance"
+session=$(ctl status --json | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["maintenance"]["session"])')
+[[ $session =~ ^[0-9a-f]{32}$ ]] || fail "status has no maintenance session: $session"
+ctl status | grep -q "^maintenance: session $session, ends " || fail "text status lacks the window"
+audit_has maintenance_start session "$session" holder "Ada Field" minutes 5 || fail "no maintenance_start record"
+audit_has mode_change from enforce to maintenance || fail "no mode_change to maintenance"
+
+log "a second window while one is open; another act's authorization"
+# Refused before the authorization is looked at (its nonce is not used up).
+expect_reply refused "maintenance already open" "$(raw "maintenance-start
+$start_auth")"
+abort_auth=$(authorize maintenance_abort) || fail "authorize maintenance_abort"
+expect_reply refused "authorization refused: wrong act" "$(raw "maintenance-finish $T/allowlist.lockdb
+$abort_auth")"
+wait_audit 5 authz_refused act maintenance_finish check "wrong act" || fail "no authz_refused (act) record"
+
+log "learning: a foreign binary runs, a new file is written"
+expect_runs "$MNT/foreign"
+cp /usr/bin/uname "$MNT/new-tool"
+new_digest=$(sha256sum /usr/bin/uname | cut -d' ' -f1)
+foreign_digest=$(sha256sum /usr/bin/id | cut -d' ' -f1)
+hexpath() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
+learned="$T/state/maintenance/learned"
+wait_learned() {  # wait_learned LINE: waits (5 s) for the exact line in the learned list
+  for _ in $(seq 50); do grep -qxF -- "$1" "$learned" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+wait_learned "$foreign_digest	exec	$(hexpath "$MNT/foreign")" && log "ok: exec learned" ||
+  fail "foreign exec not in the learned list: $(cat "$learned" 2>&1)"
+wait_learned "$new_digest	write	$(hexpath "$MNT/new-tool")" && log "ok: write learned" ||
+  fail "written file not in the learned list: $(cat "$learned" 2>&1)"
+expect_runs "$MNT/foreign"
+[[ $(grep -c "	exec	$(hexpath "$MNT/foreign")\$" "$learned") == 1 ]] || fail "exec learned twice"
+wait_audit 5 maintenance_learned how write path "$MNT/new-tool" sha256 "$new_digest" kind elf-exec ||
+  fail "no maintenance_learned record for the written file"
+ms=$(raw "maintenance-status --json")
+expect_reply ok '"state":"active"' "$ms"
+tail -n +2 <<<"$ms" | "$PYTHON" -c '
+import json, sys
+v = json.load(sys.stdin)
+assert v["session"] == sys.argv[1], v
+assert v["learned_list"] == sys.argv[2], v
+assert v["learned_count"] >= 2, v
+assert v["baseline_roots"] == ["/"] and "/proc" in v["baseline_excludes"], v
+assert v["database"]["generation"] == 1, v
+' "$session" "$learned" || fail "maintenance-status --json: $ms"
+
+log "restart inside the window: still maintenance"
+stop_lockd
+start_lockd
+[[ $(status_field mode) == maintenance ]] || fail "maintenance did not survive the restart"
+grep -q "maintenance session $session resumed after a restart" "$LOCKD_LOG" || fail "no resume line"
+expect_runs "$MNT/foreign"
+
+log "finish: a database that is not newer is refused"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+make_db signer "$T/same.lockdb" 1 enforce "$MNT/good" "$MNT/new-tool"
+a=$(authorize maintenance_finish "$(sha "$T/same.lockdb")") || fail "authorize finish (same)"
+expect_reply refused "not greater than generation 1" "$(raw "maintenance-finish $T/same.lockdb
+$a")"
+log "replay: that authorization (its nonce was used) again"
+expect_reply refused "authorization refused: replay" "$(raw "maintenance-finish $T/same.lockdb
+$a")"
+wait_audit 5 authz_refused act maintenance_finish check replay || fail "no authz_refused (replay) record"
+[[ $(status_field mode) == maintenance ]] || fail "a refused finish ended maintenance"
+
+log "finish: generation 2 is installed and loaded"
+make_db signer "$T/next.lockdb" 2 enforce "$MNT/good" "$MNT/new-tool"
+a=$(authorize maintenance_finish "$(sha "$T/next.lockdb")") || fail "authorize finish"
+expect_reply ok "generation 1 -> 2" "$(raw "maintenance-finish $T/next.lockdb
+$a")"
+cmp -s "$T/next.lockdb" "$T/allowlist.lockdb" || fail "the installed file is not the new database"
+[[ $(status_field mode) == enforce ]] || fail "not back to enforce"
+[[ $(status_field database generation) == 2 ]] || fail "generation is not 2"
+expect_runs "$MNT/new-tool"
+expect_denied "$MNT/foreign"
+audit_has maintenance_finish session "$session" generation 2 previous_generation 1 ||
+  fail "no maintenance_finish record"
+audit_has mode_change from maintenance to enforce || fail "no mode_change back to enforce"
+expect_reply refused "not in maintenance" "$(raw "maintenance-abort
+$abort_auth")"
+
+log "the authorization that opened the first window, after a restart: unknown nonce"
+expect_reply refused "authorization refused: unknown nonce" "$(raw "maintenance-start
+$start_auth")"
+[[ $(status_field mode) == enforce ]] || fail "an old authorization changed the mode"
+
+log "a window that ends while lockd runs"
+a=$(authorize maintenance_start 1) || fail "authorize start (1 minute)"
+expect_reply ok "for 1 minute(s)" "$(raw "maintenance-start
+$a")"
+session2=$(sed -n 's/^session: //p' "$T/state/maintenance/window")
+stop_lockd
+now=$(date +%s)
+sed -i "s/^end: .*/end: $((now + 5))/" "$T/state/maintenance/window"
+start_lockd
+grep -q "maintenance session $session2 resumed after a restart" "$LOCKD_LOG" ||
+  fail "shortened window not resumed"
+wait_audit 20 maintenance_expired session "$session2" && log "ok: the window ended by itself" ||
+  fail "no maintenance_expired record within 20 s"
+grep -q "maintenance session $session2 ended at" "$LOCKD_LOG" || fail "no end line in lockd's log"
+[[ $(status_field mode) == enforce ]] || fail "not enforce after the window ended"
+[[ ! -e $T/state/maintenance/window ]] || fail "window file left after the end"
+expect_denied "$MNT/foreign"
+
+log "a window that ended while lockd was down"
+a=$(authorize maintenance_start 1) || fail "authorize start (again)"
+expect_reply ok "for 1 minute(s)" "$(raw "maintenance-start
+$a")"
+session3=$(sed -n 's/^session: //p' "$T/state/maintenance/window")
+stop_lockd
+now=$(date +%s)
+sed -i -e "s/^start: .*/start: $((now - 120))/" -e "s/^end: .*/end: $((now - 60))/" \
+  "$T/state/maintenance/window"
+start_lockd
+[[ $(status_field mode) == enforce ]] || fail "an ended window was resumed"
+audit_has maintenance_expired session "$session3" || fail "no maintenance_expired after restart"
+timeout 60 "$LOCKCTL" log verify --genesis --log "$AUDIT" >/dev/null || fail "audit log does not verify"
+
+finish
