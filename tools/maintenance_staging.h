@@ -22,6 +22,7 @@ namespace lockctl {
 inline constexpr char kStagingSubdir[] = "staging";
 inline constexpr char kMaintenanceStagingName[] = "allowlist.lockdb.new";
 inline constexpr char kInstallStagingName[] = "install.lockdb";
+inline constexpr char kAnchorStagingName[] = "anchor.pem";
 
 // "<state_dir>/staging/<name>" (no doubled slash).
 std::string StagingPath(std::string_view state_dir, std::string_view name);

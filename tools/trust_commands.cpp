@@ -2,15 +2,16 @@
 #include "tools/trust_commands.h"
 
 #include <dirent.h>
-#include <limits.h>
-#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "hashdb/digest.h"
+#include "hashdb/small_file.h"
 #include "tools/commands.h"
+#include "tools/maintenance_staging.h"
 #include "tools/output.h"
 
 namespace lockctl {
@@ -99,21 +100,30 @@ int Authorized(const std::string& who, const TerminalOptions& terminal, const To
 
 int RunTrustAdd(const std::string& pem, const TerminalOptions& terminal, const TokenOptions& token,
                 std::ostream& out, std::ostream& err) {
-  auto key = hashdb::PublicKey::FromPemFile(pem);
-  if (!key.ok()) {
-    err << "lockctl: trust add: " << key.error().message << "\n";
+  auto fail = [&err](const std::string& message) {
+    err << "lockctl: trust add: " << message << "\n";
     return kExitUsage;
-  }
-  char resolved[PATH_MAX];
-  if (::realpath(pem.c_str(), resolved) == nullptr) {
-    err << "lockctl: trust add: " << hashdb::ErrnoError("resolve " + pem).message << "\n";
-    return kExitUsage;
-  }
+  };
+  auto text = hashdb::ReadSmallFile(pem, kMaxAnchorPem);
+  if (!text.ok()) return fail(text.error().message);
+  auto key = hashdb::PublicKey::FromPem(*text, pem);
+  if (!key.ok()) return fail(key.error().message);
   const std::string id = hashdb::ToHex(key->id());
-  out << "key:      " << resolved << ": " << id << " (" << hashdb::AlgorithmName(key->algorithm())
+  out << "key:      " << pem << ": " << id << " (" << hashdb::AlgorithmName(key->algorithm())
       << ")\n";
-  return Authorized("trust add", terminal, token, std::string("trust-add ") + resolved,
-                    hashdb::Act::kTrustAdd, id, out, err);
+  // lockd gets a root-only copy: a path on the stick may hold spaces (the protocol's paths do
+  // not), and the bytes lockd reads are the ones checked here.
+  auto config = LoadTerminalConfig(terminal);
+  if (!config.ok()) return fail(config.error().message);
+  if (auto st = EnsureStagingDir(config->state_dir); !st.ok()) return fail(st.error().message);
+  const std::string staged = StagingPath(config->state_dir, kAnchorStagingName);
+  auto sha =
+      StageBytes(staged, {reinterpret_cast<const std::uint8_t*>(text->data()), text->size()});
+  if (!sha.ok()) return fail(sha.error().message);
+  const int rc = Authorized("trust add", terminal, token, "trust-add " + staged,
+                            hashdb::Act::kTrustAdd, id, out, err);
+  ::unlink(staged.c_str());
+  return rc;
 }
 
 int RunTrustRetire(const std::string& key_id, const TerminalOptions& terminal,

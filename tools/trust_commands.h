@@ -14,6 +14,9 @@
 
 namespace lockctl {
 
+// A public key PEM larger than this is not a key.
+inline constexpr std::size_t kMaxAnchorPem = 64 * 1024;
+
 struct AnchorFile {
   std::string file;  // name in the trust dir
   hashdb::Result<hashdb::PublicKey> key;

@@ -118,7 +118,9 @@ log "  -> $out"
 log "key rotation: trust add, list, retire"
 new_key newfe
 NEW_ID=$(key_id "$T/keys/newfe.pub.pem")
-expect_rc 0 out mctl trust add "$T/keys/newfe.pub.pem" "${FT[@]}" 3<<<"$PASS"
+mkdir -p "$T/FE STICK"  # a stick label with a space: the path reaches lockd as a staged copy
+cp "$T/keys/newfe.pub.pem" "$T/FE STICK/new fe.pem"
+expect_rc 0 out mctl trust add "$T/FE STICK/new fe.pem" "${FT[@]}" 3<<<"$PASS"
 log "  -> $out"
 expect_rc 0 out mctl trust list
 grep -q "^$NEW_ID  ecdsa-p256  " <<<"$out" || fail "trust list lacks the new key: $out"

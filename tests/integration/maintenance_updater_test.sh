@@ -14,7 +14,10 @@ cp "$T/keys/fe.token.pem" "$T/trust/fe.pem"
 mount_tmpfs "$MNT"
 mkdir -p "$MNT/app"
 cp /usr/bin/true "$MNT/app/good"
-cp /usr/bin/cp "$MNT/app/updater"  # the vendor's updater: here, a copy of cp(1)
+# The vendor's updater: here a copy of python3. lockd attributes a write to the updater by the
+# writer's /proc/PID/exe, read after the write was closed; a writer that has exited by then
+# counts as a plain write (fail closed), so this one stays a moment after its last write.
+cp /usr/bin/python3 "$MNT/app/updater"
 "$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
   --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1 || fail "db build"
 write_config
@@ -26,7 +29,9 @@ start_lockd
 FT=(--token "$FILE_TOKEN" --passphrase-fd 3)
 
 expect_rc 0 out mctl maintenance start "${FT[@]}" 3<<<"$PASS"
-"$MNT/app/updater" /usr/bin/whoami "$MNT/app/vendor-tool" || fail "the updater did not run"
+"$MNT/app/updater" -c "import shutil, time
+shutil.copy('/usr/bin/whoami', '$MNT/app/vendor-tool')
+time.sleep(2)" || fail "the updater did not run"
 cp /usr/bin/uname "$MNT/app/by-hand"  # not the updater
 rm "$MNT/app/good"                     # deleted by hand
 expect_rc 0 out mctl maintenance finish --yes --updater-only "${FT[@]}" 3<<<"$PASS"
