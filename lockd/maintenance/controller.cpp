@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,17 @@ std::string JsonList(const std::vector<std::string>& items) {
     out += Q(items[i]);
   }
   return out + "]";
+}
+
+FileFacts FactsOf(const struct stat& st) {
+  FileFacts f;
+  f.dev = st.st_dev;
+  f.ino = st.st_ino;
+  f.size = st.st_size;
+  f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  f.mode = st.st_mode;
+  return f;
 }
 
 std::string Rfc3339(std::int64_t seconds) {
@@ -292,7 +304,12 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
     const std::string exe = os::ReadLink("/proc/" + std::to_string(event.pid) + "/exe");
     if (std::find(options_.trusted_updaters.begin(), options_.trusted_updaters.end(), exe) !=
         options_.trusted_updaters.end()) {
-      item.updater = exe;
+      // stat, not open: an open here could wait on a permission event only this thread answers.
+      struct stat st {};
+      if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
+        item.updater = exe;
+        item.updater_facts = FactsOf(st);
+      }
     }
   }
   {
@@ -323,16 +340,19 @@ void Controller::Enqueue(Item item) {
   queue_cv_.notify_one();
 }
 
-bool Controller::IsUpdater(pid_t pid, const std::string& exe_path) {
-  // Opened here, off the event loop. The process may have exited (then: not an updater).
-  hashdb::UniqueFd fd(
-      ::open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
+bool Controller::IsUpdater(const std::string& exe_path, const FileFacts& running) {
+  // Opened here, off the event loop: the configured path, which must still be the file version
+  // the writer was running (same inode, size and times), else it is not trusted.
+  hashdb::UniqueFd fd(::open(exe_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) return false;
-  if (os::FdPath(fd.get()) != exe_path) return false;  // the pid was reused meanwhile
-  auto facts = os::StatFd(fd.get());
-  if (!facts.ok() || !facts->regular()) return false;
-  auto digest = hashdb::Sha256File(fd.get(), facts->size);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return false;
+  const FileFacts facts = FactsOf(st);
+  if (!facts.regular() || !facts.SameVersion(running)) return false;
+  auto digest = hashdb::Sha256File(fd.get(), facts.size);
   if (!digest.ok()) return false;
+  struct stat after {};
+  if (::fstat(fd.get(), &after) != 0 || !FactsOf(after).SameVersion(running)) return false;
   auto db = databases_.Current();
   return db != nullptr && db->Lookup(*digest).has_value();
 }
@@ -352,7 +372,8 @@ void Controller::Learn(Item& item) {
     }
   }
   if (item.path.empty() || item.path[0] != '/') return;
-  if (item.how == How::kWrite && !item.updater.empty() && IsUpdater(item.pid, item.updater)) {
+  if (item.how == How::kWrite && item.updater_facts &&
+      IsUpdater(item.updater, *item.updater_facts)) {
     item.how = How::kUpdater;
   }
   std::string session;

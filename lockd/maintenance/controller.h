@@ -40,6 +40,7 @@
 #include "lockd/control_server.h"
 #include "lockd/database_manager.h"
 #include "lockd/decision_sink.h"
+#include "lockd/file_facts.h"
 #include "lockd/maintenance/learned_list.h"
 #include "lockd/maintenance/window.h"
 #include "lockd/mode.h"
@@ -125,11 +126,15 @@ class Controller {
     hashdb::UniqueFd fd;  // the written file (write items)
     pid_t pid = 0;        // the writer
     std::string updater;  // the writer's executable, when it is a trusted updater
+    // stat(2) of the writer's /proc/<pid>/exe, taken on the loop thread (the writer may have
+    // exited by the time the maintenance thread looks): the updater file hashed later must be
+    // this very file version.
+    std::optional<FileFacts> updater_facts;
   };
   void Run();
   void Enqueue(Item item);
   void Learn(Item& item);
-  bool IsUpdater(pid_t pid, const std::string& exe_path);
+  bool IsUpdater(const std::string& exe_path, const FileFacts& running);
   std::string PolicyModeName() const;
   void OpenLearned(bool truncate);
 

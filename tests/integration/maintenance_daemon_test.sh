@@ -1,7 +1,8 @@
 #!/bin/bash
 # The daemon side of maintenance, driven over the control socket with the real token tools
 # (lockctl token create / token sign, a file token): challenge -> maintenance-start -> a
-# foreign binary runs and is learned, a written file is learned with its digest -> status
+# foreign binary runs and is learned, a written file is learned with its digest, one written
+# by the trusted updater as "updater" -> status
 # says maintenance -> a second start refused -> another act's authorization refused (wrong
 # act) -> restart inside the window: still maintenance -> maintenance-finish with a database
 # that is not newer refused, its authorization replayed: refused (replay) -> generation 2
@@ -16,6 +17,10 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
+# A trusted updater: a copy of cp, allowlisted, named in the config.
+cp /usr/bin/cp "$MNT/updater"
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/updater"
+echo "trusted_updaters = [\"$MNT/updater\"]" >>"$T/lockd.toml"
 PASS="maintenance-test-passphrase"
 "$LOCKCTL" token create --out "$T/token" --holder "Ada Field" --org "ACME ATM Service" \
   --not-after 2099-12-31 --passphrase-fd 3 --public-out "$T/token.pub.pem" 3<<<"$PASS" \
@@ -122,6 +127,9 @@ wait_learned "$foreign_digest	exec	$(hexpath "$MNT/foreign")" && log "ok: exec l
   fail "foreign exec not in the learned list: $(cat "$learned" 2>&1)"
 wait_learned "$new_digest	write	$(hexpath "$MNT/new-tool")" && log "ok: write learned" ||
   fail "written file not in the learned list: $(cat "$learned" 2>&1)"
+"$MNT/updater" /usr/bin/uname "$MNT/by-updater" || fail "the updater did not run"
+wait_learned "$new_digest	updater	$(hexpath "$MNT/by-updater")" && log "ok: updater write learned" ||
+  fail "the updater's file not learned as updater: $(cat "$learned" 2>&1)"
 expect_runs "$MNT/foreign"
 [[ $(grep -c "	exec	$(hexpath "$MNT/foreign")\$" "$learned") == 1 ]] || fail "exec learned twice"
 wait_audit 5 maintenance_learned how write path "$MNT/new-tool" sha256 "$new_digest" kind elf-exec ||
@@ -133,10 +141,11 @@ import json, sys
 v = json.load(sys.stdin)
 assert v["session"] == sys.argv[1], v
 assert v["learned_list"] == sys.argv[2], v
-assert v["learned_count"] >= 2, v
+assert v["learned_count"] >= 3, v
+assert v["trusted_updaters"] == [sys.argv[3]], v
 assert v["baseline_roots"] == ["/"] and "/proc" in v["baseline_excludes"], v
 assert v["database"]["generation"] == 1, v
-' "$session" "$learned" || fail "maintenance-status --json: $ms"
+' "$session" "$learned" "$MNT/updater" || fail "maintenance-status --json: $ms"
 
 log "restart inside the window: still maintenance"
 stop_lockd
