@@ -10,6 +10,7 @@
 #include "lockd/audit/audit_sink.h"
 #include "lockd/config.h"
 #include "lockd/control_server.h"
+#include "lockd/coverage_gate.h"
 #include "lockd/database_manager.h"
 #include "lockd/decision_cache.h"
 #include "lockd/decision_sink.h"
@@ -110,6 +111,8 @@ int RunDaemon(const DaemonOptions& options) {
   LogInfo("loaded " + DescribeDatabase(**db));
   sink->OnDaemonEvent(
       {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
+  // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
+  ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
 
   // 5. fanotify group (made by the supervisor, see daemon.h), mount table.
   if (options.group == nullptr) {
@@ -154,8 +157,10 @@ int RunDaemon(const DaemonOptions& options) {
       }
     }
   }
-  os::MarkMask mask;
-  FilesystemMarker marker(g, mask, config->watch);
+  // The mark mask follows the coverage policy of the database in force at start (a reload that
+  // changes it is reported: marks are placed once).
+  const os::MarkMask mask = MarkMaskFor((*db)->policy());
+  FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
   auto mounts = mount_watcher->Read();
   if (!mounts.ok()) return Fail("mount table", mounts.error());
   std::vector<std::string> failures;
@@ -187,6 +192,14 @@ int RunDaemon(const DaemonOptions& options) {
     }
     const std::string msg = "loaded " + DescribeDatabase(**loaded);
     LogInfo(msg);
+    if (!MarkMaskCovers(marker.mask(), (*loaded)->policy())) {
+      LogError(
+          "the new policy covers shared objects or scripts but the marks were placed "
+          "without FAN_OPEN_PERM: restart lockd to apply it");
+    }
+    if ((*loaded)->policy().memfd_noexec) {
+      ApplyMemfdPolicy((*loaded)->policy(), *sink, (*loaded)->generation());
+    }
     sink->OnDaemonEvent(
         {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, msg, (*loaded)->generation()});
     return {ControlReply::Code::kOk, msg + "\n"};
@@ -262,7 +275,9 @@ int RunDaemon(const DaemonOptions& options) {
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
+  parts.databases = &databases;  // the policy that triages plain opens
   EventLoop loop(std::move(parts));
+  loop.SyncOtherNamespaces();
   const int sig = loop.Run();
 
   // Teardown, always in this order.

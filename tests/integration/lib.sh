@@ -2,7 +2,10 @@
 #
 # Every test re-executes itself inside a private mount namespace (unshare -m --propagation
 # private), so the tmpfs / loop-mounted ext4 it mounts and lockd's marks never reach the real
-# system. lockd marks only the test mount (config `watch`); the tools the test itself runs
+# system, and inside a fresh pid namespace (-p -f --mount-proc): lockd raises
+# vm.memfd_noexec to 2 when the database's policy says so, a setting that is per pid
+# namespace and can never be lowered again; in the test's own namespace it dies with it.
+# lockd marks only the test mount (config `watch`); the tools the test itself runs
 # (bash, coreutils, python3) live on / which is not marked, so they keep working.
 # Every wait has a timeout; the EXIT trap stops lockd (by its pid) and removes the mounts even
 # when a test fails.
@@ -21,7 +24,7 @@ fi
 
 if [[ -z "${LOCKD_TEST_IN_NAMESPACE:-}" ]]; then
   exec env LOCKD_TEST_IN_NAMESPACE=1 timeout --kill-after=10 "${LOCKD_TEST_TIMEOUT:-280}" \
-    unshare -m --propagation private bash "$0" "$@"
+    unshare -m -p -f --kill-child --mount-proc --propagation private bash "$0" "$@"
 fi
 
 LOCKD_BIN="$LOCKD_BUILD_DIR/lockd/lockd"
