@@ -123,6 +123,15 @@ std::size_t FilesystemMarker::SyncForeign(pid_t pid, const std::vector<os::Mount
   std::size_t added = 0;
   const std::string root = "/proc/" + std::to_string(pid) + "/root";
   for (const auto& m : SelectMounts(mounts, watch_)) {
+    // With a watch list, another namespace's mount that merely contains a watch path (its /,
+    // its /tmp) is never marked: the watch path names a place in lockd's namespace, and that
+    // filesystem is usually the host's root, so a filesystem mark there would enforce on the
+    // whole machine. Only its mounts at or below a watch path are taken.
+    if (watch_ && std::none_of(watch_->begin(), watch_->end(), [&](const std::string& w) {
+          return os::PathIsAtOrBelow(m.mount_point, w);
+        })) {
+      continue;
+    }
     {
       std::lock_guard lock(mu_);
       if (by_dev_.count(m.dev()) != 0 || foreign_.count(m.dev()) != 0) continue;
