@@ -83,13 +83,20 @@ struct DeciderStart {
 
 void DenyOrphans(os::FanotifyGroup* group, pid_t dead, DeciderRestart* restart) {
   if (group == nullptr) return;
-  const auto report = group->DenyOrphanedEvents(DeciderFdLimit());
+  const int fd_limit = DeciderFdLimit();
+  const auto started = Clock::now();
+  const auto report = group->DenyOrphanedEvents(fd_limit);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  const std::string sweep =
+      "sweep of " + std::to_string(fd_limit) + " fd numbers, " + std::to_string(ms) + " ms";
   if (restart != nullptr) {
     restart->pending_denied = report.denied;
     restart->denied_outside_ledger = report.denied_outside_ledger;
   }
   if (report.denied == 0) {
-    LogInfo("supervisor: decider " + std::to_string(dead) + " left no unanswered event");
+    LogInfo("supervisor: decider " + std::to_string(dead) + " left no unanswered event (" + sweep +
+            ")");
     return;
   }
   std::string pids;  // the first few, for the operator
@@ -99,7 +106,7 @@ void DenyOrphans(os::FanotifyGroup* group, pid_t dead, DeciderRestart* restart) 
   if (report.pids.size() > 16) pids += ",...";
   LogWarning("supervisor: denied " + std::to_string(report.denied) + " event(s) decider " +
              std::to_string(dead) + " had read and not answered (" +
-             std::to_string(report.denied_outside_ledger) + " found by the fd sweep)" +
+             std::to_string(report.denied_outside_ledger) + " found by the " + sweep + ")" +
              (pids.empty() ? "" : "; waiting pids " + pids));
 }
 

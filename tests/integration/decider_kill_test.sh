@@ -66,6 +66,7 @@ fi
   fail "A: the foreign program ran"
 grep -qE "supervisor: denied 1 event\(s\) decider $D1 had read" "$LOCKD_LOG" &&
   log "ok: A: the supervisor denied the orphaned event" || fail "A: no orphan denial logged"
+log "A: $(grep -o "supervisor: denied.*" "$LOCKD_LOG" | head -n 1)"
 wait_ready_count 2 15 || { fail "A: no fresh decider became ready"; finish; }
 D2=$(decider_pid)
 [[ -n $D2 && $D2 != "$D1" ]] && log "ok: A: fresh decider $D2" || fail "A: decider pid '$D2'"
