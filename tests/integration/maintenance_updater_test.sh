@@ -14,9 +14,9 @@ cp "$T/keys/fe.token.pem" "$T/trust/fe.pem"
 mount_tmpfs "$MNT"
 mkdir -p "$MNT/app"
 cp /usr/bin/true "$MNT/app/good"
-# The vendor's updater: here a copy of python3. lockd attributes a write to the updater by the
-# writer's /proc/PID/exe, read after the write was closed; a writer that has exited by then
-# counts as a plain write (fail closed), so this one stays a moment after its last write.
+# The vendor's updater: here a copy of python3 that writes the file itself (a helper it forked
+# would not be the updater). It stays a moment after its last write so that the test does not
+# depend on how soon lockd looks at the writer's /proc/PID/exe.
 cp /usr/bin/python3 "$MNT/app/updater"
 "$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
   --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1 || fail "db build"
