@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # lockd demo: the main job, safe to run on any machine (as root).
 #
-# Installs the dependencies, builds, makes a signing key, fills a sandbox (a tmpfs in a private
-# mount namespace) with real programs, builds and signs an allowlist of it, starts lockd
-# enforcing on that sandbox only, runs an allowlisted program (it runs) and a foreign one (the
-# kernel stops it; lockd's log line is shown), and cleans up. Nothing outside the sandbox is
-# ever marked: the machine running the demo is not locked.
+# Installs the dependencies, builds, creates a field engineer's file token in a temporary
+# folder, fills a sandbox (a tmpfs in a private mount namespace) with real programs, builds an
+# allowlist of it signed by the token, starts lockd enforcing on that sandbox only, runs an
+# allowlisted program (it runs) and a foreign one (the kernel stops it; lockd's log line is
+# shown), does a maintenance round with the token (an update is installed, the allowlist is
+# re-baselined to generation 2), writes an auditor's export signed by the token and verifies
+# it, and cleans up. Nothing outside the sandbox is ever marked: the machine running the demo
+# is not locked.
 #
 # Usage: sudo installer/demo.sh [--keep]    (--keep leaves the work folder for inspection)
 set -euo pipefail
@@ -59,8 +62,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work"/{keys,trust,state,log,run} "$sandbox"
+mkdir -p "$work"/{stick,trust,state,log,run,export} "$sandbox"
 mount -t tmpfs -o size=64m,mode=0755 lockd-demo "$sandbox"
+# The demo token's passphrase (a real engineer types theirs at a no-echo prompt; lockctl reads
+# it from a descriptor here so the demo runs unattended, never from the command line).
+pass="demo passphrase, not a secret"
+token=(--token "$work/stick/LOCKD-TOKEN" --passphrase-fd 3)
 
 say "a sandbox with real programs: $sandbox"
 mkdir -p "$sandbox/bin" "$sandbox/drop"
@@ -69,13 +76,15 @@ printf '#!/bin/sh\necho "hello from an approved script"\n' >"$sandbox/bin/hello.
 chmod 755 "$sandbox/bin/hello.sh"
 ls -l "$sandbox/bin"
 
-say "a signing key (the private key never goes on a terminal)"
-"$lockctl" key generate --out "$work/keys"
-cp "$work/keys/public.pem" "$work/trust/demo-signer.pem"
+say "a field engineer's file token (on a USB stick in real life: here $work/stick)"
+"$lockctl" token create --out "$work/stick/LOCKD-TOKEN" --holder "Demo Engineer" \
+  --org "Demo Bank ATM Services" --not-after 2099-12-31 --passphrase-fd 3 \
+  --public-out "$work/trust/demo-token.pem" 3<<<"$pass"
+echo "its public key is the terminal's trust anchor: $work/trust/demo-token.pem"
 
-say "build and sign the allowlist of the sandbox"
-"$lockctl" db build --root "$sandbox" --key "$work/keys/private.key" \
-  --out "$work/state/allowlist.lockdb" --generation 1
+say "build the allowlist of the sandbox's programs, signed by the token"
+"$lockctl" db build --root "$sandbox/bin" "${token[@]}" \
+  --out "$work/state/allowlist.lockdb" --generation 1 3<<<"$pass"
 "$lockctl" db verify "$work/state/allowlist.lockdb" --trust "$work/trust"
 "$lockctl" db show "$work/state/allowlist.lockdb" --trust "$work/trust"
 
@@ -88,6 +97,8 @@ control_socket = "$work/run/control.sock"
 audit_log = "$work/log/audit.jsonl"
 syslog_facility = "none"
 watch = ["$sandbox"]
+baseline_roots = ["$sandbox/bin"]
+baseline_excludes = []
 EOF
 "$lockd" --config "$work/lockd.toml" 2>"$work/log/lockd.log" &
 lockd_pid=$!
@@ -114,6 +125,24 @@ sleep 0.2
 echo "lockd's log:"
 grep -a 'deny' "$work/log/lockd.log" | tail -n 3
 
+say "maintenance: the engineer unlocks the terminal with the token for an update"
+"$lockctl" maintenance start --minutes 15 "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
+"$lockctl" status --socket "$work/run/control.sock" | grep -E '^(mode|maintenance)' || true
+echo "installing the update: a new program, report"
+cp "$(command -v hostname)" "$sandbox/bin/report"
+"$sandbox/bin/report" >/dev/null && echo "report runs during maintenance (and is learned)"
+
+say "maintenance finish: rescan, diff, generation 2 signed by the token, back to enforce"
+"$lockctl" maintenance finish --yes "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
+echo "the update runs under enforce:"
+"$sandbox/bin/report"
+set +e
+"$sandbox/drop/dropper"
+rc=$?
+set -e
+echo "the dropper, again: exit status $rc"
+[[ $rc == 126 ]] || die "the foreign program was not stopped after the maintenance round"
+
 say "status after the run"
 "$lockctl" status --socket "$work/run/control.sock"
 
@@ -121,5 +150,11 @@ say "the audit log: one hash-chained JSON line per event"
 "$lockctl" log show "$work/log/audit.jsonl"
 "$lockctl" log verify "$work/log/audit.jsonl"
 
+say "the auditor's export, signed by the token, verified offline"
+"$lockctl" export --out "$work/export/bundle" "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
+"$lockctl" export verify "$work/export/bundle" --trust "$work/trust"
+
 say "done"
 echo "allowlist: $work/state/allowlist.lockdb    lockd log: $work/log/lockd.log"
+echo "audit log: $work/log/audit.jsonl    export: $work/export/bundle (report.html)"
+echo "token: $work/stick/LOCKD-TOKEN    (all under $work; removed at exit unless --keep)"

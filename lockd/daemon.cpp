@@ -270,12 +270,20 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   // 11. The loop.
-  EventLoopParts parts{g,     *signals, *mount_watcher, marker, decider, cache, *sink,
-                       stats, [&] { (void)reload(); }, os::WatchdogPingInterval()};
+  EventLoopParts parts{g,
+                       *signals,
+                       *mount_watcher,
+                       marker,
+                       decider,
+                       cache,
+                       *sink,
+                       stats,
+                       [&] { (void)reload(); },
+                       os::WatchdogPingInterval()};
+  parts.databases = &databases;  // the policy that triages plain opens
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
-  parts.databases = &databases;  // the policy that triages plain opens
   EventLoop loop(std::move(parts));
   loop.SyncOtherNamespaces();
   const int sig = loop.Run();

@@ -41,10 +41,20 @@ std::vector<os::MountEntry> SelectMounts(const std::vector<os::MountEntry>& moun
     for (const auto& m : mounts) add(m);
     return selected;
   }
+  // Safety: with a watch list, the root filesystem is marked only when "/" itself is watched.
+  // A watch path that is a plain directory of the root filesystem, or a bind mount of a root
+  // directory below a watch path, would otherwise put a filesystem mark on the whole machine.
+  const os::MountEntry* root = ContainingMount(mounts, "/");
+  const bool root_watched =
+      std::any_of(watch->begin(), watch->end(), [](const std::string& w) { return w == "/"; });
+  auto add_watched = [&](const os::MountEntry& m) {
+    if (root != nullptr && m.dev() == root->dev() && !root_watched) return;
+    add(m);
+  };
   for (const auto& w : *watch) {
-    if (const os::MountEntry* c = ContainingMount(mounts, w)) add(*c);
+    if (const os::MountEntry* c = ContainingMount(mounts, w)) add_watched(*c);
     for (const auto& m : mounts) {
-      if (os::PathIsAtOrBelow(m.mount_point, w)) add(m);
+      if (os::PathIsAtOrBelow(m.mount_point, w)) add_watched(m);
     }
   }
   return selected;

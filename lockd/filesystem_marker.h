@@ -25,6 +25,8 @@
 
 namespace lockd {
 
+// With a watch list, the root filesystem (the superblock mounted at /) is selected only when
+// "/" itself is a watch path: a test or demo configuration can never mark the whole machine.
 std::vector<os::MountEntry> SelectMounts(const std::vector<os::MountEntry>& mounts,
                                          const std::optional<std::vector<std::string>>& watch);
 

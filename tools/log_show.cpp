@@ -129,8 +129,9 @@ std::optional<Clock::time_point> ParseSince(const std::string& text) {
   return Clock::now() - std::chrono::seconds(n * unit);
 }
 
+// Pads to width; a longer value still gets one space, so columns never run together.
 std::string Pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  s.append(s.size() < width ? width - s.size() : 1, ' ');
   return s;
 }
 
@@ -150,7 +151,7 @@ int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err) {
   auto files = ResolveLogFiles(args.input, err);
   if (!files) return kExitUsage;
   if (!args.json) {
-    out << Pad("SEQ", 8) << Pad("TIME (UTC)", 26) << Pad("TYPE", 18) << "DETAILS\n";
+    out << Pad("SEQ", 8) << Pad("TIME (UTC)", 26) << Pad("TYPE", 20) << "DETAILS\n";
   }
   for (const std::string& path : *files) {
     auto bytes = lockd::audit::ReadLogFile(path);
@@ -189,7 +190,7 @@ int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err) {
         out << line << "\n";
       } else {
         out << Pad(DisplayValue(*seq), 8) << Pad(Display(time->string), 26)
-            << Pad(Display(type->string), 18) << Details(*record) << "\n";
+            << Pad(Display(type->string), 20) << Details(*record) << "\n";
       }
     }
   }

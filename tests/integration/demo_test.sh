@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job, installer/demo.sh, runs to the end and shows what it promises: the
-# allowlisted program ran, the foreign one was stopped (exit 126) with lockd's deny line, and
+# allowlisted program ran, the foreign one was stopped (exit 126) with lockd's deny line, a
+# maintenance round with the token installed generation 2 (the update runs in enforce, the
+# foreign program is still stopped), the auditor's export verifies with its signature, and
 # nothing is left mounted or running afterwards.
 set -euo pipefail
 : "${LOCKD_BUILD_DIR:?}" "${LOCKD_SOURCE_DIR:?}"
@@ -22,6 +24,14 @@ grep -q 'verdict=deny reason=not-in-allowlist .*path=".*/sandbox/drop/dropper"' 
 # denied file to word its error: at least the two execs allowed and the dropper denied.
 grep -Eq 'decisions: ([2-9]|[1-9][0-9]+) allowed, [1-9][0-9]* denied' "$out" ||
   fail "status does not count the decisions"
+grep -q '^finished: generation 2 installed, back to enforce$' "$out" ||
+  fail "the maintenance round did not install generation 2"
+grep -q '^changes: 1 added, 0 removed, 0 changed' "$out" || fail "the re-baseline diff is missing"
+grep -q '^the dropper, again: exit status 126$' "$out" ||
+  fail "the foreign program was not stopped after the maintenance round"
+grep -q '^generation: 2$' "$out" || fail "status does not show generation 2"
+grep -q '^signature: valid, by key ' "$out" || fail "the export's signature was not verified"
+[[ $(grep -c '^result: *OK$' "$out") -ge 2 ]] || fail "log verify or export verify did not say OK"
 work=$(sed -n 's|^allowlist: \(/tmp/lockd-demo\.[A-Za-z0-9]*\)/.*|\1|p' "$out")
 [[ -n $work && ! -e $work ]] || fail "the demo left its work folder behind: $work"
 ! grep -q "lockd-demo" /proc/self/mountinfo || fail "a demo mount is still visible"

@@ -255,7 +255,7 @@ watch = ["$sandbox"]
 EOC
 # A key lockd learns later (an audit log path...) could make this lockd write outside the
 # scratch dir, into the real /var/log/lockd: refuse to start it until the test sets it too.
-known=" database trust_dir state_dir control_socket workers log_level watch audit_log syslog_facility "
+known=" database trust_dir state_dir control_socket workers log_level watch audit_log syslog_facility trusted_updaters baseline_roots baseline_excludes "
 unknown_keys=$(grep -o 'key == "[a-z_]*"' "$src/lockd/config.cpp" | sed 's/.*"\(.*\)"/\1/' |
   sort -u | while read -r k; do [[ $known == *" $k "* ]] || echo "$k"; done)
 [[ -z $unknown_keys ]] || fail "lockd.toml has new keys ($unknown_keys): set them in this test's config"
@@ -302,7 +302,11 @@ else
     fail "a refused call changed root2"
 fi
 if [[ -n $lockd_pid ]]; then
-  kill -TERM "$lockd_pid" 2>/dev/null || true
+  # $lockd_pid is unshare's, which ignores SIGTERM while it waits: the SIGTERM goes to the
+  # lockd this test started (its supervisor: the oldest process with root2's lockd path), and
+  # unshare ends with it.
+  daemon=$(pgrep -o -f -- "$root2/usr/sbin/lockd --config" || true)
+  kill -TERM "${daemon:-$lockd_pid}" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$lockd_pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$lockd_pid" 2>/dev/null; then
     fail "lockd did not stop within 10 s of SIGTERM"

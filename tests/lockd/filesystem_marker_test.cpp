@@ -44,11 +44,26 @@ TEST_CASE("FUSE filesystems are selected, fusectl (pseudo) is not") {
       "41 25 0:51 / /sys/fs/fuse/connections rw - fusectl fusectl rw\n"
       "42 25 0:52 / /dev/hugepages rw - hugetlbfs hugetlbfs rw\n");
   REQUIRE(m.ok());
-  CHECK(Points(SelectMounts(*m, std::nullopt)) ==
-        std::vector<std::string>{"/", "/home/u/remote"});
+  CHECK(Points(SelectMounts(*m, std::nullopt)) == std::vector<std::string>{"/", "/home/u/remote"});
 }
 
 TEST_CASE("a watch path inside a mount selects that mount, never the root") {
   auto s = Points(SelectMounts(Mounts(), std::vector<std::string>{"/tmp/t/img/sub/dir"}));
   CHECK(s == std::vector<std::string>{"/tmp/t/img"});
+}
+
+TEST_CASE("with watch, the root filesystem is never selected unless / itself is watched") {
+  // A watch path that is a plain directory of the root filesystem: nothing is selected (lockd
+  // then refuses to start), rather than a filesystem mark over the whole machine.
+  CHECK(SelectMounts(Mounts(), std::vector<std::string>{"/srv/sandbox"}).empty());
+  // A bind mount of a root-filesystem directory below the watch path: same superblock as /.
+  auto m = lockd::os::ParseMountInfo(
+      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "30 25 0:40 / /tmp/t rw - tmpfs tmpfs rw\n"
+      "31 30 8:1 /usr/bin /tmp/t/bin rw - ext4 /dev/sda1 rw\n");
+  REQUIRE(m.ok());
+  CHECK(Points(SelectMounts(*m, std::vector<std::string>{"/tmp/t"})) ==
+        std::vector<std::string>{"/tmp/t"});
+  CHECK(Points(SelectMounts(*m, std::vector<std::string>{"/"})) ==
+        std::vector<std::string>{"/", "/tmp/t", "/tmp/t/bin"});
 }
