@@ -17,8 +17,10 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
-# A trusted updater: a copy of cp, allowlisted, named in the config.
-cp /usr/bin/cp "$MNT/updater"
+# A trusted updater: a copy of the python3 executable, allowlisted, named in the config. It
+# stays alive a moment after writing: lockd recognises the writer from /proc/<pid>/exe when it
+# handles the close-write, so a writer already gone is learned as a plain write.
+cp "$(readlink -f /usr/bin/python3)" "$MNT/updater"
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/updater"
 echo "trusted_updaters = [\"$MNT/updater\"]" >>"$T/lockd.toml"
 PASS="maintenance-test-passphrase"
@@ -127,7 +129,9 @@ wait_learned "$foreign_digest	exec	$(hexpath "$MNT/foreign")" && log "ok: exec l
   fail "foreign exec not in the learned list: $(cat "$learned" 2>&1)"
 wait_learned "$new_digest	write	$(hexpath "$MNT/new-tool")" && log "ok: write learned" ||
   fail "written file not in the learned list: $(cat "$learned" 2>&1)"
-"$MNT/updater" /usr/bin/uname "$MNT/by-updater" || fail "the updater did not run"
+"$MNT/updater" -c 'import shutil, sys, time
+shutil.copyfile("/usr/bin/uname", sys.argv[1]); time.sleep(1.5)' "$MNT/by-updater" ||
+  fail "the updater did not run"
 wait_learned "$new_digest	updater	$(hexpath "$MNT/by-updater")" && log "ok: updater write learned" ||
   fail "the updater's file not learned as updater: $(cat "$learned" 2>&1)"
 expect_runs "$MNT/foreign"
