@@ -35,17 +35,6 @@ std::string JsonList(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-FileFacts FactsOf(const struct stat& st) {
-  FileFacts f;
-  f.dev = st.st_dev;
-  f.ino = st.st_ino;
-  f.size = st.st_size;
-  f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-  f.mode = st.st_mode;
-  return f;
-}
-
 std::string Rfc3339(std::int64_t seconds) {
   std::string t = FormatTimeUtc(seconds * 1000000000);
   // Whole seconds: drop the ".000000000".
@@ -308,7 +297,7 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
       struct stat st {};
       if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
         item.updater = exe;
-        item.updater_facts = FactsOf(st);
+        item.updater_facts = os::FactsFromStat(st);
       }
     }
   }
@@ -347,12 +336,13 @@ bool Controller::IsUpdater(const std::string& exe_path, const FileFacts& running
   if (!fd.valid()) return false;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return false;
-  const FileFacts facts = FactsOf(st);
+  const FileFacts facts = os::FactsFromStat(st);
   if (!facts.regular() || !facts.SameVersion(running)) return false;
   auto digest = hashdb::Sha256File(fd.get(), facts.size);
   if (!digest.ok()) return false;
   struct stat after {};
-  if (::fstat(fd.get(), &after) != 0 || !FactsOf(after).SameVersion(running)) return false;
+  if (::fstat(fd.get(), &after) != 0 || !os::FactsFromStat(after).SameVersion(running))
+    return false;
   auto db = databases_.Current();
   return db != nullptr && db->Lookup(*digest).has_value();
 }

@@ -7,9 +7,7 @@
 
 namespace lockd::os {
 
-hashdb::Result<FileFacts> StatFd(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return hashdb::ErrnoError("fstat");
+FileFacts FactsFromStat(const struct stat& st) {
   FileFacts f;
   f.dev = st.st_dev;
   f.ino = st.st_ino;
@@ -18,6 +16,12 @@ hashdb::Result<FileFacts> StatFd(int fd) {
   f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   f.mode = st.st_mode;
   return f;
+}
+
+hashdb::Result<FileFacts> StatFd(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return hashdb::ErrnoError("fstat");
+  return FactsFromStat(st);
 }
 
 WriterState ProbeWriters(int fd) {
