@@ -4,8 +4,8 @@
 #include <iostream>
 #include <memory>
 
-#include "lockd/audit/json_escape.h"
-#include "lockd/audit/verify.h"
+#include "audit/json_escape.h"
+#include "audit/verify.h"
 #include "tools/commands.h"
 
 namespace lockctl {

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <string>
 
-#include "lockd/audit/json_escape.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
-#include "lockd/audit/verify.h"
+#include "audit/json_escape.h"
+#include "audit/json_parse.h"
+#include "audit/record.h"
+#include "audit/verify.h"
 #include "tools/commands.h"
 #include "tools/log/commands.h"
 

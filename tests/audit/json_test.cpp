@@ -5,9 +5,9 @@
 #include <random>
 #include <string>
 
-#include "lockd/audit/json_escape.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
+#include "audit/json_escape.h"
+#include "audit/json_parse.h"
+#include "audit/record.h"
 
 using namespace lockd::audit;
 

@@ -1,6 +1,6 @@
-#include "lockd/audit/json_parse.h"
+#include "audit/json_parse.h"
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 
 namespace lockd::audit {
 namespace {

@@ -1,4 +1,4 @@
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 
 namespace lockd::audit {
 namespace {
