@@ -74,7 +74,7 @@ std::string DisplayValue(const JsonValue& v) {
     case JsonValue::Type::kObject: {
       std::string s = "{";
       for (std::size_t i = 0; i < v.object.size(); ++i) {
-        s += (i ? " " : "") + v.object[i].first + "=" + DisplayValue(v.object[i].second);
+        s += (i ? " " : "") + v.object[i].key + "=" + DisplayValue(v.object[i].value);
       }
       return s + "}";
     }
