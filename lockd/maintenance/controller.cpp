@@ -293,7 +293,7 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
       struct stat st {};
       if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
         item.updater = exe;
-        item.updater_facts = os::FactsFromStat(st);
+        item.updater_facts = FileFacts::FromStat(st);
       }
     }
   }
@@ -332,12 +332,12 @@ bool Controller::IsUpdater(const std::string& exe_path, const FileFacts& running
   if (!fd.valid()) return false;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return false;
-  const FileFacts facts = os::FactsFromStat(st);
+  const FileFacts facts = FileFacts::FromStat(st);
   if (!facts.regular() || !facts.SameVersion(running)) return false;
   auto digest = hashdb::Sha256File(fd.get(), facts.size);
   if (!digest.ok()) return false;
   struct stat after {};
-  if (::fstat(fd.get(), &after) != 0 || !os::FactsFromStat(after).SameVersion(running))
+  if (::fstat(fd.get(), &after) != 0 || !FileFacts::FromStat(after).SameVersion(running))
     return false;
   auto db = databases_.Current();
   return db != nullptr && db->Lookup(*digest).has_value();
