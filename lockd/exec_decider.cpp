@@ -42,6 +42,12 @@ void ExecDecider::Submit(PermissionRequest request) {
   if (request.untrusted_filesystem && db->policy().deny_untrusted_fs) {
     return AnswerWithoutHash(request, Reason::kUntrustedFilesystem);
   }
+  // Large files only (the large lane's threshold): a small foreign file is still hashed, so its
+  // deny record carries the digest an auditor needs; a huge one cannot occupy a worker.
+  if (facts.size >= kLargeFileBytes &&
+      static_cast<std::uint64_t>(facts.size) > db->max_file_size()) {
+    return AnswerWithoutHash(request, Reason::kLargerThanAllowlist);
+  }
 
   if (request.cache_allowed) {
     if (auto hit = cache_.Lookup(facts)) {
