@@ -139,19 +139,19 @@ std::string KeyProtection::Describe() const {
 }
 
 Result<KeyProtection> InspectKeyProtection(std::string_view pem, const std::string& source) {
-  if (pem.find("-----BEGIN PRIVATE KEY-----") != std::string_view::npos) {
-    return KeyProtection{};
-  }
   if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos) {
+    // Unencrypted PKCS#8, or OpenSSL's traditional formats ("EC PRIVATE KEY"), which
+    // PrivateKey::FromPem reads too.
     if (pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
       KeyProtection legacy;
       legacy.kdf = KeyKdf::kOther;
       legacy.cipher = "legacy PEM encryption (MD5-based key derivation, one iteration)";
       return legacy;
     }
+    if (pem.find("PRIVATE KEY-----") != std::string_view::npos) return KeyProtection{};
     return MakeError(ErrorCode::kFormat,
                      source +
-                         ": not a PKCS#8 private key (expected '-----BEGIN ENCRYPTED "
+                         ": not a PEM private key (expected '-----BEGIN ENCRYPTED "
                          "PRIVATE KEY-----')");
   }
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

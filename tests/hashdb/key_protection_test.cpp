@@ -127,9 +127,27 @@ TEST_CASE("unencrypted and non-key text") {
   REQUIRE(p.ok());
   CHECK(p->kdf == KeyKdf::kNone);
   CHECK(p->Weak());
+  // OpenSSL's traditional format, unencrypted and with the old PEM encryption.
+  EVP_PKEY* ec = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  REQUIRE(ec != nullptr);
+  for (bool encrypted : {false, true}) {
+    BIO* out = BIO_new(BIO_s_mem());
+    static unsigned char kPass[] = "a long enough passphrase";
+    REQUIRE(PEM_write_bio_PrivateKey_traditional(out, ec, encrypted ? EVP_aes_256_cbc() : nullptr,
+                                                 encrypted ? kPass : nullptr, encrypted ? 24 : 0,
+                                                 nullptr, nullptr) == 1);
+    const std::string text = BioString(out);
+    BIO_free(out);
+    CHECK(text.find("-----BEGIN EC PRIVATE KEY-----") == 0);
+    auto traditional = InspectKeyProtection(text, "key.pem");
+    REQUIRE(traditional.ok());
+    CHECK(traditional->kdf == (encrypted ? KeyKdf::kOther : KeyKdf::kNone));
+    CHECK(traditional->Weak());
+  }
+  EVP_PKEY_free(ec);
   auto junk = InspectKeyProtection("hello", "key.pem");
   REQUIRE_FALSE(junk.ok());
-  CHECK(junk.error().message.find("key.pem: not a PKCS#8 private key") == 0);
+  CHECK(junk.error().message.find("key.pem: not a PEM private key") == 0);
   auto damaged = InspectKeyProtection(
       "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
       "key.pem");
