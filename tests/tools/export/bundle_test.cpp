@@ -151,7 +151,8 @@ struct Signer {
   explicit Signer(const std::string& holder = "Auditor One") {
     const std::string folder = dir.Join("LOCKD-TOKEN");
     REQUIRE(lockctl::FileToken::Create(folder, {"", holder, "Bank Audit", "2030-12-31"},
-                                       hashdb::SignatureAlgorithm::kEcdsaP256Sha256, kPassphrase)
+                                       hashdb::SignatureAlgorithm::kEcdsaP256Sha256, kPassphrase,
+                                       tokentest::kCheapKdf)
                 .ok());
     tokentest::SecretPipe pass(kPassphrase);
     auto t = lockctl::FileToken::Open(folder, pass.source());
