@@ -1,5 +1,5 @@
 // `lockctl fleet ...`: wiring of the command line and the report's read-verify-reduce loop.
-#include "tools/fleet/fleet_commands.h"
+#include "tools/fleet/commands.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
