@@ -94,7 +94,7 @@ void Summary(std::ostringstream& o, const FleetReport& r, const FleetReportConte
                                     : ", " + std::to_string(r.unmatched.size()) +
                                           " not compared (too many distinct images)"));
   o << Row("Blocked executions", std::to_string(deny) + " denied, " + std::to_string(would) +
-                                     " would have been denied (audit mode), " +
+                                     " would-deny (allowed in audit or maintenance mode), " +
                                      std::to_string(r.blocked.size()) + " distinct files");
   o << Row("Maintenance sessions", std::to_string(r.sessions.size()) + " by " +
                                        std::to_string(r.engineers.size()) + " engineer token(s)");
