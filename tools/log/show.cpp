@@ -101,7 +101,15 @@ std::string Details(const JsonValue& record) {
   return s;
 }
 
-std::optional<Clock::time_point> ParseSince(const std::string& text) {
+// Pads to width; a longer value still gets one space, so columns never run together.
+std::string Pad(std::string s, std::size_t width) {
+  s.append(s.size() < width ? width - s.size() : 1, ' ');
+  return s;
+}
+
+}  // namespace
+
+std::optional<Clock::time_point> ParseSinceText(const std::string& text) {
   if (auto t = lockd::audit::ParseTime(text)) return t;
   if (text.size() < 2 || text.size() > 10) return std::nullopt;
   std::uint64_t n = 0;
@@ -129,18 +137,10 @@ std::optional<Clock::time_point> ParseSince(const std::string& text) {
   return Clock::now() - std::chrono::seconds(n * unit);
 }
 
-// Pads to width; a longer value still gets one space, so columns never run together.
-std::string Pad(std::string s, std::size_t width) {
-  s.append(s.size() < width ? width - s.size() : 1, ' ');
-  return s;
-}
-
-}  // namespace
-
 int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err) {
   std::optional<Clock::time_point> since;
   if (!args.since.empty()) {
-    since = ParseSince(args.since);
+    since = ParseSinceText(args.since);
     if (!since) {
       err << "lockctl log show: --since \"" << Display(args.since)
           << "\": expected an RFC 3339 UTC time (2026-11-27T08:00:00Z), a date (2026-11-27) "
