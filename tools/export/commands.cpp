@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 
-#include "lockd/audit/record.h"
+#include "audit/record.h"
 #include "lockd/config.h"
 #include "tools/commands.h"
 #include "tools/export/exporter.h"

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <string>
 
-#include "lockd/audit/json_escape.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
-#include "lockd/audit/verify.h"
+#include "audit/json_escape.h"
+#include "audit/json_parse.h"
+#include "audit/record.h"
+#include "audit/verify.h"
 #include "tools/commands.h"
 #include "tools/log/commands.h"
 
@@ -74,7 +74,7 @@ std::string DisplayValue(const JsonValue& v) {
     case JsonValue::Type::kObject: {
       std::string s = "{";
       for (std::size_t i = 0; i < v.object.size(); ++i) {
-        s += (i ? " " : "") + v.object[i].first + "=" + DisplayValue(v.object[i].second);
+        s += (i ? " " : "") + v.object[i].key + "=" + DisplayValue(v.object[i].value);
       }
       return s + "}";
     }

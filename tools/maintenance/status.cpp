@@ -1,6 +1,6 @@
 #include "tools/maintenance/status.h"
 
-#include "lockd/audit/json_parse.h"
+#include "audit/json_parse.h"
 
 namespace lockctl {
 

@@ -1,10 +1,10 @@
 // The audit log as the daemon's DecisionSink: what is recorded, with which fields.
 #include <doctest/doctest.h>
 
+#include "audit/json_parse.h"
+#include "audit/verify.h"
 #include "hashdb/sha256.h"
 #include "lockd/audit/audit_sink.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/verify.h"
 #include "tests/support/db_fixture.h"
 
 using namespace lockd;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "audit/verify.h"
 #include "lockd/audit/audit_log.h"
-#include "lockd/audit/verify.h"
 #include "tests/support/db_fixture.h"
 
 using namespace lockd::audit;

@@ -15,11 +15,11 @@
 #include <string>
 #include <thread>
 
+#include "audit/json_parse.h"
+#include "audit/verify.h"
 #include "lockd/audit/audit_file.h"
 #include "lockd/audit/audit_log.h"
-#include "lockd/audit/json_parse.h"
 #include "lockd/audit/tail.h"
-#include "lockd/audit/verify.h"
 #include "tests/support/db_fixture.h"
 
 using namespace lockd::audit;

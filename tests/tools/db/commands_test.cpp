@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "audit/json_parse.h"
 #include "doctest/doctest.h"
-#include "lockd/audit/json_parse.h"
 #include "tests/support/db_fixture.h"
 #include "tools/commands.h"
 

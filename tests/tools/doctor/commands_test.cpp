@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "lockd/audit/json_parse.h"
+#include "audit/json_parse.h"
 #include "tools/commands.h"
 
 namespace {

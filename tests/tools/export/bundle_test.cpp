@@ -8,9 +8,9 @@
 
 #include <sstream>
 
+#include "audit/record.h"
 #include "hashdb/sha256.h"
 #include "lockd/audit/audit_file.h"
-#include "lockd/audit/record.h"
 #include "tests/support/db_fixture.h"
 #include "tests/tools/token/token_test_support.h"
 #include "tools/export/bundle.h"

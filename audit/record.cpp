@@ -1,10 +1,10 @@
-#include "lockd/audit/record.h"
+#include "audit/record.h"
 
 #include <ctime>
 #include <optional>
 
+#include "audit/json_escape.h"
 #include "hashdb/sha256.h"
-#include "lockd/audit/json_escape.h"
 
 namespace lockd::audit {
 namespace {

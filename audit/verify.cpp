@@ -1,4 +1,4 @@
-#include "lockd/audit/verify.h"
+#include "audit/verify.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "audit/json_parse.h"
+#include "audit/record.h"
 #include "hashdb/unique_fd.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
 
 namespace lockd::audit {
 namespace {
