@@ -2,8 +2,8 @@
 
 #include <span>
 
+#include "audit/json_parse.h"
 #include "hashdb/database.h"
-#include "lockd/audit/json_parse.h"
 #include "tools/export/verify_bundle.h"
 #include "tools/output.h"
 

@@ -10,8 +10,8 @@
 #include <iostream>
 #include <memory>
 
+#include "audit/record.h"
 #include "hashdb/trust_store.h"
-#include "lockd/audit/record.h"
 #include "tools/commands.h"
 #include "tools/export/bundle.h"
 #include "tools/export/verify_bundle.h"

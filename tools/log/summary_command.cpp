@@ -3,11 +3,11 @@
 
 #include <algorithm>
 
+#include "audit/json_parse.h"
+#include "audit/record.h"
+#include "audit/verify.h"
 #include "hashdb/database.h"
 #include "hashdb/trust_store.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
-#include "lockd/audit/verify.h"
 #include "lockd/config.h"
 #include "tools/commands.h"
 #include "tools/export/audit_facts.h"
