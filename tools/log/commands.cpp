@@ -143,8 +143,9 @@ void RegisterLogCommands(CLI::App& app, int& exit_code) {
                 "Log files oldest first (default: the rotated files of --log)");
   s->add_option("--log", show->input.log, "Log whose rotated files are discovered")
       ->capture_default_str();
-  s->add_option("--since", show->since,
-                "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30m/12h/7d ago");
+  s->add_option(
+      "--since", show->since,
+      "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30s/15m/12h/7d ago");
   s->add_option("--type", show->types, "Only these record types (repeatable, or comma list)")
       ->delimiter(',');
   s->add_flag("--json", show->json, "Print the matching lines exactly as stored");

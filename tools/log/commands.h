@@ -2,7 +2,6 @@
 // `lockctl log verify` and `lockctl log show`: the audit log for auditors and people.
 // Run* functions write to out/err and return the exit status (tools/commands.h ExitCode).
 
-#include <chrono>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -30,7 +29,7 @@ int RunLogVerify(const LogVerifyArgs& args, std::ostream& out, std::ostream& err
 
 struct LogShowArgs {
   LogFilesArgs input;
-  std::string since;               // RFC 3339 time, a date, or a duration ago: 30m, 12h, 7d
+  std::string since;               // tools/since.h: a time, a date, or a duration ago (30s, 7d)
   std::vector<std::string> types;  // keep only these types (comma lists allowed)
   bool json = false;               // print the matching lines exactly as stored
 };
@@ -54,10 +53,6 @@ struct LogSummaryArgs {
 // path); neither is required. Exit 0 (also when nothing was blocked); 2 on bad usage or an
 // unreadable file.
 int RunLogSummary(const LogSummaryArgs& args, std::ostream& out, std::ostream& err);
-
-// --since for the log commands: an RFC 3339 UTC time, a date, or a duration ago (30s, 30m, 12h,
-// 7d); nullopt when the text is none of those.
-std::optional<std::chrono::system_clock::time_point> ParseSinceText(const std::string& text);
 
 // The files to read: args.files, or the rotated files of args.log. nullopt after printing the
 // reason to err.

@@ -14,6 +14,7 @@
 #include "tools/log/commands.h"
 #include "tools/log/summary.h"
 #include "tools/output.h"
+#include "tools/since.h"
 
 namespace lockctl {
 namespace {
@@ -60,11 +61,10 @@ int RunLogSummary(const LogSummaryArgs& args, std::ostream& out, std::ostream& e
   }
   std::optional<std::chrono::system_clock::time_point> since;
   if (!args.since.empty()) {
-    since = ParseSinceText(args.since);
+    since = ParseSince(args.since, lockd::audit::Clock::now());
     if (!since) {
-      err << kWho << ": --since \"" << EscapeText(args.since)
-          << "\": expected an RFC 3339 UTC time (2026-11-27T08:00:00Z), a date (2026-11-27) or "
-             "a duration ago (30m, 12h, 7d)\n";
+      err << kWho << ": --since \"" << EscapeText(args.since) << "\": expected " << kSinceForms
+          << "\n";
       return kExitUsage;
     }
   }
