@@ -119,7 +119,8 @@ int RunLogVerify(const LogVerifyArgs& args, std::ostream& out, std::ostream& err
 }
 
 void RegisterLogCommands(CLI::App& app, int& exit_code) {
-  CLI::App* log = app.add_subcommand("log", "Read and verify the hash-chained audit log");
+  CLI::App* log =
+      app.add_subcommand("log", "Read, verify and summarise the hash-chained audit log");
   log->require_subcommand(1);
 
   auto verify = std::make_shared<LogVerifyArgs>();
@@ -149,6 +150,29 @@ void RegisterLogCommands(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   s->add_flag("--json", show->json, "Print the matching lines exactly as stored");
   s->callback([&exit_code, show] { exit_code = RunLogShow(*show, std::cout, std::cerr); });
+
+  auto summary = std::make_shared<LogSummaryArgs>();
+  CLI::App* m = log->add_subcommand(
+      "summary",
+      "Group would-deny (or deny) records by file and content, with counts, uids, programs, "
+      "first and last time, and a proposal for each (add to the baseline, investigate, ...)");
+  m->add_option("files", summary->input.files,
+                "Log files oldest first (default: the rotated files of the config's audit_log)");
+  auto* summary_log =
+      m->add_option("--log", summary->input.log, "Log whose rotated files are discovered");
+  auto* summary_cfg = m->add_option("--config", summary->config,
+                                    "lockd configuration: audit log, baseline roots, database")
+                          ->capture_default_str();
+  m->add_option("--since", summary->since,
+                "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30m/12h/7d ago");
+  m->add_option("--type", summary->types, "would-deny (default) or deny, or both: would-deny,deny")
+      ->delimiter(',');
+  m->add_flag("--json", summary->json, "JSON output");
+  m->callback([&exit_code, summary, summary_log, summary_cfg] {
+    summary->log_given = summary_log->count() > 0;
+    summary->config_given = summary_cfg->count() > 0;
+    exit_code = RunLogSummary(*summary, std::cout, std::cerr);
+  });
 }
 
 }  // namespace lockctl
