@@ -33,6 +33,7 @@ struct ExportResult {
   std::vector<std::string> notes;  // what is missing or doubtful, for the operator's terminal
   bool chain_ok = false;
   std::string head_hash;
+  std::uint64_t head_seq = 0;  // the last record's seq (0: none)
 };
 
 // Builds every file of the bundle, then MANIFEST.sha256 and, with a token, signer.pem,
