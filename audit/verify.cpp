@@ -250,11 +250,14 @@ VerifyReport VerifyLogs(std::span<const LogInput> files, const VerifyOptions& op
     }
   }
   for (const DeclaredDrop& d : report.declared_drops) {
-    if (report.broken || !state.have || d.records == 0 || d.last_seq + 1 != report.first_seq) continue;
+    if (report.broken || !state.have || d.records == 0 || d.last_seq + 1 != report.first_seq)
+      continue;
     if (d.last_hash != report.first_prev) {
-      fail(d.place, "the rotated-away file " + d.file + " ended with a record whose hash is not "
-                    "the prev of the first record read (seq " + std::to_string(report.first_seq) +
-                    "): the chain does not continue from what was declared dropped");
+      fail(d.place, "the rotated-away file " + d.file +
+                        " ended with a record whose hash is not "
+                        "the prev of the first record read (seq " +
+                        std::to_string(report.first_seq) +
+                        "): the chain does not continue from what was declared dropped");
     } else {
       report.drops_reach_chain = true;
     }

@@ -81,7 +81,7 @@ struct VerifyReport {
   std::string head_hash;           // SHA-256 of the last record's line (64 zeros: no record)
   ChainPlace head;                 // where the last record is
   std::vector<TornLine> torn;
-  std::optional<ChainBreak> broken;  // the first break; nullopt when the chain verifies
+  std::optional<ChainBreak> broken;          // the first break; nullopt when the chain verifies
   std::vector<DeclaredDrop> declared_drops;  // in chain order
   // A declared drop ends right before the first record read, with that record's prev as its
   // last hash: the files before it were rotated away and the chain says so.

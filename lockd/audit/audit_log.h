@@ -65,7 +65,7 @@ struct AuditLogStats {
   std::uint64_t syslog_failed = 0;
   std::uint64_t repeats_counted = 0;  // denials folded into repeat records
   std::uint64_t repeat_records = 0;   // repeat records handed to the writer
-  std::string last_error;  // the last write error, for the caller to log
+  std::string last_error;             // the last write error, for the caller to log
 };
 
 class AuditLog {
@@ -134,8 +134,8 @@ class AuditLog {
   std::deque<Item> queue_;
   RepeatAggregator repeats_;
   std::vector<RepeatAggregator::Due> flushed_repeats_;  // FlushRepeats: for the writer's next batch
-  std::uint64_t enqueued_ = 0;       // records ever queued, for Flush
-  std::uint64_t done_ = 0;           // ... of which handled by the writer
+  std::uint64_t enqueued_ = 0;                          // records ever queued, for Flush
+  std::uint64_t done_ = 0;                              // ... of which handled by the writer
   LossTally pending_drops_;  // dropped since the last records_lost record
   LossTally pending_write_losses_;
   std::uint64_t forwarded_from_ = 0;  // writer thread: the seq range sent to syslog in order

@@ -2,9 +2,9 @@
 // AuditSink: the audit log plugged into the daemon's one emission point (DecisionSink,
 // lockd/decision_sink.h). Denials and would-denials become `deny` / `would_deny` records,
 // repeats of a denial within the aggregation window are counted into `repeat` records
-// (AuditLog::AppendRepeatable), daemon events become `daemon_start`, `daemon_stop`, `db_load`, `db_refused`,
-// `queue_overflow` and `daemon_error` records (fields: docs/audit-log.md). Allowed execs are
-// not recorded (they are counted in the status).
+// (AuditLog::AppendRepeatable), daemon events become `daemon_start`, `daemon_stop`, `db_load`,
+// `db_refused`, `queue_overflow` and `daemon_error` records (fields: docs/audit-log.md). Allowed
+// execs are not recorded (they are counted in the status).
 //
 // Thread-safe and non-blocking as DecisionSink requires: it only builds the record and hands
 // it to AuditLog::Append (a bounded queue; a full queue drops and counts, and the loss is

@@ -120,8 +120,9 @@ std::optional<Clock::time_point> RepeatAggregator::NextDue() const {
   if (!evicted_.empty()) return Clock::time_point::min();
   std::optional<Clock::time_point> next;
   for (const auto& [key, e] : entries_) {
-    const Clock::time_point at =
-        e.count > 0 ? e.first + options_.window : std::max(e.last.time, e.last_write) + options_.window;
+    const Clock::time_point at = e.count > 0
+                                     ? e.first + options_.window
+                                     : std::max(e.last.time, e.last_write) + options_.window;
     if (!next || at < *next) next = at;
   }
   return next;

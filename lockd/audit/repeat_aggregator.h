@@ -85,23 +85,22 @@ class RepeatAggregator {
   static std::string Key(const RepeatOccurrence& occurrence);
   // The repeat record of `count` occurrences from first to last (last holds the reported
   // facts).
-  static Due MakeRecord(const RepeatOccurrence& last, std::uint64_t count,
-                        Clock::time_point first);
+  static Due MakeRecord(const RepeatOccurrence& last, std::uint64_t count, Clock::time_point first);
 
  private:
   struct Entry {
     RepeatOccurrence last;  // the key's facts and the last occurrence's pid, exe, time
     std::uint64_t count = 0;
-    Clock::time_point first;       // of the pending count
-    Clock::time_point last_write;  // the full record or the last repeat record
+    Clock::time_point first;                 // of the pending count
+    Clock::time_point last_write;            // the full record or the last repeat record
     std::list<std::string>::iterator order;  // in lru_
   };
   void Touch(Entry& entry, const std::string& key);
 
   Options options_;
   std::unordered_map<std::string, Entry> entries_;
-  std::list<std::string> lru_;    // keys, least recently seen first
-  std::vector<Due> evicted_;   // repeat records of keys pushed out, for the next TakeDue
+  std::list<std::string> lru_;  // keys, least recently seen first
+  std::vector<Due> evicted_;    // repeat records of keys pushed out, for the next TakeDue
   std::uint64_t counted_ = 0;
 };
 

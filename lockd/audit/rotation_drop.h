@@ -30,7 +30,7 @@ struct DroppedFile {
   std::string first_time, last_time;
   std::string first_prev;  // the prev of its first record: where the dropped range hangs on
   std::string last_hash;   // the hash of its last line: the prev of the next file's first record
-  std::uint64_t deny_decisions = 0;       // deny records + the counts of deny repeats
+  std::uint64_t deny_decisions = 0;  // deny records + the counts of deny repeats
   std::uint64_t would_deny_decisions = 0;
 };
 

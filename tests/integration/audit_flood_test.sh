@@ -1,16 +1,16 @@
 #!/bin/bash
 # A deny flood does not evict the evidence (issue 12 item 5): one denial of a first program,
-# then LOCKD_FLOOD_EXECS denied execs of another one (default 200000; the acceptance run is
+# then LOCKD_FLOOD_EXECS denied execs of another one (default 100000; the acceptance run is
 # LOCKD_FLOOD_EXECS=1000000, see docs/audit-log.md for its figures) as fast as
-# helpers/exec_flood.c can posix_spawn them from two processes. Afterwards the first denial is
+# helpers/exec_flood.c can posix_spawn them from LOCKD_FLOOD_PROCS (16) processes. Afterwards the first denial is
 # still in the log, `lockctl log verify` passes, repeats were folded into counted `repeat`
 # records (the log stays small), and the denials the chain accounts for (deny records + repeat
 # counts + records_lost) equal the number lockd reports in its status.
 # shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
 
-EXECS=${LOCKD_FLOOD_EXECS:-200000}
-PROCS=${LOCKD_FLOOD_PROCS:-2}
+EXECS=${LOCKD_FLOOD_EXECS:-100000}
+PROCS=${LOCKD_FLOOD_PROCS:-16}
 FLOOD="$LOCKD_BUILD_DIR/integration-helpers/exec_flood"
 mkdir -p "$(dirname "$FLOOD")"
 gcc -O2 -Wall -Wextra -Werror -o "$FLOOD.tmp.$$" \
@@ -32,7 +32,7 @@ out=$(timeout 1800 "$FLOOD" "$MNT/foreign" "$EXECS" "$PROCS") || fail "exec_floo
 ms=$((($(date +%s%N) - start) / 1000000))
 log "flood: $out in ${ms} ms ($((EXECS * 1000 / (ms + 1))) denied execs/s)"
 
-denied=$(status_field denied)
+denied=$(status_field decisions denied)
 log "lockd status: denied=$denied"
 [[ $(status_field queue_depth) == 0 ]] || fail "events left unanswered"
 stop_lockd

@@ -103,8 +103,8 @@ int RunExport(const ExportArgs& args, std::ostream& out, std::ostream& err) {
   // count them as unsaved (docs/audit-log.md, "Retention"). A terminal whose log directory is
   // read-only to us still gets its bundle; the mark is then only missing.
   if (bundle->chain_ok && bundle->head_seq > 0) {
-    auto marked = lockd::audit::WriteExportMark(req.config.audit_log, bundle->head_seq,
-                                                bundle->head_hash);
+    auto marked =
+        lockd::audit::WriteExportMark(req.config.audit_log, bundle->head_seq, bundle->head_hash);
     if (!marked.ok()) {
       err << kWho << ": note: the export mark was not written: " << marked.error().message << "\n";
     }

@@ -23,18 +23,16 @@ std::string M(std::string_view key, std::string_view value) {
 }  // namespace
 
 std::string BlocksCsv(const AuditFacts& facts) {
-  std::string out =
-      CsvRow({"seq", "time", "type", "reason", "mode", "path", "path_hex", "path_truncated",
-              "sha256", "exe", "exe_hex", "pid", "uid", "generation", "cached", "record",
-              "count", "first_time", "last_time"});
+  std::string out = CsvRow({"seq", "time", "type", "reason", "mode", "path", "path_hex",
+                            "path_truncated", "sha256", "exe", "exe_hex", "pid", "uid",
+                            "generation", "cached", "record", "count", "first_time", "last_time"});
   for (const auto& b : facts.blocks) {
     out += CsvRow({std::to_string(b.seq), DisplayText(b.time), b.type, DisplayText(b.reason),
                    DisplayText(b.mode), DisplayText(b.path), HexBytes(b.path),
                    b.path_truncated ? "true" : "false", DisplayText(b.sha256), DisplayText(b.exe),
                    HexBytes(b.exe), DisplayText(b.pid), DisplayText(b.uid),
-                   DisplayText(b.generation), DisplayText(b.cached),
-                   b.repeat ? "repeat" : b.type, std::to_string(b.count),
-                   DisplayText(b.first_time), DisplayText(b.last_time)});
+                   DisplayText(b.generation), DisplayText(b.cached), b.repeat ? "repeat" : b.type,
+                   std::to_string(b.count), DisplayText(b.first_time), DisplayText(b.last_time)});
   }
   return out;
 }

@@ -94,7 +94,8 @@ void PrintText(const std::vector<std::string>& files, const VerifyReport& r, std
   if (!r.declared_drops.empty()) {
     out << "rotated:  " << r.declared_drops.size() << " file(s) deleted by rotation, declared in "
         << "the chain";
-    if (unsaved > 0) out << "; " << unsaved << " of their records were neither exported nor forwarded";
+    if (unsaved > 0)
+      out << "; " << unsaved << " of their records were neither exported nor forwarded";
     out << "\n";
   }
   auto tally = [&](const char* name, const lockd::audit::DecisionTally& t) {

@@ -93,7 +93,8 @@ TEST_CASE("repeats: the first denial is written, repeats are counted once per wi
   const auto first = Deny("/tmp/x", 0);
   CHECK(agg.Note(first) == RepeatAggregator::Action::kWrite);
   agg.Started(first);
-  for (int i = 1; i <= 5; ++i) CHECK(agg.Note(Deny("/tmp/x", i, 100 + i)) == RepeatAggregator::Action::kCounted);
+  for (int i = 1; i <= 5; ++i)
+    CHECK(agg.Note(Deny("/tmp/x", i, 100 + i)) == RepeatAggregator::Action::kCounted);
   CHECK(agg.TakeDue(T(9)).empty());  // the window (from the first repeat, at 1) has not passed
   auto due = agg.TakeDue(T(11));
   REQUIRE(due.size() == 1);
@@ -108,7 +109,7 @@ TEST_CASE("repeats: the first denial is written, repeats are counted once per wi
   CHECK(Str(v, "last_time") == FormatTime(T(5)));
   CHECK(Str(v, "time") == FormatTime(T(5)));
   CHECK(Str(v, "path") == "/tmp/x");
-  CHECK(v.Find("last_pid")->int_value == 105);
+  CHECK(Num(v, "last_pid") == 105);
   // Counting goes on for the key; a whole idle window forgets it, and the next one is full.
   CHECK(agg.Note(Deny("/tmp/x", 12)) == RepeatAggregator::Action::kCounted);
   CHECK(agg.TakeDue(T(23)).size() == 1);
@@ -164,7 +165,7 @@ TEST_CASE("audit log: a flood of one denial is its first record plus counted rep
   testsupport::TempDir dir;
   AuditLogOptions options;
   options.file = FileOptions(dir);
-  options.repeats.window = std::chrono::milliseconds(200);
+  options.repeats.window = std::chrono::milliseconds(300);
   auto log = AuditLog::Start(options);
   REQUIRE(log.ok());
   constexpr int kDenials = 20000;
@@ -177,8 +178,10 @@ TEST_CASE("audit log: a flood of one denial is its first record plus counted rep
       r.AddBytes("path", o.path).AddInt("pid", o.pid);
       return r;
     });
-    if (i % 5000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  // The writer writes the count by itself once the window has passed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  CHECK((*log)->stats().repeat_records >= 1);
   (*log)->FlushRepeats();
   (*log)->Flush();
   const auto stats = (*log)->stats();
@@ -190,7 +193,7 @@ TEST_CASE("audit log: a flood of one denial is its first record plus counted rep
   for (const auto& v : Lines(bytes)) {
     if (Str(v, "type") == "deny") {
       ++denies;
-      if (denies == 1) first_is_full = v.Find("pid")->int_value == 1;
+      if (denies == 1) first_is_full = Num(v, "pid") == 1;
     }
     if (Str(v, "type") == "repeat") {
       ++repeats;
@@ -198,7 +201,10 @@ TEST_CASE("audit log: a flood of one denial is its first record plus counted rep
     }
   }
   CHECK(first_is_full);  // the very first denial, with its pid, is in the log
-  CHECK(denies == 1);
+  // One full record (more only if the loop stalled for a whole window: the key is then
+  // forgotten and its next denial written in full again, as designed).
+  CHECK(denies >= 1);
+  CHECK(denies <= 5);
   CHECK(repeats >= 1);
   CHECK(repeats < 50);  // a few per window, not one per denial
   CHECK(denies + counted == kDenials);
@@ -292,11 +298,19 @@ TEST_CASE("rotation: records taken by an export or by syslog are not unsaved") {
   options.keep = 1;
   auto file = AuditFile::Open(options);
   REQUIRE(file.ok());
+  // Every rotation_drop record written, read after each append (the records themselves rotate
+  // away `keep` rotations later).
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> drops;  // first -> last, unsaved
+  std::uint64_t written_before = 0;  // only drops declared after this seq
   auto append = [&](int n) {
     for (int i = 0; i < n; ++i) {
       Record r("deny");
       r.AddBytes("path", "/tmp/f" + std::to_string(i));
       REQUIRE((*file)->Append(r).ok());
+      for (const auto& v : Lines(AllFiles(options.path))) {
+        if (Str(v, "type") != "rotation_drop" || Num(v, "seq") <= written_before) continue;
+        drops[Num(v, "first_seq")] = {Num(v, "last_seq"), Num(v, "unsaved")};
+      }
     }
   };
   append(60);
@@ -305,13 +319,12 @@ TEST_CASE("rotation: records taken by an export or by syslog are not unsaved") {
   CHECK(ReadExportMark(options.path) == (*file)->head().seq);
   const std::uint64_t exported = (*file)->head().seq;
   (*file)->SetForwarded(exported + 5, exported + 1000);
-  append(60);
-  const auto lines = Lines(AllFiles(options.path));
+  drops.clear();
+  written_before = exported;
+  append(80);
   bool saw_exported_drop = false, saw_partly = false;
-  for (const auto& v : lines) {
-    if (Str(v, "type") != "rotation_drop") continue;
-    const auto first = Num(v, "first_seq"), last = Num(v, "last_seq");
-    const auto unsaved = Num(v, "unsaved");
+  for (const auto& [first, d] : drops) {
+    const auto [last, unsaved] = d;
     CHECK(unsaved == UnsavedRecords(first, last, {exported, exported + 5, exported + 1000}));
     if (last <= exported) {
       CHECK(unsaved == 0);
@@ -333,7 +346,7 @@ TEST_CASE("rotation: UnsavedRecords") {
   CHECK(UnsavedRecords(1, 10, {}) == 10);
   CHECK(UnsavedRecords(1, 10, {10, 0, 0}) == 0);
   CHECK(UnsavedRecords(1, 10, {4, 0, 0}) == 6);
-  CHECK(UnsavedRecords(1, 10, {4, 5, 8}) == 2);  // 9, 10
+  CHECK(UnsavedRecords(1, 10, {4, 5, 8}) == 2);   // 9, 10
   CHECK(UnsavedRecords(1, 10, {0, 3, 20}) == 2);  // 1, 2
   CHECK(UnsavedRecords(5, 10, {7, 1, 9}) == 1);   // 10
 }
