@@ -12,9 +12,12 @@ setup_standard
 HOSTILE=$'evil\n=cmd|x,"q"<b>'
 cp /usr/bin/id "$MNT/$HOSTILE"
 
+cp /usr/bin/id "$MNT/foreign2"
 start_lockd
+# Three different files: a second denial of the same file within 10 s would be counted into a
+# repeat record (docs/audit-log.md, "Repeats"), written only when its window ends.
 expect_denied "$MNT/foreign"
-expect_denied "$MNT/foreign"
+expect_denied "$MNT/foreign2"
 expect_denied "$MNT/$HOSTILE"
 expect_runs "$MNT/good"
 # The audit writer flushes within milliseconds; wait for the three deny records.

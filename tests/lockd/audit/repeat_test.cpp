@@ -350,3 +350,29 @@ TEST_CASE("rotation: UnsavedRecords") {
   CHECK(UnsavedRecords(1, 10, {0, 3, 20}) == 2);  // 1, 2
   CHECK(UnsavedRecords(5, 10, {7, 1, 9}) == 1);   // 10
 }
+
+TEST_CASE("verify: the kept chain must start where the declared drop ended") {
+  auto chain = [](const std::string& declared_last_hash) {
+    const std::string before(64, 'a');  // the hash of seq 4, rotated away
+    Record first("deny");
+    first.AddBytes("path", "/tmp/x");
+    Record drop("rotation_drop");
+    drop.AddBytes("file", "audit.jsonl.10").AddUint("records", 4);
+    drop.AddUint("first_seq", 1).AddUint("last_seq", 4);
+    drop.AddBytes("first_prev", kGenesisPrev).AddBytes("last_hash", declared_last_hash);
+    drop.AddUint("deny_decisions", 3).AddUint("unsaved", 4);
+    const std::string l5 = FormatLine(5, before, first);
+    const std::string l6 = FormatLine(6, LineHash(l5), drop);
+    return VerifyLogs(std::vector<LogInput>{{"audit.jsonl", l5 + "\n" + l6 + "\n"}});
+  };
+  const auto ok = chain(std::string(64, 'a'));
+  CHECK(ok.ok());
+  CHECK(ok.drops_reach_chain);
+  REQUIRE(ok.declared_drops.size() == 1);
+  CHECK(ok.declared_drops[0].unsaved == 4);
+  CHECK(ok.deny.records == 1);
+  CHECK(ok.deny.rotated_away == 3);
+  const auto bad = chain(std::string(64, 'b'));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.broken->reason.find("does not continue") != std::string::npos);
+}
