@@ -20,17 +20,13 @@ namespace lockd::maintenance {
 
 namespace {
 
-std::string Q(std::string_view raw) {
-  std::string out;
-  lockd::audit::AppendJsonString(out, raw);
-  return out;
-}
+using audit::JsonString;
 
 std::string JsonList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ",";
-    out += Q(items[i]);
+    out += JsonString(items[i]);
   }
   return out + "]";
 }
@@ -423,20 +419,23 @@ std::string Controller::Status(bool json, const StatusExtras& extras) const {
     std::string out = "{\"state\":";
     out += w ? "\"active\"" : "\"inactive\"";
     if (w) {
-      out += ",\"session\":" + Q(w->session);
-      out += ",\"token\":{\"token_id\":" + Q(w->token_id) + ",\"holder\":" + Q(w->holder) +
-             ",\"organisation\":" + Q(w->organisation) + ",\"key_id\":" + Q(w->key_id) + "}";
-      out += ",\"start\":" + Q(Rfc3339(w->start)) + ",\"end\":" + Q(Rfc3339(w->end));
+      out += ",\"session\":" + JsonString(w->session);
+      out += ",\"token\":{\"token_id\":" + JsonString(w->token_id) +
+             ",\"holder\":" + JsonString(w->holder) +
+             ",\"organisation\":" + JsonString(w->organisation) +
+             ",\"key_id\":" + JsonString(w->key_id) + "}";
+      out +=
+          ",\"start\":" + JsonString(Rfc3339(w->start)) + ",\"end\":" + JsonString(Rfc3339(w->end));
       out +=
           ",\"start_unix\":" + std::to_string(w->start) + ",\"end_unix\":" + std::to_string(w->end);
     }
-    out += ",\"learned_list\":" + Q(learned_path());
+    out += ",\"learned_list\":" + JsonString(learned_path());
     out += ",\"learned_count\":" + std::to_string(learned_count());
     out += ",\"learned_dropped\":" + std::to_string(dropped());
     out += ",\"baseline_roots\":" + JsonList(extras.baseline_roots);
     out += ",\"baseline_excludes\":" + JsonList(extras.baseline_excludes);
     out += ",\"trusted_updaters\":" + JsonList(options_.trusted_updaters);
-    out += ",\"database\":{\"path\":" + Q(extras.database_path) +
+    out += ",\"database\":{\"path\":" + JsonString(extras.database_path) +
            ",\"generation\":" + std::to_string(generation) + "}";
     return out + "}\n";
   }
