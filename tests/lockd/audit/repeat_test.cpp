@@ -17,6 +17,7 @@
 #include "lockd/audit/audit_log.h"
 #include "lockd/audit/repeat_aggregator.h"
 #include "lockd/audit/rotation_drop.h"
+#include "lockd/audit/syslog_sink.h"
 #include "tests/support/db_fixture.h"
 
 using namespace lockd::audit;
@@ -375,4 +376,10 @@ TEST_CASE("verify: the kept chain must start where the declared drop ended") {
   const auto bad = chain(std::string(64, 'b'));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.broken->reason.find("does not continue") != std::string::npos);
+}
+
+TEST_CASE("syslog: repeat and rotation_drop records are warnings, like deny") {
+  CHECK(SyslogSeverity("repeat") == LOG_WARNING);
+  CHECK(SyslogSeverity("rotation_drop") == LOG_WARNING);
+  CHECK(SyslogSeverity("records_lost") == LOG_ERR);
 }
