@@ -3,6 +3,7 @@
 // what it deletes (lockd/audit/rotation_drop.h).
 #include <doctest/doctest.h>
 #include <sys/file.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
