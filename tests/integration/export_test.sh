@@ -9,6 +9,9 @@ source "$(dirname "$0")/lib.sh"
 
 PASS="auditor-export-passphrase"
 setup_standard
+# A larger allowlisted file, so that the foreign copies of id are hashed and denied as
+# not-in-allowlist (a file larger than every allowlisted one is denied unread, 9cbf8ec).
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" /usr/bin/bash
 HOSTILE=$'evil\n=cmd|x,"q"<b>'
 cp /usr/bin/id "$MNT/$HOSTILE"
 
