@@ -38,6 +38,21 @@ void PrintJson(const std::vector<std::string>& files, const VerifyReport& r, std
         << ",\"acknowledged\":" << (t.acknowledged ? "true" : "false") << "}";
   }
   out << "]";
+  auto tally = [&](const char* name, const lockd::audit::DecisionTally& t) {
+    out << ",\"" << name << "\":{\"total\":" << t.total() << ",\"records\":" << t.records
+        << ",\"repeated\":" << t.repeated << ",\"lost\":" << t.lost
+        << ",\"rotated_away\":" << t.rotated_away << "}";
+  };
+  tally("denials", r.deny);
+  tally("would_denials", r.would_deny);
+  out << ",\"declared_drops\":[";
+  for (std::size_t i = 0; i < r.declared_drops.size(); ++i) {
+    const auto& d = r.declared_drops[i];
+    out << (i ? "," : "") << "{\"file\":" << JsonString(d.file) << ",\"records\":" << d.records
+        << ",\"first_seq\":" << d.first_seq << ",\"last_seq\":" << d.last_seq
+        << ",\"unsaved\":" << d.unsaved << ",\"declared_at\":" << d.place.seq.value_or(0) << "}";
+  }
+  out << "],\"drops_reach_chain\":" << (r.drops_reach_chain ? "true" : "false");
   if (r.broken) {
     const auto& b = *r.broken;
     out << ",\"break\":{\"file\":" << JsonString(b.place.file) << ",\"line\":" << b.place.line;
@@ -57,6 +72,9 @@ void PrintText(const std::vector<std::string>& files, const VerifyReport& r, std
     out << "records:  " << r.records << " (seq " << r.first_seq << ".." << r.last_seq << "), ";
     if (r.starts_at_genesis) {
       out << "chain starts at genesis\n";
+    } else if (r.drops_reach_chain) {
+      out << "chain starts at seq " << r.first_seq
+          << "; the records before it were rotated away, as the chain declares\n";
     } else {
       out << "chain starts at seq " << r.first_seq << " after a record with hash " << r.first_prev
           << " (earlier records are not in these files)\n";
@@ -68,6 +86,24 @@ void PrintText(const std::vector<std::string>& files, const VerifyReport& r, std
                            : "at the end, torn by a crash and not yet repaired by the writer")
         << "\n";
   }
+  std::uint64_t unsaved = 0;
+  for (const auto& d : r.declared_drops) unsaved += d.unsaved;
+  if (!r.declared_drops.empty()) {
+    out << "rotated:  " << r.declared_drops.size() << " file(s) deleted by rotation, declared in "
+        << "the chain";
+    if (unsaved > 0)
+      out << "; " << unsaved << " of their records were neither exported nor forwarded";
+    out << "\n";
+  }
+  auto tally = [&](const char* name, const lockd::audit::DecisionTally& t) {
+    if (t.total() == 0 && t.rotated_away == 0) return;
+    out << name << t.total() << " (" << t.records << " records, " << t.repeated
+        << " counted in repeat records, " << t.lost << " in records_lost)";
+    if (t.rotated_away > 0) out << "; " << t.rotated_away << " more in rotated-away files";
+    out << "\n";
+  };
+  tally("denials:  ", r.deny);
+  tally("would-deny: ", r.would_deny);
   if (r.records > 0) {
     out << "head:     seq " << r.last_seq << " sha256 " << r.head_hash << " (" << r.head.file << ":"
         << r.head.line << ")\n";
