@@ -1,6 +1,6 @@
 #include "lockd/status_report.h"
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 #include "lockd/decision_sink.h"
 #include "lockd/text_escape.h"
 
@@ -12,7 +12,7 @@ std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
 }
 
-// A JSON string by the project's rules (lockd/audit/json_escape.h): always valid UTF-8.
+// A JSON string by the project's rules (audit/json_escape.h): always valid UTF-8.
 std::string Q(std::string_view raw) {
   std::string out;
   lockd::audit::AppendJsonString(out, raw);
