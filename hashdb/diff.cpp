@@ -1,5 +1,6 @@
 #include "hashdb/diff.h"
 
+#include <set>
 #include <string_view>
 
 namespace hashdb {
@@ -92,6 +93,22 @@ std::vector<FileEntry> EntriesOf(const Database& db) {
   RecordCursor cursor(db);
   while (cursor.Next()) out.push_back(ToEntry(cursor.record()));
   return out;
+}
+
+void CarryInterpreterFlags(const Database& current, std::vector<FileEntry>& entries) {
+  std::set<Digest> digests;
+  for (std::uint32_t i = 0; i < current.digest_count(); ++i) {
+    if (current.InterpreterAt(i)) digests.insert(current.DigestAt(i));
+  }
+  if (digests.empty()) return;
+  std::set<std::string> paths;
+  RecordCursor cursor(current);
+  while (cursor.Next()) {
+    if (cursor.record().interpreter) paths.insert(cursor.record().path);
+  }
+  for (FileEntry& e : entries) {
+    if (digests.count(e.digest) > 0 || paths.count(e.path) > 0) e.interpreter = true;
+  }
 }
 
 }  // namespace hashdb

@@ -45,8 +45,9 @@ std::string InventoryCsv(const hashdb::Database& db, const AuditFacts& facts) {
       std::to_string(db.generation()) + " (in force)";
   std::string out = CsvRow({"path", "path_hex", "sha256", "kind", "size", "mode", "owner",
                             "generation_added", "generation_added_basis"});
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) {
-    const hashdb::RecordView r = db.RecordAt(i);
+  hashdb::RecordCursor cursor(db);
+  while (cursor.Next()) {
+    const hashdb::RecordView& r = cursor.record();
     const std::string sha = hashdb::ToHex(*r.digest);
     char mode[16];
     std::snprintf(mode, sizeof mode, "0%o", r.mode);
