@@ -166,6 +166,10 @@ std::optional<LookupResult> Database::Lookup(const Digest& digest) const {
   std::uint32_t prefix = BucketOf(digest.data());
   std::uint32_t lo = bucket_[prefix];
   std::uint32_t hi = bucket_[prefix + 1];
+  // The class byte of a hit lies apart from its digest (version 2) or in another array
+  // (version 1's flags): start loading the likeliest one while the digest is compared, so the
+  // two cache misses of a hit overlap.
+  __builtin_prefetch(flags_ + lo);
   while (lo < hi) {
     std::uint32_t mid = lo + (hi - lo) / 2;
     const std::uint8_t* e = digests_ + static_cast<std::size_t>(mid) * digest_stride_;
