@@ -34,7 +34,7 @@ std::string U64(std::uint64_t v) { return std::to_string(v); }
 
 // Below this many signed bytes the checks run on the calling thread alone: starting threads
 // would cost more than it saves.
-constexpr std::uint64_t kParallelThreshold = 4 << 20;
+constexpr std::uint64_t kParallelThreshold = 2 << 20;
 
 // Runs fn(task, worker) for task 0 .. count - 1, each once, on the calling thread (worker 0)
 // and up to `helpers` more threads (workers 1 ..).

@@ -396,7 +396,7 @@ TEST_CASE("version-2 policy section: new tags are checked") {
 }
 
 TEST_CASE("a large version-2 database is verified in parallel and still rejects any damage") {
-  // Over 4 MiB: the checks and the hashing run as tasks on every core.
+  // Over 2 MiB: the checks and the hashing run as tasks on every core (and over several chunks).
   hashdb::DatabaseContents c;
   for (int i = 0; i < 120000; ++i) {
     c.entries.push_back(testsupport::EntryFor(
