@@ -285,7 +285,7 @@ Status Database::VerifyV2(Database& db, const TrustStore* trust) {
   for (const auto& e : ends) {
     if (e.end > size) return bad(std::string("truncated inside ") + e.section);
   }
-  if (size - sig_offset < 4) return bad("truncated before the signature");
+  if (sig_offset > size || size - sig_offset < 4) return bad("truncated before the signature");
   const std::uint32_t sig_len = f::LoadU32(d + sig_offset);
   if (sig_len == 0 || sig_len > f::kMaxSignatureSize) return bad("bad signature length");
   if (size - sig_offset - 4 < sig_len) return bad("truncated inside the signature");

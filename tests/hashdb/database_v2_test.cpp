@@ -170,6 +170,28 @@ TEST_CASE("version-2 truncation inside each section is named") {
   }
 }
 
+TEST_CASE("version-2 truncation in the padding before the signature reads nothing beyond") {
+  // A policy whose end is not a multiple of 8, so that zero padding precedes the signature:
+  // every truncation inside that padding (the signature offset then lies beyond the end of the
+  // file) is "truncated before the signature", and no byte past the end is read.
+  Sample s;
+  V2Parts parts = s.Parts();
+  hashdb::Policy policy;
+  for (std::string name = "x"; (hashdb::SerializePolicy(policy).size() % 8) == 0; name += "x") {
+    policy.interpreters = {name};
+  }
+  parts.policy = hashdb::SerializePolicy(policy);
+  V2Offsets o{};
+  const auto bytes = AssembleV2(parts, Key(), &o);
+  const std::size_t policy_end = o.policy + parts.policy.size();
+  REQUIRE(policy_end < o.signature);
+  for (std::size_t len = policy_end; len < o.signature + 4; ++len) {
+    CAPTURE(len);
+    CHECK(Outcome(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + len)) ==
+          "m.lockdb: truncated before the signature");
+  }
+}
+
 TEST_CASE("version-2 padding and signature length are checked") {
   Sample s;
   V2Offsets o{};
