@@ -206,7 +206,7 @@ Result<std::vector<std::uint8_t>> BuildDatabaseV2(const DatabaseContents& conten
     std::memcpy(out.data() + layout->digests + i * v2::kDigestEntrySize, digests[i].data(),
                 kDigestSize);
   }
-  std::memcpy(out.data() + layout->classes, classes.data(), classes.size());
+  if (!classes.empty()) std::memcpy(out.data() + layout->classes, classes.data(), classes.size());
   std::uint32_t name_offset = 0;
   for (std::size_t i = 0; i < directories.size(); ++i) {
     f::StoreU32(out.data() + layout->directory_offsets + 4 * i, name_offset);
