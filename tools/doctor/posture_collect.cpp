@@ -86,7 +86,15 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   if (!mounts.ok()) {
     f.mounts_error = options.mountinfo + ": " + mounts.error().message;
   } else {
-    f.mounts = std::move(*mounts);
+    f.mounts = std::move(mounts->mounts);
+    // A line that could not be read is a mount the checks cannot judge: say so (the mount
+    // checks then fail) rather than judge a table with a hole in it.
+    if (!mounts->skipped.empty()) {
+      f.mounts_error = options.mountinfo + ": " + mounts->skipped.front() +
+                       (mounts->skipped.size() > 1
+                            ? " (and " + std::to_string(mounts->skipped.size() - 1) + " more)"
+                            : "");
+    }
   }
   return f;
 }

@@ -45,7 +45,7 @@ PostureFacts GoodFacts() {
       "25 1 8:1 / / ro,relatime - ext4 /dev/sda1 rw\n"
       "26 25 0:23 / /tmp rw,nosuid,nodev,noexec - tmpfs tmpfs rw\n");
   REQUIRE(m.ok());
-  f.mounts = *m;
+  f.mounts = m->mounts;
   return f;
 }
 
@@ -63,7 +63,7 @@ CheckStatus StatusOf(const PostureFacts& f, const std::string& id) {
 std::vector<lockd::os::MountEntry> Mounts(const char* text) {
   auto m = lockd::os::ParseMountInfo(text);
   REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().message));
-  return *m;
+  return m->mounts;
 }
 
 }  // namespace
