@@ -178,22 +178,23 @@ SyncReport FilesystemMarker::Sync(const std::vector<NamespaceMounts>& namespaces
   return report;
 }
 
-bool FilesystemMarker::MarkNew(const os::MountEntry& entry, bool own_namespace,
-                               const std::vector<std::string>& prefixes,
-                               std::vector<std::string>& failures) {
+FilesystemMarker::NewMount FilesystemMarker::MarkNew(const os::MountEntry& entry,
+                                                     bool own_namespace,
+                                                     const std::vector<std::string>& prefixes,
+                                                     std::vector<std::string>& failures) {
   const std::vector<os::MountEntry> one{entry};
   const auto selected =
       own_namespace ? SelectMounts(one, watch_) : SelectForeignMounts(one, watch_);
   // A lone entry cannot show whether it holds a watch path's parent: with a watch list only
   // mounts at or below a watch path are taken here; the next full Sync sees the rest.
-  if (selected.empty()) return false;
+  if (selected.empty()) return NewMount::kSkipped;
   if (watch_ && std::none_of(watch_->begin(), watch_->end(), [&](const std::string& w) {
         return os::PathIsAtOrBelow(entry.mount_point, w);
       })) {
-    return false;
+    return NewMount::kSkipped;
   }
   auto marks = os::ReadGroupMarks(group_.fd());
-  if (marks.ok() && UnmarkedTargets(selected, *marks).empty()) return false;
+  if (marks.ok() && UnmarkedTargets(selected, *marks).empty()) return NewMount::kSkipped;
   const std::string label = own_namespace ? entry.mount_point : entry.mount_point + " (new mount)";
   Target target{&entry, label, own_namespace};
   bool done = false;
@@ -203,10 +204,10 @@ bool FilesystemMarker::MarkNew(const os::MountEntry& entry, bool own_namespace,
       break;
     }
   }
-  if (!done) return false;
+  if (!done) return NewMount::kUnreached;
   auto after = os::ReadGroupMarks(group_.fd());
   if (after.ok()) Publish(*after, nullptr);
-  return true;
+  return NewMount::kMarked;
 }
 
 bool FilesystemMarker::Wanted(const os::MountEntry& overlay, bool own) const {

@@ -89,10 +89,15 @@ class FilesystemMarker {
   SyncReport Sync(const std::vector<NamespaceMounts>& namespaces);
 
   // Marks one mount learnt of from a mount notification, reached through `prefixes` (see
-  // NamespaceMounts::View; the entry's mount point is taken as relative to each). Returns true
-  // if a new mark was placed; false also when it is not selected or already marked.
-  bool MarkNew(const os::MountEntry& entry, bool own_namespace,
-               const std::vector<std::string>& prefixes, std::vector<std::string>& failures);
+  // NamespaceMounts::View; the entry's mount point is taken as relative to each).
+  enum class NewMount {
+    kMarked,     // a new mark was placed
+    kSkipped,    // not selected (pseudo, overlay, outside the watch list) or already marked
+    kUnreached,  // no prefix led to it (covered already, or its mounter chrooted): a full Sync
+                 // looks for a process that holds it
+  };
+  NewMount MarkNew(const os::MountEntry& entry, bool own_namespace,
+                   const std::vector<std::string>& prefixes, std::vector<std::string>& failures);
 
   // Removes every mark of the group (shutdown). Best effort.
   void UnmarkAll();

@@ -176,11 +176,19 @@ void MountDiscovery::OnNotifications() {
           }
         }
       }
-      if (marker_.MarkNew(*entry, own, prefixes, failures)) {
-        LogInfo("marked " + entry->mount_point + " (" + entry->fs_type + ")" +
-                (own ? "" : " of other mount namespaces") + " on its mount notification");
-      } else if (os::ClassifyFilesystem(entry->fs_type) == os::FsClass::kOverlay) {
-        full = true;  // check its layers now
+      switch (marker_.MarkNew(*entry, own, prefixes, failures)) {
+        case FilesystemMarker::NewMount::kMarked:
+          LogInfo("marked " + entry->mount_point + " (" + entry->fs_type + ")" +
+                  (own ? "" : " of other mount namespaces") + " on its mount notification");
+          break;
+        case FilesystemMarker::NewMount::kUnreached:
+          full = true;  // covered already: look for a process that holds it
+          break;
+        case FilesystemMarker::NewMount::kSkipped:
+          if (os::ClassifyFilesystem(entry->fs_type) == os::FsClass::kOverlay) {
+            full = true;  // check its layers now
+          }
+          break;
       }
       break;
     }
