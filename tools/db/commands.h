@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/progress.h"
 #include "tools/token/token_options.h"
 
 namespace lockctl {
@@ -29,7 +30,8 @@ struct DbBuildOptions {
   std::uint64_t generation = 1;
   std::string mode = "enforce";  // policy mode: enforce | audit
   unsigned threads = 0;          // 0: all cores
-  bool progress = false;         // progress line on err (the caller decides: a TTY)
+  // Progress on err (tools/progress.h); the caller resolves --progress=auto (a TTY or not).
+  ProgressMode progress = ProgressMode::kNone;
 };
 int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& err);
 
