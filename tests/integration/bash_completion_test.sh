@@ -54,10 +54,14 @@ expect "add list retire" trust ""
 expect "--updater-only" maintenance finish --upd
 expect "--passphrase-fd --pin-fd" trust retire --p
 expect "" maintenance start --minutes ""
+# Progress modes and the quarantine command (issue 15).
+expect "auto json none tty" db build --root / --progress ""
+expect "auto json none tty" maintenance finish --progress ""
+expect "--out" quarantine --ou
 # Every option of every db, maintenance and trust command is offered after "--".
 for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
   "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
-  "trust add" "trust retire" "trust list"; do
+  "trust add" "trust retire" "trust list" "quarantine"; do
   read -r -a cmd <<<"$c"
   opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |
