@@ -27,6 +27,7 @@
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
+#include "lockd/quarantine/quarantine.h"
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
@@ -290,6 +291,11 @@ int RunDaemon(const DaemonOptions& options) {
   handlers.status = status;
   handlers.reload = reload;
   (*privileged)->AddHandlers(handlers);
+  quarantine::QuarantineEnv quarantine_env{
+      config->audit_log, (*privileged)->authorizer().terminal_id(), {}};
+  handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
+    return quarantine::HandleQuarantine(request, quarantine_env, events);
+  };
   auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
 
   // 11. Ready: the marks are in place.

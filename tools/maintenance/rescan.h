@@ -53,6 +53,8 @@ struct RescanOptions {
   std::vector<LearnedFile> learned;
   bool updater_only = false;
   unsigned threads = 0;
+  // Receives the full rescan's progress (with a first pass's count); not owned, may be null.
+  hashdb::ScanReporter* reporter = nullptr;
 };
 
 struct RescanResult {
