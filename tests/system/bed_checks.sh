@@ -1,0 +1,324 @@
+# shellcheck shell=bash disable=SC2015,SC2034  # ("check && ok || fail" is meant; results for bed_test.sh)
+# The system test bed's checks (sourced by bed_test.sh after bed_lib.sh): the stages of the
+# day (foreign code, the ordinary workload) and the acceptance checks, each a function that
+# reports through `accept` (ACCEPTANCE lines) and `result` (ok/FAIL/HUNG lines). Every check
+# that can freeze lockd runs its probes with a deadline; after a hang the bed is rebooted by
+# the next ensure_bed, or kept when `recover` finds lockd answering again.
+
+declare -A ACCEPT=()     # acceptance check -> "ok" | "FAIL ..." | "HUNG ..."
+declare -A FIG=()        # figure name -> "ms ms ..."
+accept() {  # accept NAME STATUS DETAIL: the first failure of a check is kept
+  local cur=${ACCEPT[$1]:-}
+  if [[ -z $cur || $cur == ok* ]]; then
+    [[ $2 == ok && -n $cur ]] && return 0
+    ACCEPT[$1]="$2 $3"
+  fi
+}
+figure() { FIG[$1]="${FIG[$1]:-}$2 "; }
+
+recover() {  # recover NAME: after a hang, is lockd answering again without a reboot?
+  ((BED_WEDGED)) || return 0
+  bed_exec "$1.recovered" 5 /usr/bin/true
+  if [[ $PROBE_RC == 0 ]]; then
+    BED_WEDGED=0
+    log "$1: lockd answers again (${PROBE_MS} ms); no reboot needed"
+  else
+    log "$1: lockd does not answer ($PROBE_RC): the bed will be rebooted"
+  fi
+}
+
+# foreign_at STAGE [runs]: drops a foreign program, a foreign shell script and a foreign Python
+# script into /tmp (fed from the host), executes each, and removes them. Expected: denied
+# (EPERM) and never run; in a maintenance window "runs" (allowed and learned).
+FOREIGN_OK=0
+FOREIGN_BAD=()
+foreign_at() {
+  local stage=$1 expect=${2:-denied}
+  local bin=/tmp/foreign-$stage sh=/tmp/evil-$stage.sh py=/tmp/evil-$stage.py
+  printf '#!/bin/sh\necho FOREIGN SCRIPT RAN\n' >"$T/evil.sh"
+  printf 'print("FOREIGN SCRIPT RAN")\n' >"$T/evil.py"
+  BED_STDIN=$T/debs/foreign step "foreign.$stage.drop" 10 sh -c "cat >$bin && chmod 0755 $bin"
+  BED_STDIN=$T/evil.sh step "foreign.$stage.drop-sh" 10 sh -c "cat >$sh && chmod 0755 $sh"
+  BED_STDIN=$T/evil.py step "foreign.$stage.drop-py" 10 sh -c "cat >$py"
+  printf '%s\n' "$bin" "$sh" "$py" >>"$T/foreign-paths"
+  local what
+  for what in "bin:$bin /tmp/marker-$stage" "script:$sh" "sh-script:sh $sh" "python:python3 $py"; do
+    local kind=${what%%:*} cmd
+    read -r -a cmd <<<"${what#*:}"
+    ensure_bed
+    bed_exec "foreign.$stage.$kind" 5 "${cmd[@]}"
+    local ran=0
+    grep -q "FOREIGN" "$PROBE.out" && ran=1
+    if [[ $PROBE_RC == HUNG ]]; then
+      result HUNG "foreign.$stage.$kind" "exec of foreign code did not return within 5 s"
+      FOREIGN_BAD+=("$stage/$kind HUNG")
+    elif [[ $expect == runs ]]; then
+      ((ran)) && ok "foreign.$stage.$kind" "ran in the maintenance window (learned)" ||
+        fail "foreign.$stage.$kind" "did not run in the window: $(probe_tail)"
+    elif ((ran == 0)) && [[ $PROBE_RC != 0 ]] && grep -q "Operation not permitted" "$PROBE.err"; then
+      ok "foreign.$stage.$kind" "denied (exit $PROBE_RC, EPERM) in ${PROBE_MS} ms"
+      FOREIGN_OK=$((FOREIGN_OK + 1))
+    else
+      fail "foreign.$stage.$kind" "NOT denied: exit $PROBE_RC ran=$ran: $(probe_tail)"
+      FOREIGN_BAD+=("$stage/$kind exit $PROBE_RC ran=$ran")
+    fi
+  done
+  step "foreign.$stage.remove" 10 rm -f "$bin" "$sh" "$py" "/tmp/marker-$stage"
+}
+
+# workload TAG: the terminal's ordinary work. Sets WORK_MS (sum of the steps' times).
+workload() {
+  local tag=$1 sum=0
+  step "$tag.app" 30 /opt/kiosk/bin/kiosk-report
+  sum=$((sum + STEP_MS))
+  ((STEP_OK)) && expect_out "$tag.app-output" "^kiosk report ok: version 1\.[01], 4 devices, plugins cash=cash-1"
+  step "$tag.status-sh" 30 /usr/bin/kiosk-status
+  sum=$((sum + STEP_MS))
+  step "$tag.health-bash" 30 /usr/bin/kiosk-health
+  sum=$((sum + STEP_MS))
+  step "$tag.shell" 30 sh -c 'ls /usr/bin | sort | head -n 50 | wc -l >/dev/null &&
+    awk -F: "\$3 >= 1000 { print \$1 }" /etc/passwd | grep -qx kiosk &&
+    sed -n 1p /etc/kiosk/config.ini | grep -q daemon && date -u +%F >/dev/null'
+  sum=$((sum + STEP_MS))
+  step "$tag.cron-hourly" 60 run-parts --report /etc/cron.hourly
+  sum=$((sum + STEP_MS))
+  step "$tag.cron-daily" 120 run-parts --report /etc/cron.daily
+  sum=$((sum + STEP_MS))
+  step "$tag.logrotate" 60 sh -c 'logrotate -f /etc/logrotate.d/kiosk && ls /var/log/kiosk | grep -q "app.log.1.gz"'
+  sum=$((sum + STEP_MS))
+  WORK_MS=$sum
+}
+
+lockctl_status_json() {  # sets STATUS_JSON (file) from `lockctl status --json` in the bed
+  bed_exec lockctl-status 10 lockctl status --json
+  STATUS_JSON=$PROBE.out
+  [[ $PROBE_RC == 0 ]]
+}
+json_field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2:]: v=v[k]
+print(v)' "$@" 2>/dev/null || echo "?"; }
+
+# check_huge_file: the exec of a 1 TiB sparse file (larger than any allowlisted entry) is
+# denied without being hashed: in under 0.5 s.
+check_huge_file() {
+  step huge.make 20 sh -c 'cp /usr/bin/true /var/tmp/huge && truncate -s 1T /var/tmp/huge'
+  echo /var/tmp/huge >>"$T/foreign-paths"
+  ensure_bed
+  bed_exec huge.exec 3 python3 /bed/checks/timed_exec.py /var/tmp/huge
+  local ms
+  ms=$(sed -n 's/.* in \([0-9]*\)\.[0-9] ms$/\1/p' "$PROBE.out")
+  if [[ $PROBE_RC == HUNG ]]; then
+    result HUNG huge.exec "not answered within 3 s"
+    accept huge-file HUNG "exec of a 1 TiB sparse file not answered within 3 s (lockd hashes it?)"
+  elif grep -q ": EPERM in" "$PROBE.out" && ((ms < 500)); then
+    ok huge.exec "$(cat "$PROBE.out")"
+    accept huge-file ok "1 TiB sparse file denied in ${ms} ms"
+  else
+    accept huge-file FAIL "$(cat "$PROBE.out") (want EPERM in under 500 ms) $(cat "$PROBE.err")"
+  fi
+  # No recovery attempt: a lockd still hashing 1 TiB would load the machine for minutes; the
+  # next ensure_bed reboots a wedged bed.
+  step huge.remove 10 rm -f /var/tmp/huge
+}
+
+userns_case() {  # userns_case NAME USER SOURCE
+  local name=$1 user=$2 source=$3 dir=/tmp/uns-$1
+  local runas=()
+  [[ $user != root ]] && runas=(setpriv --reuid="$user" --regid="$user" --init-groups)
+  echo "$dir/f" >>"$T/foreign-paths"
+  ensure_bed
+  BED_STDIN=$T/debs/foreign bed_exec "userns.$name" 10 "${runas[@]}" sh -c "mkdir -p $dir &&
+    exec unshare -U -m -r sh -c 'mount -t tmpfs \"$source\" $dir && cat >$dir/f && chmod 0755 $dir/f &&
+      grep \" $dir \" /proc/self/mountinfo && sleep 2.5 && exec $dir/f $dir/marker'"
+  local detail
+  if [[ $PROBE_RC == HUNG ]]; then
+    detail="$name: no answer within 10 s"
+    result HUNG "userns.$name" "$detail"
+    accept userns-empty-source HUNG "$detail"
+  elif grep -q FOREIGN "$PROBE.out"; then
+    detail="$name (source '$source', as $user): the foreign program RAN from the namespace's tmpfs ($(grep " $dir " "$PROBE.out"))"
+    fail "userns.$name" "$detail"
+    accept userns-empty-source FAIL "$detail"
+  elif grep -q "Operation not permitted" "$PROBE.err"; then
+    ok "userns.$name" "denied (source '$source', as $user)"
+    accept userns-empty-source ok "foreign exec from the namespace's tmpfs denied"
+  else
+    detail="$name: unexpected: exit $PROBE_RC: $(probe_tail)"
+    fail "userns.$name" "$detail"
+    accept userns-empty-source FAIL "$detail"
+  fi
+}
+
+# check_userns_empty_source: a tmpfs mounted with an empty source in a user namespace, as
+# root and as an unprivileged user (and a control with source "tmpfs"): a foreign program
+# written there and executed after lockd had time to mark it is denied.
+check_userns_empty_source() {
+  userns_case control-root root tmpfs
+  userns_case empty-root root ""
+  userns_case empty-user kiosk ""
+}
+
+# check_lease: user kiosk holds a write lease on its own file and ignores the break; another
+# process's open must be answered within 1 s and an allowlisted exec meanwhile take under 1 s.
+check_lease() {
+  local holder opener exec_rc exec_ms
+  ensure_bed
+  probe_start lease.holder setpriv --reuid=kiosk --regid=kiosk --init-groups python3 /bed/checks/lease_holder.py /home/kiosk/leased
+  holder=$PROBE
+  for _ in $(seq 150); do grep -q leased "$holder.out" && break; [[ -e $holder.rc ]] && break; sleep 0.02; done
+  if ! grep -q leased "$holder.out"; then
+    accept lease FAIL "the user could not take the lease: $(cat "$holder.out" "$holder.err" | tr '\n' ' ')"
+  else
+    log "$(cat "$holder.out")"
+    probe_start lease.open python3 /bed/checks/timed_open.py /home/kiosk/leased
+    opener=$PROBE
+    sleep 0.3
+    bed_exec lease.exec-meanwhile 1.5 /usr/bin/true
+    exec_rc=$PROBE_RC exec_ms=$PROBE_MS
+    probe_wait "$opener" 1.5
+    if [[ $PROBE_RC == HUNG ]]; then
+      result HUNG lease.open "not answered within 1.5 s"
+      accept lease HUNG "another process's open of the leased file not answered within 1.5 s (lockd waits for the lease break, $(cat /proc/sys/fs/lease-break-time) s)"
+    elif grep -qE ": (ok|EWOULDBLOCK) in" "$opener.out" && ((PROBE_MS < 1000)); then
+      ok lease.open "answered: $(cat "$opener.out")"
+      accept lease ok "the open was answered within 1 s, an allowlisted exec meanwhile too"
+    else
+      accept lease FAIL "open: exit $PROBE_RC in $PROBE_MS ms: $(cat "$opener.out" "$opener.err" | tr '\n' ' ')"
+    fi
+    if [[ $exec_rc == HUNG ]]; then
+      result HUNG lease.exec-meanwhile "not answered within 1.5 s"
+      accept lease HUNG "an allowlisted exec meanwhile waited more than 1.5 s"
+    elif [[ $exec_rc == 0 ]] && ((exec_ms < 1000)); then
+      ok lease.exec-meanwhile "allowlisted exec during the lease: ${exec_ms} ms"
+    else
+      accept lease FAIL "allowlisted exec during the lease: exit $exec_rc in $exec_ms ms"
+    fi
+  fi
+  kill -KILL -- "-$(cat "$holder.pid")" 2>/dev/null || true
+  recover lease
+}
+
+# check_decider_kill: kill -9 of the decider during a burst of execs and opens.
+check_decider_kill() {
+  local ready_before burst victim summary verdict restarts
+  ensure_bed
+  BED_STDIN=$T/debs/foreign step burst.drop 10 sh -c 'cat >/tmp/foreign-burst && chmod 0755 /tmp/foreign-burst'
+  echo /tmp/foreign-burst >>"$T/foreign-paths"
+  ready_before=$(ready_count)
+  probe_start burst python3 /bed/checks/burst.py 4 /tmp/foreign-burst /tmp/burst-marker
+  burst=$PROBE
+  for _ in $(seq 250); do grep -q started "$burst.out" && break; sleep 0.02; done
+  sleep 1
+  victim=$(decider_host_pid)
+  if [[ -z $victim ]]; then
+    accept decider-kill FAIL "no decider found under lockd's supervisor (host pid $LOCKD_HOST_PID)"
+  else
+    kill -KILL "$victim"
+    log "killed the decider (host pid $victim) during the burst"
+    probe_wait "$burst" 20
+    if [[ $PROBE_RC == HUNG ]]; then
+      result HUNG decider-kill.burst "the burst did not end within 20 s"
+      accept decider-kill HUNG "the burst never finished after the kill (execs/opens wait for good)"
+    else
+      summary=$(tail -n 1 "$burst.out")
+      log "burst: $summary"
+      python3 - "$summary" >"$T/burst.verdict" <<'PY' || true
+import json, sys
+s = json.loads(sys.argv[1])
+bad = []
+if s["slow"]:
+    bad.append(f"{len(s['slow'])} operation(s) over 2 s, max {max(ms for _, ms in s['slow'])} ms")
+if s["foreign"].get("ran") or s["marker"]:
+    bad.append("foreign code RAN")
+others = {k: v for k, v in s["foreign"].items() if k != "EPERM"}
+if others:
+    bad.append(f"foreign exec outcomes {others}")
+if s["errors"]:
+    bad.append("errors: " + "; ".join(s["errors"][:3]))
+print("FAIL " + ", ".join(bad) if bad else
+      f"ok {s['ops']} operations, max {max(s['max_ms'].values())} ms, foreign denied {s['foreign'].get('EPERM', 0)}x")
+PY
+      verdict=$(cat "$T/burst.verdict")
+      [[ $verdict == ok* ]] && accept decider-kill ok "${verdict#ok }" ||
+        accept decider-kill FAIL "${verdict#FAIL }"
+      for _ in $(seq 200); do (($(ready_count) > ready_before)) && break; sleep 0.05; done
+      if (($(ready_count) <= ready_before)); then
+        accept decider-kill FAIL "no fresh decider became ready within 10 s"
+      elif lockctl_status_json; then
+        restarts=$(json_field "$STATUS_JSON" decider_restarts)
+        [[ $restarts -ge 1 ]] 2>/dev/null && ok decider-kill.status "lockctl status: decider_restarts $restarts" ||
+          accept decider-kill FAIL "status shows decider_restarts '$restarts'"
+      else
+        accept decider-kill FAIL "lockctl status after the restart: exit $PROBE_RC"
+      fi
+      bed_exec decider-kill.good-after 2 /opt/kiosk/bin/kiosk-tool
+      [[ $PROBE_RC == 0 ]] || accept decider-kill FAIL "allowlisted exec after the restart: $PROBE_RC"
+      bed_exec decider-kill.foreign-after 2 /tmp/foreign-burst /tmp/burst-marker
+      [[ $PROBE_RC != 0 ]] && grep -q "Operation not permitted" "$PROBE.err" ||
+        accept decider-kill FAIL "foreign exec after the restart: $PROBE_RC $(probe_tail)"
+    fi
+  fi
+  recover decider-kill
+}
+
+overlay_case() {  # overlay_case NAME LOWER
+  local name=$1 lower=$2 top=/run/ovl-$1 merged=/srv/ovl-$1
+  ensure_bed
+  step "overlay.$name.mount" 10 sh -c "mkdir -p $top $merged && mount -t tmpfs -o mode=0755 tmpfs $top &&
+    mkdir $top/upper $top/work && mount -t overlay overlay -o lowerdir=$lower,upperdir=$top/upper,workdir=$top/work $merged"
+  ((STEP_OK)) || { accept overlay-root FAIL "$name: the overlay could not be mounted"; return; }
+  sleep 2  # lockd marks a new filesystem within a second
+  local prog cmd detail
+  # The first hang ends the case: the bed is torn down with its overlay.
+  for prog in "good:$merged/bin/true" "good-id:$merged/bin/id -u" "good-script:$merged/bin/zcat --version"; do
+    read -r -a cmd <<<"${prog#*:}"
+    bed_exec "overlay.$name.${prog%%:*}" 2 "${cmd[@]}"
+    if [[ $PROBE_RC == HUNG ]]; then
+      detail="$name (lower $lower): allowlisted ${cmd[0]} through the overlay did not return within 2 s"
+      result HUNG "overlay.$name.${prog%%:*}" "$detail"
+      accept overlay-root HUNG "$detail"
+      return
+    elif [[ $PROBE_RC == 0 ]]; then
+      ok "overlay.$name.${prog%%:*}" "runs through the overlay (${PROBE_MS} ms)"
+    else
+      detail="$name: allowlisted ${cmd[0]} through the overlay: exit $PROBE_RC $(probe_tail)"
+      fail "overlay.$name.${prog%%:*}" "$detail"
+      accept overlay-root FAIL "$detail"
+    fi
+  done
+  local foreign_paths=("$merged/bin/dropped")
+  [[ $name == image ]] && foreign_paths+=("$merged/bin/foreign" "$lower/bin/foreign")
+  BED_STDIN=$T/debs/foreign step "overlay.$name.drop" 5 sh -c "cat >$merged/bin/dropped && chmod 0755 $merged/bin/dropped"
+  ((BED_WEDGED)) && { accept overlay-root HUNG "$name: writing into the overlay's upper layer hung"; return; }
+  local f
+  for f in "${foreign_paths[@]}"; do
+    echo "$f" >>"$T/foreign-paths"
+    bed_exec "overlay.$name.foreign" 2 "$f" "$top/marker"
+    if [[ $PROBE_RC == HUNG ]]; then
+      detail="$name: foreign $f did not return within 2 s"
+      result HUNG "overlay.$name.foreign" "$detail"
+      accept overlay-root HUNG "$detail"
+      return
+    elif grep -q FOREIGN "$PROBE.out"; then
+      detail="$name: foreign $f RAN through the overlay"
+      fail "overlay.$name.foreign" "$detail"
+      accept overlay-root FAIL "$detail"
+    elif grep -q "Operation not permitted" "$PROBE.err"; then
+      ok "overlay.$name.foreign" "$f denied"
+    else
+      detail="$name: foreign $f: exit $PROBE_RC $(probe_tail)"
+      fail "overlay.$name.foreign" "$detail"
+      accept overlay-root FAIL "$detail"
+    fi
+  done
+  accept overlay-root ok "allowlisted programs run, foreign ones denied, nothing hangs"
+  step "overlay.$name.umount" 10 sh -c "umount $merged && umount $top"
+}
+# The kiosk image layout: the lower layer is its own read-only ext4 (mounted at boot, marked).
+
+# check_overlay_root: the kiosk image layout (its own read-only ext4 as the lower layer,
+# mounted at boot and marked), and a read-only part of the bed's root itself as the lower.
+check_overlay_root() {
+  overlay_case image /media/kiosk-lower
+  overlay_case usr /usr
+}
