@@ -322,3 +322,83 @@ check_overlay_root() {
   overlay_case image /media/kiosk-lower
   overlay_case usr /usr
 }
+
+# mount_case NAME CMD...: CMD (run as root in the bed, the foreign program on its stdin) makes
+# a mount lockd's mount-table reader gets wrong, writes the program there and executes it
+# after lockd had time to mark the filesystem (lockd follows its own table at once and other
+# namespaces' once a second). The exec must be denied.
+mount_case() {
+  local name=$1 detail
+  shift
+  ensure_bed
+  BED_STDIN=$T/debs/foreign bed_exec "mount-table.$name" 15 "$@"
+  if [[ $PROBE_RC == HUNG ]]; then
+    detail="$name: no answer within 15 s"
+    result HUNG "mount-table.$name" "$detail"
+    accept mount-table HUNG "$detail"
+  elif grep -q FOREIGN "$PROBE.out"; then
+    detail="$name: the foreign program RAN ($(grep -v FOREIGN "$PROBE.out" | tr '\n' ' '))"
+    fail "mount-table.$name" "$detail"
+    accept mount-table FAIL "$detail"
+  elif grep -q "Operation not permitted" "$PROBE.err"; then
+    ok "mount-table.$name" "denied ($(tr '\n' ' ' <"$PROBE.out"))"
+    accept mount-table ok "foreign code on each mount denied"
+  else
+    detail="$name: unexpected: exit $PROBE_RC: $(probe_tail)"
+    fail "mount-table.$name" "$detail"
+    accept mount-table FAIL "$detail"
+  fi
+}
+
+# check_mount_table: the other ways issue 10 names for lockd's mount-table reader to leave a
+# filesystem unmarked (the empty source is check_userns_empty_source), each in a mount
+# namespace of its own:
+#  - stacked: a tmpfs mounted over another one while the lower one is still reachable (here
+#    through the shell's working directory): the lower one must be marked too;
+#  - reused device: a tmpfs unmounted and another mounted at once (the kernel hands it the
+#    freed device number): the new one must be marked although its number was seen before;
+#  - chrooted lowest pid: the namespace's lowest pid is chrooted into an empty directory (its
+#    mountinfo shows nothing); a tmpfs mounted in that namespace by another process must be
+#    marked.
+# A control (a plain tmpfs in a new namespace) shows that the marking of other namespaces works
+# as such.
+check_mount_table() {
+  # Control: a plain tmpfs in a new mount namespace (what each case below twists).
+  mount_case control unshare -m --propagation private sh -c 'mkdir -p /srv/mt-plain &&
+    mount -t tmpfs plain /srv/mt-plain && cat >/srv/mt-plain/f && chmod 0755 /srv/mt-plain/f &&
+    sleep 2.5 && exec /srv/mt-plain/f'
+  echo /srv/mt-plain/f >>"$T/foreign-paths"
+  mount_case stacked unshare -m --propagation private sh -c 'mkdir -p /srv/mt-stack &&
+    mount -t tmpfs lower /srv/mt-stack && cd /srv/mt-stack && mount -t tmpfs upper /srv/mt-stack &&
+    cat >f && chmod 0755 f && echo "lower $(stat -c %d .) upper $(stat -c %d /srv/mt-stack)" &&
+    sleep 2.5 && exec ./f'
+  echo /srv/mt-stack/f >>"$T/foreign-paths"
+  mount_case reused-device unshare -m --propagation private sh -c 'mkdir -p /srv/mt-reuse &&
+    mount -t tmpfs first /srv/mt-reuse && a=$(stat -c %d /srv/mt-reuse) && sleep 2.5 &&
+    umount /srv/mt-reuse && mount -t tmpfs second /srv/mt-reuse &&
+    echo "device first $a second $(stat -c %d /srv/mt-reuse)" &&
+    cat >/srv/mt-reuse/f && chmod 0755 /srv/mt-reuse/f && sleep 2.5 && exec /srv/mt-reuse/f'
+  echo /srv/mt-reuse/f >>"$T/foreign-paths"
+  # The holder: first process of a new mount namespace, then chrooted into an empty directory.
+  ensure_bed
+  probe_start mount-table.chroot-holder unshare -m --propagation private python3 -c '
+import os, sys, time
+os.makedirs("/tmp/mt-empty", exist_ok=True)
+print(os.getpid(), flush=True)
+os.chroot("/tmp/mt-empty")
+os.chdir("/")
+time.sleep(60)'
+  local holder=$PROBE pid=""
+  for _ in $(seq 150); do pid=$(head -n 1 "$holder.out" 2>/dev/null); [[ -n $pid ]] && break; sleep 0.02; done
+  if [[ -z $pid ]]; then
+    accept mount-table FAIL "chrooted-lowest-pid: the holder did not start: $(cat "$holder.err")"
+  else
+    sleep 0.3
+    mount_case chrooted-lowest-pid nsenter -t "$pid" -m sh -c 'mkdir -p /srv/mt-chroot &&
+      mount -t tmpfs chrooted /srv/mt-chroot && cat >/srv/mt-chroot/f && chmod 0755 /srv/mt-chroot/f &&
+      echo "holder '"$pid"' mountinfo: $(wc -l </proc/'"$pid"'/mountinfo) line(s)" &&
+      sleep 2.5 && exec /srv/mt-chroot/f'
+    echo /srv/mt-chroot/f >>"$T/foreign-paths"
+  fi
+  kill -KILL -- "-$(cat "$holder.pid")" 2>/dev/null || true
+}

@@ -90,6 +90,7 @@ probe_start() {
   PROBE_N=$((PROBE_N + 1))
   PROBE=$T/probes/$(printf '%03d' "$PROBE_N")-$name
   local p=$PROBE
+  rm -f "$p".*  # (a name left by an earlier session in the same work directory)
   now_ms >"$p.t0"
   (
     setsid nsenter -t "$BED_INIT" -m -p -i -u -r -w -- /usr/bin/env -i PATH="$BED_PATH" \

@@ -16,7 +16,8 @@
 #      finish, restart of lockd;
 #   5. acceptance checks (ACCEPTANCE ok/FAIL/HUNG lines): no false denial over the run, every
 #      foreign exec denied, kill -9 of the decider during a burst, an overlay root, a user's
-#      lease, a 1 TiB sparse file, an empty-source tmpfs in a user namespace;
+#      lease, a 1 TiB sparse file, an empty-source tmpfs in a user namespace, the mount-table
+#      reader's other blind spots (stacked mount, reused device number, chrooted lowest pid);
 #   6. figures: boot to ready and the day's workload with and without lockd (BED_FIGURE_ROUNDS
 #      rounds each, default 1; docs/performance.md).
 # Every probe has a deadline; a freeze is reported HUNG, never waited out; the bed is torn
@@ -206,6 +207,8 @@ log "== acceptance: a file larger than any allowlisted entry"
 check_huge_file
 log "== acceptance: a user namespace mounts a tmpfs with an empty source and execs from it"
 check_userns_empty_source
+log "== acceptance: the mount-table reader (stacked mount, reused device, chrooted lowest pid)"
+check_mount_table
 log "== acceptance: an unprivileged user's lease"
 check_lease
 log "== acceptance: kill -9 of the decider during a burst of execs"
@@ -310,7 +313,7 @@ done
 echo "== acceptance" >&2
 status=0
 for k in no-false-denials foreign-denied decider-kill overlay-root lease huge-file \
-  userns-empty-source; do
+  userns-empty-source mount-table; do
   v=${ACCEPT[$k]:-"FAIL not run"}
   [[ $v == ok* ]] || status=1
   echo "ACCEPTANCE ${v%% *}: $k: ${v#* }" >&2
