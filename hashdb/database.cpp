@@ -288,6 +288,7 @@ Result<std::shared_ptr<const Database>> Database::Verify(std::unique_ptr<Databas
     if (first_record[digest_index] == kUnseen) {
       first_record[digest_index] = static_cast<std::uint32_t>(i);
     }
+    db->max_file_size_ = std::max(db->max_file_size_, f::LoadU64(r + f::rec::kSize));
     previous = path;
     expected_path_offset += path_length;
   }

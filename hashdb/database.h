@@ -76,6 +76,9 @@ class Database {
   std::uint32_t digest_count() const { return digest_count_; }
   std::uint32_t record_count() const { return record_count_; }
   std::uint64_t file_size() const { return size_; }
+  // The largest file size among the records: content longer than this cannot be in the
+  // allowlist, so lockd denies it without reading a byte (a 1 TiB sparse file is not hashed).
+  std::uint64_t max_file_size() const { return max_file_size_; }
   // SHA-256 of the signed message (which commits to every byte before the signature): names
   // this exact database content in logs and reports without hashing the file a second time.
   const Digest& content_digest() const { return content_digest_; }
@@ -102,6 +105,7 @@ class Database {
 
   const std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
+  std::uint64_t max_file_size_ = 0;
   bool mapped_ = false;
   std::vector<std::uint8_t> owned_;  // FromBytes
   std::string name_;

@@ -8,8 +8,11 @@
 
 #include "hashdb/version.h"
 #include "lockd/audit/audit_sink.h"
+#include "lockd/background_task.h"
 #include "lockd/config.h"
-#include "lockd/control_server.h"
+#include "lockd/control/authorized_acts.h"
+#include "lockd/control/server.h"
+#include "lockd/control/socket.h"
 #include "lockd/coverage_gate.h"
 #include "lockd/database_manager.h"
 #include "lockd/decision_cache.h"
@@ -18,14 +21,13 @@
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
 #include "lockd/log.h"
-#include "lockd/maintenance/services.h"
 #include "lockd/mode.h"
-#include "lockd/os/control_socket.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/mount_watcher.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
+#include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
 #include "lockd/tty_notice.h"
@@ -41,9 +43,19 @@ std::string DescribeDatabase(const hashdb::Database& db) {
          std::string(hashdb::ModeName(db.policy().mode));
 }
 
-int Fail(const std::string& step, const hashdb::Error& error) {
+// How long an event read during startup may wait for the event loop before it is denied: the
+// terminal must not wait on a slow start (no exec or open waits on lockd for more than a second
+// or two), and nothing unjudged is allowed.
+constexpr std::chrono::milliseconds kStartupHoldLimit{1000};
+
+// Logs the failed step, tells systemd and the supervisor (ready pipe, daemon.h), returns 1.
+int Fail(const DaemonOptions& options, const std::string& step, const hashdb::Error& error) {
   LogError(step + ": " + error.message);
   (void)os::SdNotify("STATUS=startup failed: " + step);
+  if (options.ready_fd >= 0) {
+    const std::string message = "F" + step + ": " + error.message;
+    (void)!::write(options.ready_fd, message.data(), std::min<std::size_t>(message.size(), 1024));
+  }
   return 1;
 }
 
@@ -52,17 +64,24 @@ int Fail(const std::string& step, const hashdb::Error& error) {
 int RunDaemon(const DaemonOptions& options) {
   const auto started = std::chrono::steady_clock::now();
 
-  // 1. Configuration.
-  auto config = LoadConfig(options.config_path);
-  if (!config.ok()) return Fail("configuration", config.error());
-  SetLogLevel(config->log_level);
-
-  // 2. Signals: blocked before any thread exists, so every thread inherits the mask.
+  // 1. Signals: blocked before any thread exists, so every thread inherits the mask. No file
+  // is opened before step 2.
   auto signals = os::SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
-  if (!signals.ok()) return Fail("signals", signals.error());
+  if (!signals.ok()) return Fail(options, "signals", signals.error());
   ::signal(SIGPIPE, SIG_IGN);
 
-  // 3. Sinks: stderr (journald) and whatever the caller adds.
+  // 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
+  // every filesystem marked, and its config, database and logs live on them
+  // (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
+  std::optional<StartupResponder> responder;
+  if (options.group != nullptr) responder.emplace(*options.group, kStartupHoldLimit);
+
+  // 3. Configuration.
+  auto config = LoadConfig(options.config_path);
+  if (!config.ok()) return Fail(options, "configuration", config.error());
+  SetLogLevel(config->log_level);
+
+  // 4. Sinks: stderr (journald) and whatever the caller adds.
   auto sink = std::make_shared<FanOutDecisionSink>();
   sink->Add(std::make_shared<StderrDecisionSink>());
   if (options.extra_sink) sink->Add(options.extra_sink);
@@ -78,7 +97,8 @@ int RunDaemon(const DaemonOptions& options) {
       audit_options.syslog = syslog;
     }
     auto audit_sink = audit::AuditSink::Start(audit_options);
-    if (!audit_sink.ok()) return Fail("audit log " + config->audit_log, audit_sink.error());
+    if (!audit_sink.ok())
+      return Fail(options, "audit log " + config->audit_log, audit_sink.error());
     sink->Add(*audit_sink);
   }
   if (options.restart) {
@@ -94,19 +114,22 @@ int RunDaemon(const DaemonOptions& options) {
          {{"exit", r.how_ended},
           {"pending_denied", std::to_string(r.pending_denied)},
           {"previous_pid", std::to_string(r.previous_pid)},
-          {"restarts", std::to_string(r.number)}}});
+          {"restarts", std::to_string(r.number)},
+          {"failed_starts", std::to_string(r.failed_starts)},
+          {"last_failure", r.last_failure},
+          {"denied_while_down", std::to_string(r.denied_while_down)}}});
   }
   // One line on the terminal of a process whose exec was denied (lockd/tty_notice.h).
   sink->Add(TtyNoticeSink::Start());
 
-  // 4. The database: verified against the trust anchors and the anti-rollback floor.
+  // 5. The database: verified against the trust anchors and the anti-rollback floor.
   DecisionCache cache;
   DatabaseManager databases(config->database, config->trust_dir, StateStore(config->state_dir));
   databases.SetOnSwap([&cache](const hashdb::Database&) { cache.Clear(); });
   auto db = databases.Load();
   if (!db.ok()) {
     sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
-    return Fail("database", db.error());
+    return Fail(options, "database", db.error());
   }
   LogInfo("loaded " + DescribeDatabase(**db));
   sink->OnDaemonEvent(
@@ -114,22 +137,23 @@ int RunDaemon(const DaemonOptions& options) {
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
 
-  // 5. fanotify group (made by the supervisor, see daemon.h), mount table.
+  // 6. fanotify group (made by the supervisor, see daemon.h), mount table.
   if (options.group == nullptr) {
-    return Fail("fanotify", options.group_error.value_or(hashdb::MakeError(
-                                hashdb::ErrorCode::kInvalidArgument, "no fanotify group")));
+    return Fail(options, "fanotify",
+                options.group_error.value_or(
+                    hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument, "no fanotify group")));
   }
   os::FanotifyGroup& g = *options.group;
   auto mount_watcher = os::MountWatcher::Open();
-  if (!mount_watcher.ok()) return Fail("mount table", mount_watcher.error());
+  if (!mount_watcher.ok()) return Fail(options, "mount table", mount_watcher.error());
 
-  // 6. Decider and workers (before the marks: events flow as soon as a mark is placed).
+  // 7. Decider and workers (before the marks: events flow as soon as a mark is placed).
   Stats stats;
   ModeSource modes;
   // The maintenance window (resumed if still open, closed if it ended while lockd was down) and
   // the token-authorized acts. Its learning sink sees the decisions made in maintenance mode.
   auto privileged = maintenance::Services::Start(*config, databases, modes, *sink);
-  if (!privileged.ok()) return Fail("maintenance state", privileged.error());
+  if (!privileged.ok()) return Fail(options, "maintenance state", privileged.error());
   sink->Add((*privileged)->learning_sink());
   ExecDeciderOptions decider_options;
   const unsigned workers = config->EffectiveWorkers();
@@ -146,14 +170,14 @@ int RunDaemon(const DaemonOptions& options) {
   ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
                       cache, *sink, stats, decider_options);
 
-  // 7. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
+  // 8. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
   // filesystem holds its nearest existing parent (often /).
   if (config->watch) {
     for (const auto& w : *config->watch) {
       struct stat st {};
       if (::stat(w.c_str(), &st) != 0) {
         decider.Shutdown();
-        return Fail("marks", hashdb::ErrnoError(config->source + ": watch path " + w));
+        return Fail(options, "marks", hashdb::ErrnoError(config->source + ": watch path " + w));
       }
     }
   }
@@ -162,22 +186,23 @@ int RunDaemon(const DaemonOptions& options) {
   const os::MarkMask mask = MarkMaskFor((*db)->policy());
   FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
   auto mounts = mount_watcher->Read();
-  if (!mounts.ok()) return Fail("mount table", mounts.error());
+  if (!mounts.ok()) return Fail(options, "mount table", mounts.error());
   std::vector<std::string> failures;
   marker.Sync(*mounts, failures);
   for (const auto& f : failures) LogError("cannot mark " + f);
   if (marker.Marked().empty()) {
     decider.Shutdown();
-    return Fail("marks", hashdb::MakeError(hashdb::ErrorCode::kNotFound,
-                                           "no filesystem could be marked; nothing would be "
-                                           "enforced"));
+    return Fail(options, "marks",
+                hashdb::MakeError(hashdb::ErrorCode::kNotFound,
+                                  "no filesystem could be marked; nothing would be "
+                                  "enforced"));
   }
   for (const auto& m : marker.Marked()) {
     LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
             (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
   }
 
-  // 8. Reload (SIGHUP and control socket share it) and status.
+  // 9. Reload (SIGHUP and control socket share it) and status.
   auto reload = [&]() -> ControlReply {
     auto loaded = databases.Load();
     if (!loaded.ok()) {
@@ -231,6 +256,10 @@ int RunDaemon(const DaemonOptions& options) {
     s.queue_overflows = stats.queue_overflows.load();
     s.queue_depth = stats.pending.load();
     s.decider_restarts = options.restart ? options.restart->number : 0;
+    s.unopenable_denied = stats.unopenable_denied.load();
+    s.reports_open_errors = g.reports_fd_errors();
+    s.failed_starts = options.restart ? options.restart->failed_starts : 0;
+    s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
     s.workers = workers;
     s.marked = marker.Marked();
     s.last_denials = stats.RecentDenials();
@@ -242,12 +271,12 @@ int RunDaemon(const DaemonOptions& options) {
     return json ? RenderStatusJson(s) : RenderStatusText(s);
   };
 
-  // 9. Control socket.
+  // 10. Control socket.
   auto server = os::ControlServer::Listen(config->control_socket);
   if (!server.ok()) {
     marker.UnmarkAll();
     decider.Shutdown();
-    return Fail("control socket", server.error());
+    return Fail(options, "control socket", server.error());
   }
   ControlHandlers handlers;
   handlers.status = status;
@@ -255,7 +284,7 @@ int RunDaemon(const DaemonOptions& options) {
   (*privileged)->AddHandlers(handlers);
   auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
 
-  // 10. Ready: the marks are in place.
+  // 11. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
                      std::to_string((*db)->generation()));
   sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStarted,
@@ -264,12 +293,15 @@ int RunDaemon(const DaemonOptions& options) {
                        (*db)->generation()});
   LogInfo("ready");
   if (options.ready_fd >= 0) {
-    const char byte = 'R';
-    (void)!::write(options.ready_fd, &byte, 1);
+    const std::string message = "R" + config->control_socket;
+    (void)!::write(options.ready_fd, message.data(), message.size());
     ::close(options.ready_fd);
   }
 
-  // 11. The loop.
+  // 12. The loop.
+  // SIGHUP's reload opens the database, on a marked filesystem: never on the loop thread, which
+  // alone answers that open (background_task.h).
+  BackgroundTask sighup_reload([&] { (void)reload(); });
   EventLoopParts parts{g,
                        *signals,
                        *mount_watcher,
@@ -278,13 +310,25 @@ int RunDaemon(const DaemonOptions& options) {
                        cache,
                        *sink,
                        stats,
-                       [&] { (void)reload(); },
+                       [&] { sighup_reload.Request(); },
                        os::WatchdogPingInterval()};
   parts.databases = &databases;  // the policy that triages plain opens
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
   EventLoop loop(std::move(parts));
+  // The loop takes over from the startup responder: what it held is handled first, in order.
+  if (responder) {
+    auto held = responder->Stop();
+    const auto c = responder->counts();
+    if (c.denied_late > 0 || c.dropped > 0) {
+      LogWarning("startup: " + std::to_string(c.denied_late) + " access(es) denied after waiting " +
+                 std::to_string(kStartupHoldLimit.count()) + " ms for the start, " +
+                 std::to_string(c.dropped) + " notification(s) dropped");
+    }
+    loop.HandleEvents(std::move(held));
+    responder.reset();
+  }
   loop.SyncOtherNamespaces();
   const int sig = loop.Run();
 

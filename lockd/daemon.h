@@ -37,6 +37,12 @@ struct DeciderRestart {
   std::uint64_t pending_denied = 0;  // events the dead decider had read, denied by the supervisor
   std::uint64_t denied_outside_ledger = 0;  // of those, found only by the fd sweep
   std::int64_t died_unix_ns = 0;
+  // Deciders since the last ready one that failed before they were ready (0 after a plain
+  // crash), and the last one's words on the ready pipe ("database: ...").
+  int failed_starts = 0;
+  std::string last_failure;
+  // Permission events the supervisor denied while no decider ran (since the last ready one).
+  std::uint64_t denied_while_down = 0;
 };
 
 struct DaemonOptions {
@@ -49,8 +55,10 @@ struct DaemonOptions {
   // at its "fanotify" step (so the startup order and messages stay the same).
   os::FanotifyGroup* group = nullptr;
   std::optional<hashdb::Error> group_error;
-  // When >= 0: one byte is written here after READY=1 (the supervisor's "startup succeeded"),
-  // then the fd is closed. A decider that exits before writing it failed at startup.
+  // When >= 0, the ready pipe to the supervisor: after READY=1 the decider writes
+  // "R<control socket path>" (startup succeeded; the supervisor answers `status` on that socket
+  // while no decider runs), or before exiting at a failed startup step "F<step>: <reason>";
+  // then it closes the fd. A decider that exits without "R" failed at startup.
   int ready_fd = -1;
   // Set when this decider replaces a dead one: an audit decider_restart record is written.
   std::optional<DeciderRestart> restart;

@@ -16,6 +16,8 @@ std::string_view ReasonName(Reason reason) {
       return "not-a-regular-file";
     case Reason::kUntrustedFilesystem:
       return "untrusted-filesystem";
+    case Reason::kLargerThanAllowlist:
+      return "larger-than-allowlist";
   }
   return "unknown";
 }

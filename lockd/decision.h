@@ -38,6 +38,9 @@ enum class Reason {
   // deny_untrusted_fs: its content is served by another process or machine, which can show
   // lockd's read different bytes from the loader's, so no hash of it proves anything.
   kUntrustedFilesystem,
+  // The file is larger than every file in the allowlist, so its content cannot be allowlisted:
+  // denied without reading it (an exec of a huge sparse file must not occupy a worker).
+  kLargerThanAllowlist,
 };
 std::string_view ReasonName(Reason reason);  // "allowlisted", "not-in-allowlist", ...
 

@@ -100,6 +100,12 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         continue;
       }
       if (ev.is_permission()) {
+        if (!ev.fd.valid()) {
+          // The kernel could not open the file for us without waiting (a lease on it) and has
+          // denied the access itself: nothing to answer.
+          p_.stats.unopenable_denied.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
         if (ev.pid == self_) {
           // lockd's own access: never wait on ourselves.
           p_.stats.own_events.fetch_add(1, std::memory_order_relaxed);

@@ -38,7 +38,9 @@ struct EventLoopParts {
   DecisionCache& cache;
   DecisionSink& sink;
   Stats& stats;
-  std::function<void()> reload;  // SIGHUP
+  // SIGHUP. Must return at once: the loop thread never opens a file on a marked filesystem
+  // (that open would wait on a permission event only this thread answers).
+  std::function<void()> reload;
   std::optional<std::chrono::milliseconds> watchdog_interval;
   // Optional: called for every write notification (FAN_MODIFY and/or FAN_CLOSE_WRITE in
   // event.mask, event.pid the writer) on the loop thread, before the event fd is closed. Used
@@ -56,6 +58,10 @@ class EventLoop {
 
   // Runs until SIGTERM or SIGINT. Returns the signal that stopped it.
   int Run();
+
+  // Handles events read by someone else before the loop ran (the startup responder), in order,
+  // as if the loop had read them.
+  void HandleEvents(std::vector<os::FanotifyEvent> events) { HandleBatch(std::move(events)); }
 
   // Reads and handles whatever is queued now (also used at shutdown, after the marks are
   // removed, so every event already queued is answered).

@@ -42,6 +42,9 @@ void ExecDecider::Submit(PermissionRequest request) {
   if (request.untrusted_filesystem && db->policy().deny_untrusted_fs) {
     return AnswerWithoutHash(request, Reason::kUntrustedFilesystem);
   }
+  if (static_cast<std::uint64_t>(facts.size) > db->max_file_size()) {
+    return AnswerWithoutHash(request, Reason::kLargerThanAllowlist);
+  }
 
   if (request.cache_allowed) {
     if (auto hit = cache_.Lookup(facts)) {

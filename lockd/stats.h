@@ -40,6 +40,9 @@ class Stats {
   std::atomic<std::uint64_t> joined_in_flight{0};  // execs that waited for another's hash
   std::atomic<std::uint64_t> response_errors{0};
   std::atomic<std::uint64_t> queue_overflows{0};
+  // Permission events the kernel denied itself because it could not open the file for lockd
+  // without waiting (a lease on it; FanotifyEvent::open_error).
+  std::atomic<std::uint64_t> unopenable_denied{0};
   std::atomic<std::int64_t> pending{0};  // permission events read but not yet answered
 
   void Count(Verdict verdict);

@@ -1,6 +1,6 @@
 #include "lockd/status_report.h"
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 #include "lockd/decision_sink.h"
 #include "lockd/text_escape.h"
 
@@ -12,7 +12,7 @@ std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
 }
 
-// A JSON string by the project's rules (lockd/audit/json_escape.h): always valid UTF-8.
+// A JSON string by the project's rules (audit/json_escape.h): always valid UTF-8.
 std::string Q(std::string_view raw) {
   std::string out;
   lockd::audit::AppendJsonString(out, raw);
@@ -58,7 +58,13 @@ std::string RenderStatusText(const StatusSnapshot& s) {
   line("workers", std::to_string(s.workers));
   line("queue overflows", std::to_string(s.queue_overflows));
   line("response errors", std::to_string(s.response_errors));
+  line("denied unopened (lease)",
+       s.reports_open_errors ? std::to_string(s.unopenable_denied) : "not reported by this kernel");
   line("decider restarts", std::to_string(s.decider_restarts));
+  if (s.failed_starts > 0 || s.denied_while_down > 0) {
+    line("failed decider starts", std::to_string(s.failed_starts));
+    line("denied while no decider ran", std::to_string(s.denied_while_down));
+  }
   out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
   for (const auto& m : s.marked) {
     out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
@@ -120,7 +126,11 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("workers", s.workers);
   num("queue_overflows", s.queue_overflows);
   num("response_errors", s.response_errors);
+  num("unopenable_denied", s.unopenable_denied);
+  o.append("\"reports_open_errors\":").append(s.reports_open_errors ? "true," : "false,");
   num("decider_restarts", s.decider_restarts);
+  num("failed_starts", s.failed_starts);
+  num("denied_while_down", s.denied_while_down);
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
     o.append("{").append(BytesMember("mount_point", m.mount_point));

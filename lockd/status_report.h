@@ -39,6 +39,14 @@ struct StatusSnapshot {
   // Fresh deciders the supervisor started after one died (0: the first is still running).
   // The counters above are the current decider's: they restart from 0 with it.
   std::uint64_t decider_restarts = 0;
+  // Since the previous ready decider: deciders that failed to start, and permission events the
+  // supervisor denied while none ran.
+  // Permission events the kernel denied itself because it could not open the file for lockd
+  // without waiting (a lease); counted only where the kernel reports them (Linux 6.13+).
+  std::uint64_t unopenable_denied = 0;
+  bool reports_open_errors = false;
+  std::uint64_t failed_starts = 0;
+  std::uint64_t denied_while_down = 0;
   std::uint64_t workers = 0;
   std::vector<MarkedFilesystem> marked;
   std::vector<DenialSummary> last_denials;

@@ -18,6 +18,7 @@
 #include "hashdb/unique_fd.h"
 #include "lockd/decision_sink.h"
 #include "lockd/log.h"
+#include "lockd/os/control_socket.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/pending_ledger.h"
 #include "lockd/os/signal_fd.h"
@@ -36,6 +37,17 @@ int DeciderFdLimit() {
     return os::PendingLedger::kCapacity;
   }
   return static_cast<int>(rl.rlim_cur);
+}
+
+// How long events may wait while no decider runs before the supervisor starts denying them:
+// an immediate restart decides what queued meanwhile (allowlisted programs run), a longer
+// outage never makes anything wait more than about this (no exec or open waits on lockd for
+// more than a second or two).
+constexpr std::chrono::milliseconds kDenyAfter{1000};
+
+std::int64_t MsUntil(Clock::time_point t) {
+  return std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count());
 }
 
 struct DeciderStart {
@@ -81,15 +93,206 @@ struct DeciderStart {
   ::_exit(RunDaemon(options));
 }
 
-void DenyOrphans(os::FanotifyGroup* group, pid_t dead, DeciderRestart* restart) {
-  if (group == nullptr) return;
+// What a decider said on its ready pipe (daemon.h, DaemonOptions::ready_fd).
+struct ReadyMessage {
+  bool ready = false;
+  std::string control_socket;  // with "R"
+  std::string failure;         // with "F"
+};
+
+ReadyMessage ParseReadyMessage(const std::string& text) {
+  ReadyMessage m;
+  if (text.empty()) return m;
+  std::string rest = text.substr(1);
+  if (!rest.empty() && rest.back() == '\n') rest.pop_back();
+  if (text[0] == 'R') {
+    m.ready = true;
+    m.control_socket = rest;
+  } else if (text[0] == 'F') {
+    m.failure = rest;
+  }
+  return m;
+}
+
+class Supervisor {
+ public:
+  explicit Supervisor(SupervisorOptions options)
+      : options_(std::move(options)), policy_(options_.policy) {}
+
+  int Run();
+
+ private:
+  // Creates the group and the ledger (before any fork: the deciders inherit them) and the
+  // signalfd. False when the supervisor cannot work at all.
+  bool Setup();
+  // Forks a decider and waits for its end, forwarding signals. Returns its wait status.
+  struct Ended {
+    pid_t pid = 0;
+    int status = 0;
+    bool ready = false;
+    bool killed = false;
+    std::string failure;
+  };
+  std::optional<Ended> RunOneDecider();
+  // After a decider died: denies what it left pending (ledger, and the sweep when it died
+  // inside a read).
+  void DenyOrphans(pid_t dead, DeciderRestart* restart);
+  // While no decider runs: denies every permission event, answers `status` on the control
+  // socket, until `until` or a stop request (then false).
+  bool WaitWhileDown(Clock::time_point until, const Ended& last);
+  void DenyQueued();
+  void ServeStatus(os::ControlServer& server, const Ended& last, Clock::time_point next);
+
+  SupervisorOptions options_;
+  RestartPolicy policy_;
+  std::optional<os::FanotifyGroup> group_;
+  std::optional<os::PendingLedger> ledger_;
+  std::optional<os::SignalFd> signals_;
+  DeciderStart start_;
+  bool stop_requested_ = false;
+  bool ever_ready_ = false;
+  std::string control_socket_;  // from the last decider that was ready
+  std::uint64_t denied_while_down_ = 0;
+  std::int64_t down_since_ns_ = 0;
+  Clock::time_point down_since_{};
+};
+
+bool Supervisor::Setup() {
+  ::signal(SIGPIPE, SIG_IGN);
+  // The group first, while this is the only process: the decider inherits it.
+  auto group = os::FanotifyGroup::Create();
+  auto ledger = os::PendingLedger::Create();
+  if (!ledger.ok()) {
+    LogError("supervisor: " + ledger.error().message);
+    return false;
+  }
+  ledger_.emplace(std::move(*ledger));
+  if (group.ok()) {
+    group_.emplace(std::move(*group));
+    group_->AttachLedger(&*ledger_);
+    start_.group = &*group_;
+  } else {
+    start_.group_error = group.error();  // reported by the decider at its "fanotify" step
+  }
+  auto signals = os::SignalFd::Create({SIGTERM, SIGINT, SIGHUP, SIGCHLD});
+  if (!signals.ok()) {
+    LogError("supervisor: signals: " + signals.error().message);
+    return false;
+  }
+  signals_.emplace(std::move(*signals));
+  start_.supervisor = ::getpid();
+  start_.signal_fd = signals_->fd();
+  return true;
+}
+
+std::optional<Supervisor::Ended> Supervisor::RunOneDecider() {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    LogError(hashdb::ErrnoError("supervisor: pipe").message);
+    return std::nullopt;
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    LogError(hashdb::ErrnoError("supervisor: fork").message);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return std::nullopt;
+  }
+  if (pid == 0) RunDecider(options_.daemon, start_, pipe_fds[0], pipe_fds[1]);
+  ::close(pipe_fds[1]);
+  hashdb::UniqueFd ready_rd(pipe_fds[0]);
+  LogInfo("supervisor " + std::to_string(start_.supervisor) + ": decider " + std::to_string(pid) +
+          " started" +
+          (start_.restart ? " (restart " + std::to_string(start_.restart->number) + ")" : ""));
+
+  Ended ended;
+  ended.pid = pid;
+  std::string message;
+  bool stopping = false;  // a stop was forwarded; deadline applies
+  Clock::time_point deadline{};
+  for (bool done = false; !done;) {
+    pollfd fds[2] = {{signals_->fd(), POLLIN, 0}, {ready_rd.get(), POLLIN, 0}};
+    const int timeout_ms = stopping ? static_cast<int>(MsUntil(deadline)) : -1;
+    const int n = ::poll(fds, ready_rd.valid() ? 2 : 1, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+      LogError(hashdb::ErrnoError("supervisor: poll").message);
+      continue;
+    }
+    if (stopping && Clock::now() >= deadline) {
+      LogError("supervisor: decider " + std::to_string(pid) + " did not stop within " +
+               std::to_string(options_.stop_timeout.count()) + " s; killing it");
+      ::kill(pid, SIGKILL);
+      ended.killed = true;
+      stopping = false;
+    }
+    if (n > 0 && ready_rd.valid() && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // The message ends with the decider closing its end (or exiting).
+      char buf[512];
+      ssize_t r;
+      do {
+        r = ::read(ready_rd.get(), buf, sizeof(buf));
+      } while (r < 0 && errno == EINTR);
+      if (r > 0 && message.size() < 4096) message.append(buf, static_cast<std::size_t>(r));
+      if (r <= 0) {
+        const ReadyMessage m = ParseReadyMessage(message);
+        ended.ready = m.ready;
+        ended.failure = m.failure;
+        if (m.ready) {
+          ever_ready_ = true;
+          control_socket_ = m.control_socket;
+        }
+        ready_rd.Reset();
+      }
+    }
+    for (int sig = signals_->Read(); sig != 0; sig = signals_->Read()) {
+      if (sig == SIGTERM || sig == SIGINT) {
+        if (!stop_requested_) {
+          stop_requested_ = true;
+          stopping = true;
+          deadline = Clock::now() + options_.stop_timeout;
+          LogInfo(std::string("supervisor: stopping decider on ") +
+                  (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        }
+        ::kill(pid, sig);
+      } else if (sig == SIGHUP) {
+        ::kill(pid, SIGHUP);
+      }
+    }
+    for (;;) {
+      int st = 0;
+      const pid_t w = ::waitpid(-1, &st, WNOHANG);
+      if (w <= 0) break;
+      if (w == pid) {
+        ended.status = st;
+        done = true;
+      }
+    }
+  }
+  if (ready_rd.valid()) {
+    // The decider exited before the pipe said anything more: read what is left.
+    char buf[512];
+    ssize_t r;
+    while ((r = ::read(ready_rd.get(), buf, sizeof(buf))) > 0 && message.size() < 4096) {
+      message.append(buf, static_cast<std::size_t>(r));
+    }
+    const ReadyMessage m = ParseReadyMessage(message);
+    ended.ready = ended.ready || m.ready;
+    if (ended.failure.empty()) ended.failure = m.failure;
+  }
+  return ended;
+}
+
+void Supervisor::DenyOrphans(pid_t dead, DeciderRestart* restart) {
+  if (start_.group == nullptr) return;
   const int fd_limit = DeciderFdLimit();
   const auto started = Clock::now();
-  const auto report = group->DenyOrphanedEvents(fd_limit);
+  const auto report = start_.group->DenyOrphanedEvents(fd_limit);
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   const std::string sweep =
-      "sweep of " + std::to_string(fd_limit) + " fd numbers, " + std::to_string(ms) + " ms";
+      report.swept
+          ? "sweep of " + std::to_string(fd_limit) + " fd numbers, " + std::to_string(ms) + " ms"
+          : "no sweep: it died outside a read, the ledger is exact; " + std::to_string(ms) + " ms";
   if (restart != nullptr) {
     restart->pending_denied = report.denied;
     restart->denied_outside_ledger = report.denied_outside_ledger;
@@ -110,166 +313,162 @@ void DenyOrphans(os::FanotifyGroup* group, pid_t dead, DeciderRestart* restart) 
              (pids.empty() ? "" : "; waiting pids " + pids));
 }
 
-}  // namespace
+void Supervisor::DenyQueued() {
+  if (start_.group == nullptr) return;
+  // Bounded per wakeup so signals and status requests are still seen under a flood.
+  for (int i = 0; i < 64; ++i) {
+    bool maybe_more = false;
+    auto events = start_.group->ReadEvents(&maybe_more);
+    if (!events.ok() || events->empty()) return;
+    for (auto& ev : *events) {
+      // Without a decider nothing can be judged: deny (never allow unjudged), never wait.
+      if (ev.is_permission() && ev.fd.valid()) {
+        (void)start_.group->Respond(ev.fd.get(), false);
+        ++denied_while_down_;
+      }
+    }
+    if (!maybe_more) return;
+  }
+}
 
-int RunSupervised(SupervisorOptions options) {
-  ::signal(SIGPIPE, SIG_IGN);
-  // The group first, while this is the only process: the decider inherits it.
-  auto group = os::FanotifyGroup::Create();
-  auto ledger = os::PendingLedger::Create();
-  if (!ledger.ok()) {
-    LogError("supervisor: " + ledger.error().message);
-    return 1;
-  }
-  DeciderStart start;
-  if (group.ok()) {
-    group->AttachLedger(&*ledger);
-    start.group = &*group;
-  } else {
-    start.group_error = group.error();  // reported by the decider at its "fanotify" step
-  }
-  auto signals = os::SignalFd::Create({SIGTERM, SIGINT, SIGHUP, SIGCHLD});
-  if (!signals.ok()) {
-    LogError("supervisor: signals: " + signals.error().message);
-    return 1;
-  }
-  start.supervisor = ::getpid();
-  start.signal_fd = signals->fd();
-  RestartPolicy policy(options.policy);
-  bool stop_requested = false;
-
+void Supervisor::ServeStatus(os::ControlServer& server, const Ended& last, Clock::time_point next) {
   for (;;) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-      LogError(hashdb::ErrnoError("supervisor: pipe").message);
-      return 1;
+    auto peer = server.Accept();
+    if (!peer.ok()) return;  // none pending
+    if (peer->uid != 0) {
+      os::ControlServer::Reply(peer->fd.get(), "error\npermission denied\n");
+      continue;
     }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      LogError(hashdb::ErrnoError("supervisor: fork").message);
-      ::close(pipe_fds[0]);
-      ::close(pipe_fds[1]);
-      return 1;
+    auto request = os::ControlServer::ReadRequest(peer->fd.get());
+    if (!request.ok()) continue;
+    const std::string command = request->substr(0, request->find('\n'));
+    if (command != "status" && command != "status --json") {
+      os::ControlServer::Reply(peer->fd.get(),
+                               "error\nno decider is running: only status is answered now\n");
+      continue;
     }
-    if (pid == 0) RunDecider(options.daemon, start, pipe_fds[0], pipe_fds[1]);
-    ::close(pipe_fds[1]);
-    hashdb::UniqueFd ready_rd(pipe_fds[0]);
-    LogInfo("supervisor " + std::to_string(start.supervisor) + ": decider " + std::to_string(pid) +
-            " started" +
-            (start.restart ? " (restart " + std::to_string(start.restart->number) + ")" : ""));
+    DownStatus s;
+    s.supervisor_pid = start_.supervisor;
+    s.last_decider_pid = last.pid;
+    s.how_ended = DescribeWaitStatus(last.status);
+    s.failure = last.failure;
+    s.down_since_unix_ns = down_since_ns_;
+    s.now_unix_ns = NowUnixNs();
+    s.restarts = policy_.restarts();
+    s.crash_loop = policy_.crash_loop();
+    s.next_restart_ms = MsUntil(next);
+    s.denied_while_down = denied_while_down_;
+    os::ControlServer::Reply(peer->fd.get(), "ok\n" + RenderDownStatus(s, command != "status"));
+  }
+}
 
-    bool ready = false;
-    bool killed = false;
-    int status = 0;
-    bool stopping = false;  // a stop was forwarded; deadline applies
-    Clock::time_point deadline{};
-    for (bool ended = false; !ended;) {
-      pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {ready_rd.get(), POLLIN, 0}};
-      int timeout_ms = -1;
-      if (stopping) {
-        timeout_ms = static_cast<int>(std::max<std::int64_t>(
-            0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
-                   .count()));
-      }
-      const int n = ::poll(fds, ready_rd.valid() ? 2 : 1, timeout_ms);
-      if (n < 0 && errno != EINTR) {
-        LogError(hashdb::ErrnoError("supervisor: poll").message);
-        continue;
-      }
-      if (stopping && Clock::now() >= deadline) {
-        LogError("supervisor: decider " + std::to_string(pid) + " did not stop within " +
-                 std::to_string(options.stop_timeout.count()) + " s; killing it");
-        ::kill(pid, SIGKILL);
-        killed = true;
-        stopping = false;
-      }
-      if (n > 0 && ready_rd.valid() && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-        char byte = 0;
-        ssize_t r;
-        do {
-          r = ::read(ready_rd.get(), &byte, 1);
-        } while (r < 0 && errno == EINTR);
-        if (r == 1) ready = true;
-        ready_rd.Reset();  // one byte, or EOF: the decider is ready or gone
-      }
-      for (int sig = signals->Read(); sig != 0; sig = signals->Read()) {
-        if (sig == SIGTERM || sig == SIGINT) {
-          if (!stop_requested) {
-            stop_requested = true;
-            stopping = true;
-            deadline = Clock::now() + options.stop_timeout;
-            LogInfo(std::string("supervisor: stopping decider on ") +
-                    (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-          }
-          ::kill(pid, sig);
-        } else if (sig == SIGHUP) {
-          ::kill(pid, SIGHUP);
-        }
-      }
-      for (;;) {
-        int st = 0;
-        const pid_t w = ::waitpid(-1, &st, WNOHANG);
-        if (w <= 0) break;
-        if (w == pid) {
-          status = st;
-          ended = true;
-        }
+bool Supervisor::WaitWhileDown(Clock::time_point until, const Ended& last) {
+  // The control socket of the last ready decider, answered here while none runs (closed before
+  // the next fork: that decider binds it again).
+  std::optional<os::ControlServer> server;
+  if (!control_socket_.empty()) {
+    auto listening = os::ControlServer::Listen(control_socket_);
+    if (listening.ok()) server.emplace(std::move(*listening));
+  }
+  // Events that queued since the death wait for the next decider, but never longer than
+  // kDenyAfter: from then on, until a decider runs, every permission event is denied at once.
+  const auto deny_from = down_since_ + kDenyAfter;
+  for (;;) {
+    const bool denying = Clock::now() >= deny_from;
+    if (denying) DenyQueued();
+    const std::int64_t left = MsUntil(until);
+    if (left <= 0) return true;
+    const std::int64_t wake =
+        denying ? left : std::min(left, std::max<std::int64_t>(1, MsUntil(deny_from)));
+    pollfd fds[3] = {{signals_->fd(), POLLIN, 0},
+                     {denying && start_.group != nullptr ? start_.group->fd() : -1, POLLIN, 0},
+                     {server ? server->fd() : -1, POLLIN, 0}};
+    (void)::poll(fds, 3, static_cast<int>(wake));
+    for (int sig = signals_->Read(); sig != 0; sig = signals_->Read()) {
+      if (sig == SIGTERM || sig == SIGINT) {
+        LogInfo("supervisor: stop requested while no decider runs");
+        return false;
       }
     }
+    if (server && (fds[2].revents & POLLIN)) ServeStatus(*server, last, until);
+  }
+}
 
-    const std::string how = DescribeWaitStatus(status);
-    switch (ClassifyDeciderEnd(status, ready, stop_requested)) {
+int Supervisor::Run() {
+  if (!Setup()) return 1;
+  for (;;) {
+    auto ended = RunOneDecider();
+    if (!ended) {
+      if (!ever_ready_) return 1;
+      // fork or pipe failed after the marks exist: keep the group, deny, and try again.
+      ended = Ended{};
+    }
+    const std::string how = DescribeWaitStatus(ended->status);
+    switch (ClassifyDeciderEnd(ended->status, ended->ready, stop_requested_, ever_ready_)) {
       case DeciderEnd::kStartupFailed:
-        // The decider logged why; end with its status (no restart loop on a bad config).
-        LogError("supervisor: decider " + std::to_string(pid) + " failed at startup (" + how + ")");
-        return ExitCodeFor(status);
+        // A first start that fails: the decider logged why; end with its status (systemd shows
+        // it; no marks stay behind, as closing the group removes them).
+        LogError("supervisor: decider " + std::to_string(ended->pid) + " failed at startup (" +
+                 how + ")");
+        return ExitCodeFor(ended->status);
       case DeciderEnd::kStopped:
-        if (killed || !WIFEXITED(status)) {
+        if (ended->killed || !WIFEXITED(ended->status)) {
           // Died without draining: deny what it held before the group closes (closing would
           // allow it).
-          DenyOrphans(start.group, pid, nullptr);
+          DenyOrphans(ended->pid, nullptr);
           return 1;
         }
-        LogInfo("supervisor: decider " + std::to_string(pid) + " stopped (" + how + ")");
-        return WEXITSTATUS(status);
+        LogInfo("supervisor: decider " + std::to_string(ended->pid) + " stopped (" + how + ")");
+        return WEXITSTATUS(ended->status);
       case DeciderEnd::kCrashed:
         break;
     }
 
-    LogError("supervisor: decider " + std::to_string(pid) + " died (" + how + ")");
+    down_since_ns_ = NowUnixNs();
+    down_since_ = Clock::now();
+    if (ended->ready) {
+      LogError("supervisor: decider " + std::to_string(ended->pid) + " died (" + how + ")");
+    } else {
+      LogError("supervisor: decider " + std::to_string(ended->pid) + " failed to start (" + how +
+               (ended->failure.empty() ? "" : ": " + ended->failure) +
+               "); every access stays denied until one starts");
+    }
     DeciderRestart restart;
-    restart.previous_pid = pid;
+    if (start_.restart) {
+      // Carry the counts of deciders that never became ready.
+      restart.failed_starts = start_.restart->failed_starts;
+      restart.denied_while_down = start_.restart->denied_while_down;
+    }
+    restart.previous_pid = ended->pid;
     restart.how_ended = how;
-    restart.died_unix_ns = NowUnixNs();
-    DenyOrphans(start.group, pid, &restart);
-    const auto delay = policy.OnCrash(Clock::now());
-    if (!delay) {
-      LogError("supervisor: " + std::to_string(policy.options().max_restarts + 1) +
-               " decider deaths within " + std::to_string(policy.options().window.count()) +
-               " s; giving up. Exiting closes the fanotify group: the kernel allows every "
-               "access until lockd is started again (systemd: Restart=always)");
-      return 1;
+    restart.died_unix_ns = down_since_ns_;
+    if (!ended->ready) ++restart.failed_starts;
+    restart.last_failure = ended->failure;
+    DenyOrphans(ended->pid, &restart);
+    const auto delay = policy_.OnCrash(Clock::now());
+    restart.number = policy_.restarts();
+    if (policy_.crash_loop()) {
+      LogError("supervisor: " + std::to_string(policy_.options().max_restarts + 1) +
+               " or more decider ends within " + std::to_string(policy_.options().window.count()) +
+               " s: crash loop; retrying every " + std::to_string(delay.count()) +
+               " ms and denying every access meanwhile (the group stays open: nothing is "
+               "allowed unjudged)");
+    } else if (delay.count() > 0) {
+      LogInfo("supervisor: restarting the decider in " + std::to_string(delay.count()) +
+              " ms, denying every access meanwhile");
     }
-    restart.number = policy.restarts();
-    start.restart = restart;
-    if (delay->count() > 0) {
-      // Events wait in the kernel meanwhile; a stop request ends the supervisor at once.
-      LogInfo("supervisor: restarting the decider in " + std::to_string(delay->count()) + " ms");
-      const auto until = Clock::now() + *delay;
-      while (Clock::now() < until) {
-        pollfd pfd{signals->fd(), POLLIN, 0};
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-        (void)::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, left)));
-        for (int sig = signals->Read(); sig != 0; sig = signals->Read()) {
-          if (sig == SIGTERM || sig == SIGINT) {
-            LogInfo("supervisor: stop requested while no decider runs");
-            return 0;
-          }
-        }
-      }
-    }
+    const std::uint64_t denied_before = denied_while_down_;
+    if (delay.count() > 0 && !WaitWhileDown(Clock::now() + delay, *ended)) return 0;
+    restart.denied_while_down += denied_while_down_ - denied_before;
+    start_.restart = restart;
   }
+}
+
+}  // namespace
+
+int RunSupervised(SupervisorOptions options) {
+  Supervisor supervisor(std::move(options));
+  return supervisor.Run();
 }
 
 }  // namespace lockd

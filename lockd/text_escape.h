@@ -12,6 +12,6 @@ namespace lockd {
 // everything else -> \xNN. The result is never longer than 4x the input, and is cut at
 // max_bytes of input (marked with "...").
 std::string EscapeLogValue(std::string_view raw, std::size_t max_bytes = 4096);
-// JSON strings: see lockd/audit/json_escape.h (one encoder for the whole project).
+// JSON strings: see audit/json_escape.h (one encoder for the whole project).
 
 }  // namespace lockd

@@ -27,6 +27,8 @@ std::string_view ReasonInWords(Reason reason) {
       return "not a regular file";
     case Reason::kUntrustedFilesystem:
       return "on a FUSE or network filesystem";
+    case Reason::kLargerThanAllowlist:
+      return "larger than any allowlisted file";
     default:  // a reason added later: lockctl log show names it
       return "not allowed";
   }

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "lockd/os/control_socket.h"
+#include "lockd/control/socket.h"
 #include "tools/commands.h"
 #include "tools/token/token_options.h"
 

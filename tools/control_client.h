@@ -1,5 +1,5 @@
 #pragma once
-// lockctl's side of the control socket (protocol: lockd/control_server.h): which terminal to
+// lockctl's side of the control socket (protocol: lockd/control/server.h): which terminal to
 // talk to (the daemon's config file, socket override), one request and its parsed reply, and
 // the authorize round trip every privileged command makes:
 //

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 
 namespace lockctl {
 

@@ -3,7 +3,7 @@
 // lines or as JSON. A path may hold newlines, terminal escape sequences or invalid UTF-8.
 //
 // JSON strings follow the audit log's rules (docs/audit-log.md, "Strings";
-// lockd/audit/json_escape.h): valid UTF-8 is kept readable, every control character is escaped,
+// audit/json_escape.h): valid UTF-8 is kept readable, every control character is escaped,
 // and a value that is not valid UTF-8 has its bad bytes replaced by U+FFFD and is accompanied
 // by a `<key>_hex` member holding the exact bytes in hex. So `"path"` is for reading and
 // `"path_hex"`, when present, is the truth.

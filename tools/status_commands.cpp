@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "lockd/os/control_socket.h"
+#include "lockd/control/socket.h"
 #include "tools/commands.h"
 
 namespace lockctl {

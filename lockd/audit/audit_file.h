@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "audit/record.h"
 #include "hashdb/result.h"
 #include "hashdb/unique_fd.h"
-#include "lockd/audit/record.h"
 
 namespace lockd::audit {
 

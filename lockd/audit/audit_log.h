@@ -24,9 +24,9 @@
 #include <string>
 #include <thread>
 
+#include "audit/record.h"
 #include "hashdb/result.h"
 #include "lockd/audit/audit_file.h"
-#include "lockd/audit/record.h"
 #include "lockd/audit/syslog_sink.h"
 
 namespace lockd::audit {

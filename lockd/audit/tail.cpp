@@ -6,9 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include "audit/json_parse.h"
+#include "audit/record.h"
 #include "hashdb/sha256.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/record.h"
 
 namespace lockd::audit {
 namespace {

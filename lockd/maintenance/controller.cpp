@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "audit/json_escape.h"
 #include "hashdb/classify.h"
 #include "hashdb/sha256.h"
-#include "lockd/audit/json_escape.h"
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
 #include "lockd/os/process_info.h"

@@ -37,7 +37,8 @@
 #include "hashdb/digest.h"
 #include "hashdb/result.h"
 #include "hashdb/unique_fd.h"
-#include "lockd/control_server.h"
+#include "lockd/control/authorizer.h"
+#include "lockd/control/server.h"
 #include "lockd/database_manager.h"
 #include "lockd/decision_sink.h"
 #include "lockd/file_facts.h"
@@ -45,7 +46,6 @@
 #include "lockd/maintenance/window.h"
 #include "lockd/mode.h"
 #include "lockd/os/fanotify.h"
-#include "lockd/privileged_acts.h"
 
 namespace lockd::maintenance {
 

@@ -4,7 +4,7 @@
 //
 //   <sha256 lower-case hex, or "-">\t<how>\t<path as lower-case hex of its raw bytes>\n
 //
-// how: exec | open | write | updater (see lockd/control_server.h). The path is hex so that no
+// how: exec | open | write | updater (see lockd/control/server.h). The path is hex so that no
 // file name (newlines, tabs, invalid UTF-8) can forge a line. Lines are appended with one
 // write(2) each, so a crash leaves at most a torn last line, which readers ignore.
 

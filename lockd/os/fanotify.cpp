@@ -24,6 +24,9 @@ std::uint64_t ToKernelMask(const MarkMask& mask) {
 // Events are small; 64 KiB holds a few thousand per read.
 constexpr std::size_t kReadBufferSize = 64 * 1024;
 
+// Linux 6.13's FAN_REPORT_FD_ERROR, missing from older userspace headers.
+constexpr unsigned kFanReportFdError = 0x00002000;
+
 }  // namespace
 
 bool FanotifyEvent::is_exec_permission() const { return (mask & FAN_OPEN_EXEC_PERM) != 0; }
@@ -37,11 +40,23 @@ bool FanotifyEvent::is_write_notification() const {
 bool FanotifyEvent::is_overflow() const { return (mask & FAN_Q_OVERFLOW) != 0; }
 
 hashdb::Result<FanotifyGroup> FanotifyGroup::Create() {
-  int fd = ::fanotify_init(
-      FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS,
-      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+  constexpr unsigned kBase =
+      FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
+  // O_NONBLOCK: opening the event's file must never wait. Without it an unprivileged user's
+  // write lease on a file they own stalls the read for lease-break-time (45 s) while the
+  // kernel breaks the lease, and every decision with it; with it the open fails at once and the
+  // kernel denies that one access. (Reads of regular files ignore O_NONBLOCK.)
+  constexpr unsigned kEventFlags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
+  // FAN_REPORT_FD_ERROR (Linux 6.13): such an event is then delivered with the error in place
+  // of the fd (already denied by the kernel) instead of vanishing; older kernels refuse the
+  // flag (EINVAL) and get the plain group.
+  int fd = ::fanotify_init(kBase | kFanReportFdError, kEventFlags);
+  const bool fd_errors = fd >= 0;
+  if (fd < 0 && errno == EINVAL) fd = ::fanotify_init(kBase, kEventFlags);
   if (fd < 0) return hashdb::ErrnoError("fanotify_init (needs CAP_SYS_ADMIN)");
-  return FanotifyGroup(hashdb::UniqueFd(fd));
+  FanotifyGroup group{hashdb::UniqueFd(fd)};
+  group.reports_fd_errors_ = fd_errors;
+  return group;
 }
 
 hashdb::Result<MarkKind> FanotifyGroup::Mark(const std::string& path, const MarkMask& mask) {
@@ -73,11 +88,24 @@ hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe
   alignas(fanotify_event_metadata) static thread_local char buffer[kReadBufferSize];
   std::vector<FanotifyEvent> events;
   if (maybe_more != nullptr) *maybe_more = false;
+  // Inside this bracket a death may leave read events unrecorded (pending_ledger.h).
+  struct ReadBracket {
+    PendingLedger* ledger;
+    explicit ReadBracket(PendingLedger* l) : ledger(l) {
+      if (ledger != nullptr) ledger->BeginRead();
+    }
+    ~ReadBracket() {
+      if (ledger != nullptr) ledger->EndRead();
+    }
+  } bracket(ledger_);
   ssize_t n = -1;
   do {
     n = ::read(fd_.get(), buffer, sizeof(buffer));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
+    // EAGAIN: nothing queued. Also EWOULDBLOCK (the same number) when the kernel could not open
+    // the first event's file without blocking (a lease: event fds are O_NONBLOCK); the kernel
+    // then denies that event itself and the next read goes on with the rest.
     if (errno == EAGAIN) return events;
     return hashdb::ErrnoError("read fanotify events");
   }
@@ -96,7 +124,13 @@ hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe
     FanotifyEvent ev;
     ev.mask = meta->mask;
     ev.pid = meta->pid;
-    if (meta->fd >= 0) ev.fd.Reset(meta->fd);
+    if (meta->fd >= 0) {
+      ev.fd.Reset(meta->fd);
+    } else if (meta->fd != FAN_NOFD && reports_fd_errors_) {
+      // The kernel could not open the file for us (FAN_REPORT_FD_ERROR): a permission event is
+      // already denied by the kernel and must not be answered.
+      ev.open_error = -meta->fd;
+    }
     meta = FAN_EVENT_NEXT(meta, len);
     if (ledger_ != nullptr && ev.is_permission() && ev.fd.valid() &&
         !ledger_->Record(ev.fd.get(), ev.pid)) {
@@ -143,7 +177,12 @@ FanotifyGroup::OrphanReport FanotifyGroup::DenyOrphanedEvents(int fd_limit) {
       }
     }
   }
-  const int limit = std::clamp(fd_limit, 0, PendingLedger::kCapacity);
+  // The sweep is needed only when the reader died between a read(2) and recording what it
+  // returned; without a ledger nothing is known, so always sweep then.
+  const bool sweep = ledger_ == nullptr || ledger_->ReadInProgress();
+  if (ledger_ != nullptr) ledger_->ResetReads();
+  report.swept = sweep;
+  const int limit = sweep ? std::clamp(fd_limit, 0, PendingLedger::kCapacity) : 0;
   for (int fd = 0; fd < limit; ++fd) {
     if (WriteResponse(fd, false) == 0) {
       ++report.denied;

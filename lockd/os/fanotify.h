@@ -37,7 +37,11 @@ enum class MarkKind {
 struct FanotifyEvent {
   std::uint64_t mask = 0;
   pid_t pid = 0;
-  hashdb::UniqueFd fd;  // invalid for FAN_Q_OVERFLOW
+  hashdb::UniqueFd fd;  // invalid for FAN_Q_OVERFLOW, and when open_error is set
+  // errno of the kernel's failed open of the file (FAN_REPORT_FD_ERROR groups only: e.g.
+  // EWOULDBLOCK for a file under a lease): the kernel has denied a permission event itself, and
+  // it must not be answered.
+  int open_error = 0;
 
   bool is_exec_permission() const;
   bool is_open_permission() const;
@@ -49,7 +53,8 @@ struct FanotifyEvent {
 class FanotifyGroup {
  public:
   // fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE |
-  // FAN_UNLIMITED_MARKS), event fds O_RDONLY | O_LARGEFILE | O_CLOEXEC. Needs CAP_SYS_ADMIN.
+  // FAN_UNLIMITED_MARKS), event fds O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK (opening
+  // an event's file never waits, e.g. on a lease break). Needs CAP_SYS_ADMIN.
   static hashdb::Result<FanotifyGroup> Create();
 
   FanotifyGroup(FanotifyGroup&&) = default;
@@ -89,12 +94,14 @@ class FanotifyGroup {
     std::size_t denied = 0;                 // events the kernel still held, now denied
     std::size_t denied_outside_ledger = 0;  // of those, found only by the sweep
     std::vector<pid_t> pids;                // the waiting processes, from the ledger
+    bool swept = false;                     // the fd sweep ran (the reader died inside a read)
   };
   // For the supervisor, after the reading process died and before another reads: denies every
   // permission event the dead reader had read and not answered. First each fd number in the
-  // ledger, then a sweep writing a deny for every fd number 0 .. fd_limit-1 (the dead reader's
-  // RLIMIT_NOFILE, at most PendingLedger::kCapacity), which also catches an event read in the
-  // instant before it was recorded. The kernel matches a response by the number the event
+  // ledger, then, only when the reader died inside a read (PendingLedger::ReadInProgress), a
+  // sweep writing a deny for every fd number 0 .. fd_limit-1 (the dead reader's RLIMIT_NOFILE,
+  // at most PendingLedger::kCapacity), which catches an event read in the instant before it
+  // was recorded. The kernel matches a response by the number the event
   // carried (fanotify_user.c, process_access_response), and while nobody reads the group every
   // event it holds as "read" is an orphan, so a deny for a number with no such event is just
   // ENOENT. Precondition: no live process reads or answers this group (a live reader's event
@@ -102,6 +109,9 @@ class FanotifyGroup {
   OrphanReport DenyOrphanedEvents(int fd_limit);
 
   int fd() const { return fd_.get(); }
+  // Whether events whose file the kernel could not open arrive with open_error (Linux 6.13+)
+  // rather than being dropped silently.
+  bool reports_fd_errors() const { return reports_fd_errors_; }
 
  private:
   explicit FanotifyGroup(hashdb::UniqueFd fd) : fd_(std::move(fd)) {}
@@ -109,6 +119,7 @@ class FanotifyGroup {
   int WriteResponse(int event_fd, bool allow) const;
   hashdb::UniqueFd fd_;
   PendingLedger* ledger_ = nullptr;
+  bool reports_fd_errors_ = false;
 };
 
 }  // namespace lockd::os

@@ -10,7 +10,8 @@ namespace lockd::os {
 namespace {
 using Slot = std::atomic<std::uint32_t>;
 static_assert(Slot::is_always_lock_free, "ledger slots must be lock-free to be shared by fork");
-constexpr std::size_t kBytes = sizeof(Slot) * PendingLedger::kCapacity;
+// One slot per fd number, then the count of reads in progress.
+constexpr std::size_t kBytes = sizeof(Slot) * (PendingLedger::kCapacity + 1);
 }  // namespace
 
 hashdb::Result<PendingLedger> PendingLedger::Create() {
@@ -18,7 +19,7 @@ hashdb::Result<PendingLedger> PendingLedger::Create() {
   if (p == MAP_FAILED) return hashdb::ErrnoError("mmap pending ledger");
   // Anonymous memory is zero-filled: every slot starts clear. Construct the atomics in place.
   auto* slots = static_cast<Slot*>(p);
-  for (int i = 0; i < kCapacity; ++i) new (&slots[i]) Slot(0);
+  for (int i = 0; i <= kCapacity; ++i) new (&slots[i]) Slot(0);
   return PendingLedger(slots);
 }
 
@@ -48,6 +49,16 @@ void PendingLedger::Clear(int fd) {
   if (fd < 0 || fd >= kCapacity) return;
   slots_[fd].store(0, std::memory_order_release);
 }
+
+void PendingLedger::BeginRead() { slots_[kCapacity].fetch_add(1, std::memory_order_seq_cst); }
+
+void PendingLedger::EndRead() { slots_[kCapacity].fetch_sub(1, std::memory_order_seq_cst); }
+
+bool PendingLedger::ReadInProgress() const {
+  return slots_[kCapacity].load(std::memory_order_seq_cst) != 0;
+}
+
+void PendingLedger::ResetReads() { slots_[kCapacity].store(0, std::memory_order_seq_cst); }
 
 std::vector<PendingLedger::Entry> PendingLedger::TakeAll() {
   std::vector<Entry> out;

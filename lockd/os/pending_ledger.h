@@ -16,7 +16,8 @@
 // before the death only makes the supervisor's deny come back with ENOENT (harmless).
 // The ledger cannot see an event the decider read but was killed before recording (the
 // instant between read(2) returning and Record); FanotifyGroup::DenyOrphanedEvents covers that
-// with a sweep over every fd number the decider could have held.
+// with a sweep over every fd number the decider could have held, done only when the reader
+// died inside a read (BeginRead/EndRead), so an ordinary restart is not slowed by it.
 
 #include <sys/types.h>
 
@@ -49,6 +50,17 @@ class PendingLedger {
   bool Record(int fd, pid_t pid);
   // The event on fd was answered (call after the response was written). Thread-safe.
   void Clear(int fd);
+
+  // Brackets one read(2) of the group and the Record calls for what it returned. A reader
+  // killed inside the bracket may have taken events it never recorded: only then must the
+  // supervisor sweep every fd number (FanotifyGroup::DenyOrphanedEvents); outside it the
+  // ledger is exact. Thread-safe, lock-free.
+  void BeginRead();
+  void EndRead();
+  // Whether a reader was inside the bracket (for the supervisor, after the reader died).
+  bool ReadInProgress() const;
+  // After the supervisor dealt with a dead reader: no read is in progress any more.
+  void ResetReads();
 
   struct Entry {
     int fd = -1;

@@ -75,6 +75,8 @@ TEST_CASE("round trip: build, verify, look up, read records") {
   CHECK(d.RecordAt(*odd).kind == Kind::kOtherExecutable);
   CHECK(d.RecordAt(*odd).size == 3);
   CHECK_FALSE(d.FindPath("/usr/bin/nothing").has_value());
+  // The largest record: "#!/bin/sh\necho hi\n" (18 bytes). Anything longer cannot be allowed.
+  CHECK(d.max_file_size() == 18);
 }
 
 TEST_CASE("Ed25519 signatures verify too") {
@@ -92,6 +94,7 @@ TEST_CASE("an empty database is valid and allows nothing") {
   auto db = Database::FromBytes(bytes, "empty.lockdb", TrustOf(*key));
   REQUIRE(db.ok());
   CHECK_FALSE((*db)->Lookup(DigestOf("x")).has_value());
+  CHECK((*db)->max_file_size() == 0);
 }
 
 TEST_CASE("policy settings round trip through the signed section") {

@@ -18,7 +18,12 @@ truncate -s 1G "$MNT/slow-foreign"
 cp /usr/bin/touch "$MNT/queued-good"
 cp /usr/bin/touch "$MNT/queued-foreign"
 printf 'x' >>"$MNT/queued-foreign"  # runs like touch, but another digest: not allowlisted
-make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/queued-good"
+# A 1 GiB allowlisted file: without one, the 1 GB foreign file would be denied for its size
+# alone, without being hashed (Reason larger-than-allowlist).
+cp /usr/bin/true "$T/big-good"
+truncate -s 1G "$T/big-good"
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/queued-good" "$T/big-good"
+rm -f "$T/big-good"
 AUDIT="$T/log/audit.jsonl"
 
 start_lockd || { fail "lockd did not start"; finish; }

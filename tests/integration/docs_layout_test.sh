@@ -35,10 +35,10 @@ runtime_table() {
 /run/lockd installer/lockd.service RuntimeDirectory=lockd
 /run/lockd/control.sock lockd/config.h "/run/lockd/control.sock"
 /var/lib/lockd/allowlist.lockdb lockd/config.h "/var/lib/lockd/allowlist.lockdb"
-/var/lib/lockd/allowlist.lockdb.new tools/maintenance_staging.h "allowlist.lockdb.new"
-/var/lib/lockd/staging tools/maintenance_staging.h "staging"
-/var/lib/lockd/staging/allowlist.lockdb.new tools/maintenance_staging.h "allowlist.lockdb.new"
-/var/lib/lockd/staging/install.lockdb tools/maintenance_staging.h "install.lockdb"
+/var/lib/lockd/allowlist.lockdb.new tools/maintenance/staging.h "allowlist.lockdb.new"
+/var/lib/lockd/staging tools/maintenance/staging.h "staging"
+/var/lib/lockd/staging/allowlist.lockdb.new tools/maintenance/staging.h "allowlist.lockdb.new"
+/var/lib/lockd/staging/install.lockdb tools/maintenance/staging.h "install.lockdb"
 /var/lib/lockd/highest-generation lockd/state_store.h "/highest-generation"
 /var/lib/lockd/terminal-id hashdb/terminal_id.h "/var/lib/lockd/terminal-id"
 /var/lib/lockd/maintenance/window lockd/maintenance/window.h <state_dir>/maintenance/window

@@ -175,7 +175,7 @@ TOML
 # start_lockd: starts lockd in the background and waits (10 s at most) until it is ready.
 start_lockd() {
   : >"$LOCKD_LOG"
-  ${LOCKD_WRAPPER:-} "$LOCKD_BIN" --config "$T/lockd.toml" 2>>"$LOCKD_LOG" &
+  ${LOCKD_WRAPPER:-} "$LOCKD_BIN" --config "${CONF:-$T/lockd.toml}" 2>>"$LOCKD_LOG" &
   LOCKD_PID=$!
   for _ in $(seq 100); do
     if grep -q "lockd: info: ready" "$LOCKD_LOG"; then return 0; fi
@@ -280,4 +280,73 @@ setup_standard() {
   trust_key signer
   make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good"
   write_config
+}
+
+# probe SECONDS CMD...: runs CMD in the background and waits for it at most SECONDS (decimals
+# allowed). A process stuck in a fanotify permission event cannot be killed, so a probe that
+# does not end is not waited for: it is reported as hung (PROBE_RC=hung) and left to the
+# teardown (stopping lockd closes its fanotify group, which answers what it held). Sets
+# PROBE_RC (exit status or "hung"), PROBE_MS (elapsed milliseconds) and PROBE_ERR (stderr).
+probe() {
+  local secs=$1 start end pid deadline
+  shift
+  local err="$T/probe.$$.$RANDOM.err"
+  start=$(date +%s%N)
+  deadline=$((start + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000000000 }')))
+  ( set +e; "$@" >/dev/null 2>"$err"; echo $? >"$err.rc" ) &
+  pid=$!
+  EXTRA_PIDS+=("$pid")
+  while [[ ! -f $err.rc ]] && (($(date +%s%N) < deadline)); do sleep 0.01; done
+  end=$(date +%s%N)
+  PROBE_MS=$(((end - start) / 1000000))
+  PROBE_ERR=$(cat "$err" 2>/dev/null || true)
+  if [[ -f $err.rc ]]; then
+    PROBE_RC=$(cat "$err.rc")
+    wait "$pid" 2>/dev/null || true
+  else
+    PROBE_RC=hung
+  fi
+}
+
+# expect_within SECONDS WANT CMD...: probe CMD; fail unless it ended within SECONDS with exit
+# status WANT ("0", "126" for an exec denied with EPERM, "any").
+expect_within() {
+  local secs=$1 want=$2
+  shift 2
+  probe "$secs" "$@"
+  if [[ $PROBE_RC == hung ]]; then
+    fail "HUNG: '$*' did not end within $secs s"
+  elif [[ $want != any && $PROBE_RC != "$want" ]]; then
+    fail "'$*' ended with $PROBE_RC after $PROBE_MS ms, expected $want: $PROBE_ERR"
+  else
+    log "ok: '$*' ended with $PROBE_RC in $PROBE_MS ms"
+  fi
+}
+
+# write_config_on_marked_fs DIR [WATCH...]: like write_config, but every file of lockd's own
+# (database, trust anchors, state, audit log, control socket, and the config itself) lives in
+# DIR, on a watched filesystem, as on a terminal running the shipped configuration. Sets CONF.
+write_config_on_marked_fs() {
+  local dir=$1
+  shift
+  local watch=("$@")
+  [[ ${#watch[@]} -gt 0 ]] || watch=("$MNT")
+  local list="" w
+  for w in "${watch[@]}"; do list+="\"$w\", "; done
+  mkdir -p "$dir/state" "$dir/trust" "$dir/log" "$dir/run"
+  cp "$T/allowlist.lockdb" "$dir/allowlist.lockdb"
+  cp "$T"/trust/*.pem "$dir/trust/"
+  SOCK="$dir/run/control.sock"
+  CONF="$dir/lockd.toml"
+  cat >"$CONF" <<TOML
+database = "$dir/allowlist.lockdb"
+trust_dir = "$dir/trust"
+state_dir = "$dir/state"
+control_socket = "$SOCK"
+workers = 2
+log_level = "info"
+audit_log = "$dir/log/audit.jsonl"
+syslog_facility = "none"
+watch = [${list%, }]
+TOML
 }

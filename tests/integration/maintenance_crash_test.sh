@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash safety of `lockctl maintenance finish`: the tool is SIGKILLed at each step (test hook
-# LOCKCTL_TEST_STOP_AT, tools/maintenance_stop_point.h) — after the scan, after the build,
+# LOCKCTL_TEST_STOP_AT, tools/maintenance/stop_point.h) — after the scan, after the build,
 # after the staging write, after the challenge (authorization signed, not sent), after lockd's
 # answer. Before lockd's answer, the previous database stays in force, byte for byte, the
 # window stays open, and a re-run finishes normally. After lockd's answer the new database is

@@ -68,6 +68,11 @@ struct Fixture {
     c.generation = 3;
     c.policy.mode = mode;
     c.entries.push_back(EntryFor("/good", "good content"));
+    // A large allowlisted file, so that larger test files are hashed rather than denied for
+    // their size alone (Reason::kLargerThanAllowlist).
+    auto large = EntryFor("/large", "large");
+    large.size = 1ull << 30;
+    c.entries.push_back(large);
     WriteBytes(dir.Join("db"), testsupport::BuildBytes(c, *key));
     dbs = std::make_unique<lockd::DatabaseManager>(dir.Join("db"), dir.Join("trust"),
                                                    lockd::StateStore(dir.Join("state")));
@@ -213,6 +218,17 @@ TEST_CASE("concurrent requests for one inode are hashed once and all answered") 
   for (auto& [fd, allow] : f.recorder.answers) CHECK_FALSE(allow);  // not allowlisted
   CHECK(f.stats.hashes.load() < 8);
   CHECK(f.stats.joined_in_flight.load() >= 1);
+}
+
+TEST_CASE("a file larger than every allowlisted one is denied without being read") {
+  Fixture f;
+  auto r = f.Request("over", "some content", false);
+  r.facts->size = (1ll << 30) + 1;  // the size the loop's fstat reported: above every entry
+  CHECK_FALSE(f.Decide(std::move(r)));
+  CHECK(f.stats.hashes.load() == 0);
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kLargerThanAllowlist);
+  CHECK_FALSE(f.sink.records[0].digest.has_value());
 }
 
 TEST_CASE("a huge file being hashed does not hold up a small one") {

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "lockd/audit/json_parse.h"
+#include "audit/json_parse.h"
 
 namespace {
 lockd::StatusSnapshot Sample() {

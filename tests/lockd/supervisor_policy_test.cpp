@@ -17,10 +17,17 @@ int Exited(int code) { return (code & 0xff) << 8; }
 int Signaled(int sig) { return sig & 0x7f; }
 }  // namespace
 
-TEST_CASE("a decider that exits before ready failed at startup: no restart") {
+TEST_CASE("a first decider that exits before ready failed at startup: no restart") {
   CHECK(lockd::ClassifyDeciderEnd(Exited(1), false, false) == DeciderEnd::kStartupFailed);
   CHECK(lockd::ClassifyDeciderEnd(Exited(2), false, false) == DeciderEnd::kStartupFailed);
   CHECK(lockd::ExitCodeFor(Exited(1)) == 1);
+}
+
+TEST_CASE("a later decider that fails at startup is restarted: the marked group is never closed") {
+  // Once a decider was ready the marks are on the group; exiting would close it and allow
+  // everything (issue 12 item 6).
+  CHECK(lockd::ClassifyDeciderEnd(Exited(1), false, false, true) == DeciderEnd::kCrashed);
+  CHECK(lockd::ClassifyDeciderEnd(Exited(1), false, true, true) == DeciderEnd::kStopped);
 }
 
 TEST_CASE("a decider killed or exiting after ready crashed; after a stop request it stopped") {
@@ -43,7 +50,7 @@ TEST_CASE("wait statuses are described for the log and the audit record") {
         "signal 11 (Segmentation fault), core dumped");
 }
 
-TEST_CASE("restart policy: immediate first restart, growing pauses, gives up past the limit") {
+TEST_CASE("restart policy: immediate first restart, growing pauses, never gives up") {
   lockd::RestartPolicyOptions o;
   o.max_restarts = 5;
   o.window = seconds(60);
@@ -57,22 +64,56 @@ TEST_CASE("restart policy: immediate first restart, growing pauses, gives up pas
   CHECK(p.OnCrash(t0 + seconds(3)) == milliseconds(300));  // capped
   CHECK(p.OnCrash(t0 + seconds(4)) == milliseconds(300));
   CHECK(p.restarts() == 5);
-  CHECK_FALSE(p.OnCrash(t0 + seconds(5)).has_value());  // the sixth within 60 s
-  CHECK(p.restarts() == 5);
+  CHECK_FALSE(p.crash_loop());
+  // The sixth within 60 s: a crash loop, retried every max_delay, forever.
+  CHECK(p.OnCrash(t0 + seconds(5)) == milliseconds(300));
+  CHECK(p.crash_loop());
+  for (int i = 6; i < 100; ++i) CHECK(p.OnCrash(t0 + seconds(5) + milliseconds(i)) == o.max_delay);
+  CHECK(p.restarts() == 100);
 }
 
 TEST_CASE("restart policy forgets crashes older than the window") {
   RestartPolicy p;  // defaults: 5 per 60 s
   const auto t0 = RestartPolicy::Clock::time_point{} + seconds(1000);
-  for (int i = 0; i < 5; ++i) REQUIRE(p.OnCrash(t0 + seconds(i)).has_value());
+  for (int i = 0; i < 5; ++i) (void)p.OnCrash(t0 + seconds(i));
+  CHECK_FALSE(p.crash_loop());
   // 61 s after the first: the first has left the window, so this is the fifth in it.
-  CHECK(p.OnCrash(t0 + seconds(61)).has_value());
-  // One crash an hour never runs out.
+  CHECK(p.OnCrash(t0 + seconds(61)) < p.options().max_delay);
+  CHECK_FALSE(p.crash_loop());
+  // One crash an hour is always restarted at once.
   RestartPolicy slow;
   for (int i = 0; i < 50; ++i) {
     CHECK(slow.OnCrash(t0 + seconds(3600 * i)) == milliseconds(0));
   }
   CHECK(slow.restarts() == 50);
+}
+
+TEST_CASE("while no decider runs the supervisor's status says so, and why") {
+  lockd::DownStatus s;
+  s.supervisor_pid = 10;
+  s.last_decider_pid = 11;
+  s.how_ended = "exit 1";
+  s.failure = "database: allowlist.lockdb: bad \"signature\"\n";
+  s.down_since_unix_ns = 1'000'000'000'000'000'000;
+  s.now_unix_ns = s.down_since_unix_ns + 12'000'000'000;
+  s.restarts = 7;
+  s.crash_loop = true;
+  s.next_restart_ms = 4000;
+  s.denied_while_down = 42;
+  const std::string text = lockd::RenderDownStatus(s, false);
+  CHECK(text.find("DECIDER DOWN") != std::string::npos);
+  CHECK(text.find("last decider: 11 (exit 1)") != std::string::npos);
+  CHECK(text.find("(12 s)") != std::string::npos);
+  CHECK(text.find("denied while down: 42") != std::string::npos);
+  CHECK(text.find("crash loop") != std::string::npos);
+  // The decider's words are escaped: one line each, whatever they hold.
+  CHECK(text.find("\\x0a") != std::string::npos);
+  const std::string json = lockd::RenderDownStatus(s, true);
+  CHECK(json.find("\"state\":\"decider-down\"") != std::string::npos);
+  CHECK(json.find("\"denied_while_down\":42") != std::string::npos);
+  CHECK(json.find("\"crash_loop\":true") != std::string::npos);
+  CHECK(json.find("\"failure\":\"database: allowlist.lockdb: bad \\\"signature\\\"\\n\"") !=
+        std::string::npos);
 }
 
 TEST_CASE("status shows the decider restarts") {

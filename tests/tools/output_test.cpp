@@ -1,7 +1,7 @@
 #include "tools/output.h"
 
+#include "audit/json_parse.h"
 #include "doctest/doctest.h"
-#include "lockd/audit/json_parse.h"
 
 TEST_CASE("EscapeText keeps hostile names on one printable line, unambiguously") {
   CHECK(lockctl::EscapeText("/usr/bin/ls") == "/usr/bin/ls");

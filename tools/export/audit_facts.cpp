@@ -1,6 +1,6 @@
 #include "tools/export/audit_facts.h"
 
-#include "lockd/audit/record.h"
+#include "audit/record.h"
 
 namespace lockctl::exporttool {
 namespace {

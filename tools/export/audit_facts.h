@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/verify.h"
+#include "audit/json_parse.h"
+#include "audit/verify.h"
 
 namespace lockctl::exporttool {
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 
 namespace lockctl::exporttool {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lockd/audit/verify.h"
+#include "audit/verify.h"
 #include "tools/export/audit_facts.h"
 
 namespace lockctl::exporttool {

@@ -2,13 +2,13 @@
 
 #include <filesystem>
 
+#include "audit/record.h"
 #include "hashdb/database.h"
 #include "hashdb/sha256.h"
 #include "hashdb/small_file.h"
 #include "hashdb/trust_store.h"
-#include "lockd/audit/record.h"
-#include "lockd/os/control_socket.h"
-#include "tools/doctor_commands.h"
+#include "lockd/control/socket.h"
+#include "tools/doctor/commands.h"
 #include "tools/export/csv.h"
 #include "tools/export/evidence.h"
 #include "tools/export/inventory.h"

@@ -11,7 +11,7 @@
 
 #include "hashdb/result.h"
 #include "lockd/config.h"
-#include "lockd/posture.h"
+#include "tools/doctor/posture.h"
 #include "tools/export/bundle.h"
 #include "tools/token/token.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "lockd/audit/record.h"
+#include "audit/record.h"
 #include "tools/export/csv.h"
 
 namespace lockctl::exporttool {

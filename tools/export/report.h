@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "audit/verify.h"
 #include "hashdb/authorization.h"
 #include "hashdb/database.h"
-#include "lockd/audit/verify.h"
-#include "lockd/posture.h"
+#include "tools/doctor/posture.h"
 #include "tools/export/audit_facts.h"
 #include "tools/export/evidence.h"
 #include "tools/export/inventory.h"

@@ -4,9 +4,9 @@
 #include <cctype>
 #include <set>
 
+#include "audit/json_parse.h"
+#include "audit/verify.h"
 #include "hashdb/sha256.h"
-#include "lockd/audit/json_parse.h"
-#include "lockd/audit/verify.h"
 
 namespace lockctl::exporttool {
 namespace {
