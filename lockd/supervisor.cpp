@@ -16,9 +16,9 @@
 #include <string>
 
 #include "hashdb/unique_fd.h"
+#include "lockd/control/socket.h"
 #include "lockd/decision_sink.h"
 #include "lockd/log.h"
-#include "lockd/os/control_socket.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/pending_ledger.h"
 #include "lockd/os/signal_fd.h"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "lockd/audit/json_escape.h"
+#include "audit/json_escape.h"
 #include "lockd/decision_sink.h"
 #include "lockd/text_escape.h"
 
