@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2015,SC2034  # ("check && ok || fail" is meant; results for bed_test.sh)
+# shellcheck shell=bash disable=SC2015,SC2016,SC2034  # ("check && ok || fail" is meant; results for bed_test.sh)
 # The system test bed's checks (sourced by bed_test.sh after bed_lib.sh): the stages of the
 # day (foreign code, the ordinary workload) and the acceptance checks, each a function that
 # reports through `accept` (ACCEPTANCE lines) and `result` (ok/FAIL/HUNG lines). Every check
@@ -25,6 +25,20 @@ recover() {  # recover NAME: after a hang, is lockd answering again without a re
   else
     log "$1: lockd does not answer ($PROBE_RC): the bed will be rebooted"
   fi
+}
+
+# timed NAME DEADLINE CMD...: runs CMD in the bed through checks/timed_exec.py, which times
+# the exec itself, not the probe's start-up. Sets PROBE_RC (HUNG past DEADLINE), T_OUTCOME
+# ("exit N", "EPERM", an errno name) and T_MS (ms, measured in the bed). The host's deadline
+# only catches a freeze; a check's bound (1 s, 2 s) is applied to T_MS, so that a slow probe
+# start on a loaded machine is not taken for lockd's delay.
+timed() {
+  local name=$1 deadline=$2
+  shift 2
+  bed_exec "$name" "$deadline" python3 /bed/checks/timed_exec.py "$@"
+  T_OUTCOME=$(sed -n 's/^exec .*: \(.*\) in [0-9.]* ms$/\1/p' "$PROBE.out")
+  T_MS=$(sed -n 's/.* in \([0-9]*\)\.[0-9] ms$/\1/p' "$PROBE.out")
+  T_MS=${T_MS:-99999}
 }
 
 # foreign_at STAGE [runs]: drops a foreign program, a foreign shell script and a foreign Python
@@ -104,17 +118,15 @@ check_huge_file() {
   step huge.make 20 sh -c 'cp /usr/bin/true /var/tmp/huge && truncate -s 1T /var/tmp/huge'
   echo /var/tmp/huge >>"$T/foreign-paths"
   ensure_bed
-  bed_exec huge.exec 3 python3 /bed/checks/timed_exec.py /var/tmp/huge
-  local ms
-  ms=$(sed -n 's/.* in \([0-9]*\)\.[0-9] ms$/\1/p' "$PROBE.out")
+  timed huge.exec 5 /var/tmp/huge
   if [[ $PROBE_RC == HUNG ]]; then
-    result HUNG huge.exec "not answered within 3 s"
-    accept huge-file HUNG "exec of a 1 TiB sparse file not answered within 3 s (lockd hashes it?)"
-  elif grep -q ": EPERM in" "$PROBE.out" && ((ms < 500)); then
-    ok huge.exec "$(cat "$PROBE.out")"
-    accept huge-file ok "1 TiB sparse file denied in ${ms} ms"
+    result HUNG huge.exec "not answered within 5 s"
+    accept huge-file HUNG "exec of a 1 TiB sparse file not answered within 5 s (lockd hashes it?)"
+  elif [[ $T_OUTCOME == EPERM ]] && ((T_MS < 500)); then
+    ok huge.exec "denied in $T_MS ms"
+    accept huge-file ok "1 TiB sparse file denied in $T_MS ms"
   else
-    accept huge-file FAIL "$(cat "$PROBE.out") (want EPERM in under 500 ms) $(cat "$PROBE.err")"
+    accept huge-file FAIL "$T_OUTCOME in $T_MS ms (want EPERM in under 500 ms) $(cat "$PROBE.err")"
   fi
   # No recovery attempt: a lockd still hashing 1 TiB would load the machine for minutes; the
   # next ensure_bed reboots a wedged bed.
@@ -159,9 +171,10 @@ check_userns_empty_source() {
 }
 
 # check_lease: user kiosk holds a write lease on its own file and ignores the break; another
-# process's open must be answered within 1 s and an allowlisted exec meanwhile take under 1 s.
+# process's open must be answered within 1 s (any answer) and an allowlisted exec meanwhile
+# take under 1 s.
 check_lease() {
-  local holder opener exec_rc exec_ms
+  local holder opener exec_rc exec_ms exec_outcome open_ms
   ensure_bed
   probe_start lease.holder setpriv --reuid=kiosk --regid=kiosk --init-groups python3 /bed/checks/lease_holder.py /home/kiosk/leased
   holder=$PROBE
@@ -173,29 +186,61 @@ check_lease() {
     probe_start lease.open python3 /bed/checks/timed_open.py /home/kiosk/leased
     opener=$PROBE
     sleep 0.3
-    bed_exec lease.exec-meanwhile 1.5 /usr/bin/true
-    exec_rc=$PROBE_RC exec_ms=$PROBE_MS
-    probe_wait "$opener" 1.5
+    timed lease.exec-meanwhile 5 /usr/bin/true
+    exec_rc=$PROBE_RC exec_ms=$T_MS exec_outcome=$T_OUTCOME
+    probe_wait "$opener" 5
+    open_ms=$(sed -n 's/.* in \([0-9]*\)\.[0-9] ms$/\1/p' "$opener.out")
     if [[ $PROBE_RC == HUNG ]]; then
-      result HUNG lease.open "not answered within 1.5 s"
-      accept lease HUNG "another process's open of the leased file not answered within 1.5 s (lockd waits for the lease break, $(cat /proc/sys/fs/lease-break-time) s)"
-    elif grep -qE ": (ok|EWOULDBLOCK) in" "$opener.out" && ((PROBE_MS < 1000)); then
+      result HUNG lease.open "not answered within 5 s"
+      accept lease HUNG "another process's open of the leased file not answered within 5 s (lockd waits for the lease break, $(cat /proc/sys/fs/lease-break-time) s)"
+    elif grep -q "^open " "$opener.out" && ((${open_ms:-99999} < 1000)); then
+      # Any answer counts (issue 10: "such an open is answered within 1 s"); it is shown.
       ok lease.open "answered: $(cat "$opener.out")"
-      accept lease ok "the open was answered within 1 s, an allowlisted exec meanwhile too"
+      accept lease ok "the open was answered within 1 s ($(sed 's/^open [^:]*: //' "$opener.out")), an allowlisted exec meanwhile too"
     else
-      accept lease FAIL "open: exit $PROBE_RC in $PROBE_MS ms: $(cat "$opener.out" "$opener.err" | tr '\n' ' ')"
+      accept lease FAIL "open (want an answer within 1 s): $(cat "$opener.out" "$opener.err" | tr '\n' ' ')"
     fi
     if [[ $exec_rc == HUNG ]]; then
-      result HUNG lease.exec-meanwhile "not answered within 1.5 s"
-      accept lease HUNG "an allowlisted exec meanwhile waited more than 1.5 s"
-    elif [[ $exec_rc == 0 ]] && ((exec_ms < 1000)); then
+      result HUNG lease.exec-meanwhile "not answered within 5 s"
+      accept lease HUNG "an allowlisted exec meanwhile was not answered within 5 s"
+    elif [[ $exec_outcome == "exit 0" ]] && ((exec_ms < 1000)); then
       ok lease.exec-meanwhile "allowlisted exec during the lease: ${exec_ms} ms"
     else
-      accept lease FAIL "allowlisted exec during the lease: exit $exec_rc in $exec_ms ms"
+      accept lease FAIL "allowlisted exec during the lease: $exec_outcome in $exec_ms ms (want exit 0 within 1 s)"
     fi
   fi
   kill -KILL -- "-$(cat "$holder.pid")" 2>/dev/null || true
   recover lease
+}
+
+# check_lease_polite: a well-behaved lease holder (it gives the lease up on the break signal,
+# as Samba's oplocks do): another process's ordinary (blocking) open of the file succeeds
+# within 1 s, as it does without lockd.
+check_lease_polite() {
+  local holder
+  ensure_bed
+  probe_start lease-polite.holder setpriv --reuid=kiosk --regid=kiosk --init-groups \
+    python3 /bed/checks/lease_holder.py --polite /home/kiosk/leased-polite
+  holder=$PROBE
+  for _ in $(seq 150); do grep -q leased "$holder.out" && break; [[ -e $holder.rc ]] && break; sleep 0.02; done
+  if ! grep -q leased "$holder.out"; then
+    accept lease-polite FAIL "the user could not take the lease: $(cat "$holder.out" "$holder.err" | tr '\n' ' ')"
+  else
+    bed_exec lease-polite.open 5 python3 /bed/checks/timed_open.py --blocking /home/kiosk/leased-polite
+    local ms
+    ms=$(sed -n 's/.* in \([0-9]*\)\.[0-9] ms$/\1/p' "$PROBE.out")
+    if [[ $PROBE_RC == HUNG ]]; then
+      result HUNG lease-polite.open "not answered within 5 s"
+      accept lease-polite HUNG "the blocking open was not answered within 5 s"
+    elif grep -q ": ok in" "$PROBE.out" && ((${ms:-99999} < 1000)); then
+      ok lease-polite.open "$(cat "$PROBE.out"); holder: $(tail -n 1 "$holder.out")"
+      accept lease-polite ok "the open succeeded in $ms ms, the holder gave its lease up"
+    else
+      accept lease-polite FAIL "want the open to succeed within 1 s (as without lockd): $(cat "$PROBE.out" "$PROBE.err" | tr '\n' ' '); holder: $(tail -n 1 "$holder.out")"
+    fi
+  fi
+  kill -KILL -- "-$(cat "$holder.pid")" 2>/dev/null || true
+  recover lease-polite
 }
 
 # check_decider_kill: kill -9 of the decider during a burst of execs and opens.
@@ -251,11 +296,12 @@ PY
       else
         accept decider-kill FAIL "lockctl status after the restart: exit $PROBE_RC"
       fi
-      bed_exec decider-kill.good-after 2 /opt/kiosk/bin/kiosk-tool
-      [[ $PROBE_RC == 0 ]] || accept decider-kill FAIL "allowlisted exec after the restart: $PROBE_RC"
-      bed_exec decider-kill.foreign-after 2 /tmp/foreign-burst /tmp/burst-marker
-      [[ $PROBE_RC != 0 ]] && grep -q "Operation not permitted" "$PROBE.err" ||
-        accept decider-kill FAIL "foreign exec after the restart: $PROBE_RC $(probe_tail)"
+      timed decider-kill.good-after 5 /opt/kiosk/bin/kiosk-tool
+      [[ $T_OUTCOME == "exit 0" ]] && ((T_MS < 2000)) ||
+        accept decider-kill FAIL "allowlisted exec after the restart: ${T_OUTCOME:-$PROBE_RC} in $T_MS ms"
+      timed decider-kill.foreign-after 5 /tmp/foreign-burst /tmp/burst-marker
+      [[ $T_OUTCOME == EPERM ]] && ((T_MS < 2000)) ||
+        accept decider-kill FAIL "foreign exec after the restart: ${T_OUTCOME:-$PROBE_RC} in $T_MS ms"
     fi
   fi
   recover decider-kill
@@ -272,16 +318,16 @@ overlay_case() {  # overlay_case NAME LOWER
   # The first hang ends the case: the bed is torn down with its overlay.
   for prog in "good:$merged/bin/true" "good-id:$merged/bin/id -u" "good-script:$merged/bin/zcat --version"; do
     read -r -a cmd <<<"${prog#*:}"
-    bed_exec "overlay.$name.${prog%%:*}" 2 "${cmd[@]}"
+    timed "overlay.$name.${prog%%:*}" 5 "${cmd[@]}"
     if [[ $PROBE_RC == HUNG ]]; then
-      detail="$name (lower $lower): allowlisted ${cmd[0]} through the overlay did not return within 2 s"
+      detail="$name (lower $lower): allowlisted ${cmd[0]} through the overlay did not return within 5 s"
       result HUNG "overlay.$name.${prog%%:*}" "$detail"
       accept overlay-root HUNG "$detail"
       return
-    elif [[ $PROBE_RC == 0 ]]; then
-      ok "overlay.$name.${prog%%:*}" "runs through the overlay (${PROBE_MS} ms)"
+    elif [[ $T_OUTCOME == "exit 0" ]] && ((T_MS < 2000)); then
+      ok "overlay.$name.${prog%%:*}" "runs through the overlay ($T_MS ms)"
     else
-      detail="$name: allowlisted ${cmd[0]} through the overlay: exit $PROBE_RC $(probe_tail)"
+      detail="$name: allowlisted ${cmd[0]} through the overlay: $T_OUTCOME in $T_MS ms (want exit 0 within 2 s) $(probe_tail)"
       fail "overlay.$name.${prog%%:*}" "$detail"
       accept overlay-root FAIL "$detail"
     fi
@@ -293,20 +339,20 @@ overlay_case() {  # overlay_case NAME LOWER
   local f
   for f in "${foreign_paths[@]}"; do
     echo "$f" >>"$T/foreign-paths"
-    bed_exec "overlay.$name.foreign" 2 "$f" "$top/marker"
+    timed "overlay.$name.foreign" 5 "$f" "$top/marker"
     if [[ $PROBE_RC == HUNG ]]; then
-      detail="$name: foreign $f did not return within 2 s"
+      detail="$name: foreign $f did not return within 5 s"
       result HUNG "overlay.$name.foreign" "$detail"
       accept overlay-root HUNG "$detail"
       return
-    elif grep -q FOREIGN "$PROBE.out"; then
+    elif [[ $T_OUTCOME == "exit 0" ]]; then
       detail="$name: foreign $f RAN through the overlay"
       fail "overlay.$name.foreign" "$detail"
       accept overlay-root FAIL "$detail"
-    elif grep -q "Operation not permitted" "$PROBE.err"; then
-      ok "overlay.$name.foreign" "$f denied"
+    elif [[ $T_OUTCOME == EPERM ]] && ((T_MS < 2000)); then
+      ok "overlay.$name.foreign" "$f denied in $T_MS ms"
     else
-      detail="$name: foreign $f: exit $PROBE_RC $(probe_tail)"
+      detail="$name: foreign $f: $T_OUTCOME in $T_MS ms (want EPERM within 2 s) $(probe_tail)"
       fail "overlay.$name.foreign" "$detail"
       accept overlay-root FAIL "$detail"
     fi

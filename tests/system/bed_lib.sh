@@ -33,7 +33,15 @@ if [[ -z "${BED_T:-}" ]]; then
   rc=0
   env BED_T="$BED_T" timeout --kill-after=30 "${BED_TIMEOUT:-840}" \
     unshare --mount --propagation private bash "$0" "$@" || rc=$?
-  # Whatever the controller left (it was killed by the timeout?): loop devices of our images.
+  # Whatever the controller left (it was killed by the timeout?): a bed still running (its
+  # unshare and init, recorded by bed_boot, checked by their command lines) and loop devices
+  # of our images.
+  if [[ -s $BED_T/bed.pids ]]; then
+    for pid in $(cat "$BED_T/bed.pids"); do
+      grep -qaE "unshare|/bed/init.py" "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    done
+    sleep 2
+  fi
   for img in "$BED_T"/*.img; do
     [[ -e $img ]] || continue
     for dev in $(losetup -j "$img" -O NAME -n 2>/dev/null); do losetup -d "$dev" 2>/dev/null || true; done
@@ -236,6 +244,7 @@ bed_boot() {
     [[ $(cat "/proc/$BED_INIT/comm" 2>/dev/null) == python3 ]] && break
     sleep 0.05
   done
+  echo "$BED_UNSHARE $BED_INIT" >"$T/bed.pids"
   # The controller's own view of the bed's disk goes: from now on only the bed holds it.
   umount "$T/root"
   BED_BOOT_T=$(now_ms)
@@ -264,6 +273,7 @@ bed_halt() {
     return 1
   fi
   log "bed #$BED_BOOTS down"
+  rm -f "$T/bed.pids"
   BED_INIT=""
   BED_WEDGED=0
 }

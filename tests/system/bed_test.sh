@@ -211,6 +211,7 @@ log "== acceptance: the mount-table reader (stacked mount, reused device, chroot
 check_mount_table
 log "== acceptance: an unprivileged user's lease"
 check_lease
+check_lease_polite
 log "== acceptance: kill -9 of the decider during a burst of execs"
 check_decider_kill
 log "== acceptance: overlay roots (read-only lower, tmpfs upper)"
@@ -313,7 +314,7 @@ done
 echo "== acceptance" >&2
 status=0
 for k in no-false-denials foreign-denied decider-kill overlay-root lease huge-file \
-  userns-empty-source mount-table; do
+  lease-polite userns-empty-source mount-table; do
   v=${ACCEPT[$k]:-"FAIL not run"}
   [[ $v == ok* ]] || status=1
   echo "ACCEPTANCE ${v%% *}: $k: ${v#* }" >&2

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""lease_holder.py PATH: what any unprivileged user can do to a file they own: create PATH,
-take a write lease on it (fcntl F_SETLEASE F_WRLCK) and never give it up (the lease-break
-signal is ignored), so that every other open of PATH has to wait for the kernel's
-lease-break-time (45 s by default). Prints "leased PATH" once the lease is held, then sleeps
-until killed."""
+"""lease_holder.py [--polite] PATH: what any unprivileged user can do to a file they own:
+create PATH, take a write lease on it (fcntl F_SETLEASE F_WRLCK) and never give it up (the
+lease-break signal is ignored), so that every other open of PATH has to wait for the kernel's
+lease-break-time (45 s by default). With --polite, a well-behaved holder instead (as Samba's
+oplocks are): on the break signal it gives the lease up at once. Prints "leased PATH" once the
+lease is held, then sleeps until killed."""
 import fcntl
 import os
 import signal
@@ -11,11 +12,18 @@ import sys
 import time
 
 F_SETLEASE = 1024  # F_LINUX_SPECIFIC_BASE + 0 (fcntl.h)
-path = sys.argv[1]
+polite = sys.argv[1] == "--polite"
+path = sys.argv[-1]
 with open(path, "w") as f:
     f.write("a file its owner leases\n")
-signal.signal(signal.SIGIO, signal.SIG_IGN)
 fd = os.open(path, os.O_RDONLY)
+if polite:
+    def give_up(*_):
+        fcntl.fcntl(fd, F_SETLEASE, fcntl.F_UNLCK)
+        print("lease given up on the break signal", flush=True)
+    signal.signal(signal.SIGIO, give_up)
+else:
+    signal.signal(signal.SIGIO, signal.SIG_IGN)
 deadline = time.monotonic() + 5
 while True:
     try:
