@@ -15,9 +15,20 @@
 //     linked without an allowlist entry.
 //  2. A script: starts with "#!", has a script suffix (hashdb::HasScriptSuffix), or has an
 //     execute bit -- the same kinds the database builder records (hashdb/classify.h) -- and
-//     the opening process's executable is one of the policy's interpreters: judged when the
-//     policy covers scripts. Opened by anything else (cat, an editor, a compiler) it is data.
-//  3. Anything else: allowed at once from the sniff, without hashing.
+//     the opening process is an interpreter: judged when the policy covers scripts. Opened by
+//     anything else (cat, an editor, a compiler) it is data. An interpreter is a process whose
+//     executable has one of the policy's interpreter names (IsInterpreter) or whose
+//     executable's content the database flags as an interpreter (a renamed copy is still an
+//     interpreter: lockd/script_coverage.h).
+// 2b. Any other file an interpreter opens that its command line names as the program, or a
+//     start-up variable of its environment names (BASH_ENV, ENV, PYTHONSTARTUP, ...;
+//     lockd/script_arguments.h), compared by dev + ino: judged like rule 2, whatever its
+//     name, mode or content.
+//  3. Anything else: allowed at once from the sniff, without hashing. What stays data, and
+//     why that is safe: files an interpreter reads that are neither script-like nor named as
+//     its program or start-up file are configuration and data; code in them runs only if an
+//     allowlisted program evaluates it. Not seen at all: inline code (-c, -e, stdin) and
+//     libraries loaded from memory (docs/threat-model.md).
 // The open mode of the opener is not visible to fanotify (the event fd is lockd's own read-only
 // open), so an open for writing of a loadable ELF file is judged like a read (see
 // docs/threat-model.md).

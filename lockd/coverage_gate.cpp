@@ -27,8 +27,8 @@ bool MarkMaskCovers(const os::MarkMask& marked, const hashdb::Policy& policy) {
   return marked.open_permission || !MarkMaskFor(policy).open_permission;
 }
 
-OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts,
-                      const hashdb::Policy& policy) {
+OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts, const hashdb::Policy& policy,
+                      ScriptCoverage* scripts, const hashdb::Database* db) {
   if (!policy.cover_shared_objects && !policy.cover_scripts) return OpenAction::kAllow;
   // An empty file holds no code (a new file being created, O_TMPFILE, O_CREAT with an execute
   // mode): nothing to judge until content is written, and the next open sees that content.
@@ -41,16 +41,26 @@ OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts,
     return policy.cover_shared_objects ? OpenAction::kJudge : OpenAction::kAllow;
   }
   if (kind == HeadKind::kElfInert || !policy.cover_scripts) return OpenAction::kAllow;
-  if (!IsScriptHead(kind) && !IsScriptByModeOrName(facts.mode, {})) {
-    // Only now the path: most opens (headers, data, config) stop at the mode check above
-    // only when they have no execute bit and no "#!"; the suffix needs the name.
-    if (!IsScriptByModeOrName(facts.mode, os::FdPath(event_fd))) return OpenAction::kAllow;
+  // Only now the path: most opens (headers, data, config) stop at the mode check
+  // only when they have no execute bit and no "#!"; the suffix needs the name.
+  const bool script_like = IsScriptHead(kind) || IsScriptByModeOrName(facts.mode, {}) ||
+                           IsScriptByModeOrName(facts.mode, os::FdPath(event_fd));
+  if (scripts == nullptr) {
+    if (!script_like) return OpenAction::kAllow;
+    // A script: code only when an interpreter reads it. An unreadable exe (the process is
+    // gone) is judged: the safe direction.
+    const std::string exe = os::ProcessExe(pid);
+    if (!exe.empty() && !IsInterpreter(exe, policy.interpreters)) return OpenAction::kAllow;
+    return OpenAction::kJudge;
   }
-  // A script: code only when an interpreter reads it. An unreadable exe (the process is gone)
-  // is judged: the safe direction.
-  const std::string exe = os::ProcessExe(pid);
-  if (!exe.empty() && !IsInterpreter(exe, policy.interpreters)) return OpenAction::kAllow;
-  return OpenAction::kJudge;
+  // Who opens it: an interpreter by name or by content (kUnknown is judged like kYes).
+  const OpenerInfo opener = scripts->Opener(pid, policy.interpreters, db);
+  if (opener.interpreter == Tristate::kNo) return OpenAction::kAllow;
+  if (script_like) return OpenAction::kJudge;
+  // Rule 2b: data by its name and mode, but the program or a start-up file this interpreter
+  // was told to run.
+  return scripts->NamedByProcess(pid, opener, facts) == Tristate::kNo ? OpenAction::kAllow
+                                                                      : OpenAction::kJudge;
 }
 
 void ApplyMemfdPolicy(const hashdb::Policy& policy, DecisionSink& sink, std::uint64_t generation) {

@@ -327,6 +327,10 @@ int RunDaemon(const DaemonOptions& options) {
                        [&] { sighup_reload.Request(); },
                        os::WatchdogPingInterval()};
   parts.databases = &databases;  // the policy that triages plain opens
+  ScriptCoverage scripts([&marker](std::uint64_t dev) {
+    return marker.FilesystemMarked(dev) || marker.Untrusted(dev);
+  });
+  parts.scripts = &scripts;
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };

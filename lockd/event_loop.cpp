@@ -40,7 +40,8 @@ bool EventLoop::OpenNeedsJudgement(const os::FanotifyEvent& event,
   if (!facts->regular()) return false;
   std::shared_ptr<const hashdb::Database> db = p_.databases->Current();
   if (db == nullptr) return true;
-  return TriageOpen(event.fd.get(), event.pid, *facts, db->policy()) == OpenAction::kJudge;
+  return TriageOpen(event.fd.get(), event.pid, *facts, db->policy(), p_.scripts, db.get()) ==
+         OpenAction::kJudge;
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
@@ -84,6 +85,9 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
           continue;
         }
         r.untrusted_filesystem = r.facts.ok() && p_.marker.Untrusted(r.facts->dev);
+        if (ev.is_exec_permission() && p_.scripts != nullptr && r.facts.ok()) {
+          p_.scripts->OnExec(ev.pid, ev.fd.get(), *r.facts, r.untrusted_filesystem);
+        }
         if (may_use_cache && r.facts.ok() && r.facts->regular() && !r.untrusted_filesystem &&
             p_.marker.FilesystemMarked(r.facts->dev) &&
             os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {

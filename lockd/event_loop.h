@@ -25,6 +25,7 @@
 #include "lockd/mount_discovery.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/signal_fd.h"
+#include "lockd/script_coverage.h"
 #include "lockd/stats.h"
 
 namespace lockd {
@@ -50,6 +51,9 @@ struct EventLoopParts {
   // The database in force, whose policy decides plain opens (FAN_OPEN_PERM, coverage_gate.h).
   // Without it every plain open is allowed (only exec is decided).
   DatabaseManager* databases = nullptr;
+  // Optional: script coverage beyond names and modes (lockd/script_coverage.h): told of every
+  // exec permission event, asked about plain opens of interpreters.
+  ScriptCoverage* scripts = nullptr;
 };
 
 class EventLoop {

@@ -1,0 +1,149 @@
+#pragma once
+// Script coverage beyond names and modes (issue 11 items 1-3): who counts as an interpreter,
+// and which files an interpreter process was told to run. Used by TriageOpen
+// (lockd/coverage_gate.h) on the event loop thread only, and only for plain opens that the
+// cheap rules (lockd/coverage.h rules 0-2) did not already settle.
+//
+//  - An opener is an interpreter when its executable's basename is one of the policy's
+//    interpreters, OR the content of its executable is flagged as an interpreter in the signed
+//    database (hashdb::LookupResult::interpreter): a byte-identical copy under any name is
+//    still an interpreter. The executable's digest is cached by file version (dev, ino, size,
+//    mtime, ctime); lockd hashes an executable when it sees its exec (OnExec: through the event
+//    fd, before the exec is answered, so a copy never runs a single open unrecognised). An
+//    executable whose exec lockd did not see (started before lockd, larger than
+//    kSyncHashLimit) is hashed on a background thread; until then the opener counts as an
+//    interpreter when its executable is on a filesystem whose execs lockd checks (the safe
+//    direction: the open is judged, so an allowlisted script still opens), and by name only
+//    elsewhere (lockd enforces nothing on an unmarked filesystem: a program there is outside
+//    the allowlist whatever its name).
+//  - A file an interpreter opens is a script when it is the file its command line names as the
+//    program (lockd/script_arguments.h) or a start-up file its environment names (BASH_ENV,
+//    ENV, PYTHONSTARTUP, ...), compared by dev + ino of the event fd with the path resolved as
+//    the process resolves it (lockd/os/process_args.h), never by the path string.
+//
+// Per process, the parsed command line and environment are cached until the process execs
+// another image (an exec event for the pid, or its old address space gone) or exits, so /proc
+// is read once per interpreter image, not once per open.
+//
+// Known limits (docs/threat-model.md): a name swapped between the interpreter's open and
+// lockd's lookup (microseconds, a race the attacker must win while lockd remembers what each
+// name resolved to before); code passed inline (-c, -e, command substitution in BASH_ENV); a
+// vfork child that execs the same interpreter from a filesystem lockd does not mark.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "hashdb/database.h"
+#include "hashdb/digest.h"
+#include "hashdb/unique_fd.h"
+#include "lockd/file_facts.h"
+#include "lockd/os/process_args.h"
+#include "lockd/script_arguments.h"
+
+namespace lockd {
+
+enum class Tristate { kNo, kYes, kUnknown };
+
+struct OpenerInfo {
+  Tristate interpreter = Tristate::kUnknown;
+  std::string exe;    // readlink of /proc/<pid>/exe ("" when unreadable)
+  os::FileId exe_id;  // dev + ino of the executable (0/0 when unreadable)
+};
+
+class ScriptCoverage {
+ public:
+  // exec_checked(dev): whether execs from files with this st_dev reach lockd (the marker's
+  // filesystem marks; may be empty: every filesystem). background_hasher false: tests call
+  // HashPending themselves.
+  explicit ScriptCoverage(std::function<bool(std::uint64_t dev)> exec_checked = nullptr,
+                          bool background_hasher = true, std::string proc_root = "/proc");
+  ~ScriptCoverage();
+  ScriptCoverage(const ScriptCoverage&) = delete;
+  ScriptCoverage& operator=(const ScriptCoverage&) = delete;
+
+  // Whether process `pid` is an interpreter under `interpreters` and `db` (may be null: names
+  // only). kUnknown: the executable cannot be read, or its digest is not known yet (a hash is
+  // queued); callers treat kUnknown like kYes.
+  OpenerInfo Opener(pid_t pid, const std::vector<std::string>& interpreters,
+                    const hashdb::Database* db);
+
+  // Whether the file `file` (dev + ino of the event fd) is named as code by the command line or
+  // environment of interpreter process `pid`. kUnknown when /proc cannot be read or a name
+  // could not be resolved from the dentry cache and was never resolved before: judge.
+  Tristate NamedByProcess(pid_t pid, const OpenerInfo& opener, const FileFacts& file);
+
+  // An exec permission event of `pid` for the file behind `fd` (the event fd: reads through it
+  // raise no event; not kept): drops the process's cached command line (a new image follows)
+  // and, when the file's version has no known digest yet, hashes it now (at most
+  // kSyncHashLimit bytes; pread, the fd's offset is untouched) or queues the hash (larger
+  // files, and untrusted filesystems, whose reads could wait on a FUSE server).
+  void OnExec(pid_t pid, int fd, const FileFacts& facts, bool untrusted_filesystem);
+
+  // Hashes everything queued (the background thread's work; for tests without the thread).
+  void HashPending();
+
+  // Cache sizes, for tests and status.
+  std::size_t processes_cached() const { return processes_.size(); }
+  std::size_t digests_cached() const;
+  std::uint64_t proc_reads() const { return proc_reads_; }
+
+  static constexpr std::size_t kMaxProcesses = 256;
+  static constexpr std::size_t kMaxDigests = 65536;
+  static constexpr std::int64_t kSyncHashLimit = 8 << 20;
+  static constexpr std::size_t kMaxQueued = 256;
+
+ private:
+  using VersionKey =
+      std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
+  static VersionKey KeyOf(const FileFacts& f) {
+    return {f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns};
+  }
+  struct Candidate {
+    std::string path;
+    bool search_path = false;
+    std::vector<os::FileId> seen;  // what it resolved to before (union: never forgotten)
+  };
+  struct Process {
+    hashdb::UniqueFd dir;
+    hashdb::UniqueFd environ;
+    os::FileId exe;
+    std::vector<Candidate> candidates;
+    std::string path_var;
+    std::uint64_t last_use = 0;
+  };
+
+  Process* ProcessFor(pid_t pid, const OpenerInfo& opener);
+  void Enqueue(const FileFacts& facts, hashdb::UniqueFd fd);
+  // Hashes a readable fd of `facts`' version; stores the digest if the version held.
+  void HashAndStore(int fd, const FileFacts& facts);
+  void HasherLoop();
+
+  const std::function<bool(std::uint64_t)> exec_checked_;
+  const std::string proc_root_;
+  // Event loop thread only.
+  std::unordered_map<pid_t, Process> processes_;
+  std::uint64_t clock_ = 0;
+  std::uint64_t proc_reads_ = 0;
+  // Shared with the hasher thread.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<VersionKey, hashdb::Digest> digests_;
+  std::deque<std::pair<FileFacts, hashdb::UniqueFd>> queue_;
+  std::map<VersionKey, bool> queued_;
+  bool stop_ = false;
+  std::thread hasher_;
+};
+
+}  // namespace lockd
