@@ -23,7 +23,7 @@ items_of() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .items[].path
 doctor_json
 [[ $(jq -r .schema "$T/out.json") == lockd-doctor/1 ]] || fail "schema is not lockd-doctor/1"
 ids=$(jq -r '[.checks[].id] | join(",")' "$T/out.json")
-want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems,overlay_layers,mount_discovery"
+want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,fanotify_blind_spots,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems,overlay_layers,mount_discovery"
 [[ $ids == "$want" ]] || fail "check ids: got $ids"
 jq -e '.checks | all(.status == "ok" or .status == "warn" or .status == "fail")' "$T/out.json" \
   >/dev/null || fail "a status is not ok/warn/fail"
@@ -93,6 +93,14 @@ case $host_memfd in
   *) want=fail ;;
 esac
 [[ $(status_of memfd_noexec) == "$want" ]] || fail "memfd_noexec=$host_memfd judged $(status_of memfd_noexec)"
+# The blind spots fanotify cannot close: always a warn, naming the memfd value read.
+[[ $(status_of fanotify_blind_spots) == warn ]] || fail "fanotify_blind_spots not a warn"
+blind=$(jq -r '.checks[] | select(.id == "fanotify_blind_spots") | .items[0].detail' "$T/out.json")
+if [[ $host_memfd == absent ]]; then
+  [[ $blind == *"no vm.memfd_noexec"* ]] || fail "blind spots without the absent memfd_noexec: $blind"
+else
+  [[ $blind == *"vm.memfd_noexec=$host_memfd"* ]] || fail "blind spots without memfd_noexec=$host_memfd: $blind"
+fi
 if [[ $host_memfd != absent ]]; then
   inner=$(timeout 60 unshare -p -f --mount-proc bash -c '
     [[ $$ -eq 1 ]] || { echo "not pid 1" >&2; exit 3; }

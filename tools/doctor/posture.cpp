@@ -138,6 +138,38 @@ PostureCheck MemfdNoexec(const PostureFacts& f) {
                   "2 (lockd does at start when the policy's memfd_noexec is on)");
 }
 
+PostureCheck FanotifyBlindSpots(const PostureFacts& f) {
+  PostureCheck c = Make("fanotify_blind_spots", "code fanotify cannot see", CheckStatus::kWarn, "");
+  std::string lsm = "active LSMs unknown (no /sys/kernel/security/lsm)";
+  bool bpf_lsm = false;
+  if (f.lsms) {
+    std::string list = *f.lsms;
+    while (!list.empty() && (list.back() == '\n' || list.back() == ' ')) list.pop_back();
+    lsm = "active LSMs: " + (list.empty() ? std::string("none") : list);
+    bpf_lsm = ("," + list + ",").find(",bpf,") != std::string::npos;
+  }
+  std::string memfd = "vm.memfd_noexec unknown";
+  if (f.memfd_noexec.state == SettingFact::State::kValue) {
+    memfd = "vm.memfd_noexec=" + std::to_string(f.memfd_noexec.value);
+  } else if (f.memfd_noexec.state == SettingFact::State::kAbsent) {
+    memfd = "no vm.memfd_noexec";
+  }
+  c.items.push_back({"dlopen(\"/proc/self/fd/N\") of a memfd, anonymous executable memory",
+                     "no fanotify event; " + memfd +
+                         " refuses exec of a memfd, not a PROT_EXEC mapping of it; only an LSM "
+                         "hook on executable mappings could refuse it"});
+  c.items.push_back({"inline code: bash -c, python3 -c, perl -e, code on stdin",
+                     "no file is opened; only an LSM that keeps users from starting "
+                     "interpreters with code could refuse it"});
+  c.why =
+      "fanotify sees files only: libraries loaded from memory and inline interpreter code "
+      "run unchecked (" +
+      lsm + "; " +
+      (bpf_lsm ? std::string("BPF LSM active, lockd does not use it") : std::string("no BPF LSM")) +
+      "; " + memfd + "); see docs/threat-model.md";
+  return c;
+}
+
 PostureCheck PtraceScope(const PostureFacts& f) {
   const std::string title = "kernel.yama.ptrace_scope";
   const auto& s = f.ptrace_scope;
@@ -491,6 +523,7 @@ std::vector<PostureCheck> EvaluatePosture(const PostureFacts& facts) {
   checks.push_back(FanotifyPermission(facts));
   checks.push_back(FanotifyFilesystemMark(facts));
   checks.push_back(MemfdNoexec(facts));
+  checks.push_back(FanotifyBlindSpots(facts));
   checks.push_back(PtraceScope(facts));
   checks.push_back(KernelModules(facts));
   checks.push_back(Kexec(facts));

@@ -126,6 +126,7 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   f.module_support = ::stat((options.proc_root + "/modules").c_str(), &st) == 0;
   f.module_sig_enforce = ReadOptional(options.sys_root + "/module/module/parameters/sig_enforce");
   f.lockdown = ReadOptional(options.sys_root + "/kernel/security/lockdown");
+  f.lsms = ReadOptional(options.sys_root + "/kernel/security/lsm");
 
   // The mount table can be long (containers, snaps): read it whole, not through the 4 KiB
   // limit of ReadKernelFile.
