@@ -57,6 +57,9 @@ OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts, const has
   const OpenerInfo opener = scripts->Opener(pid, policy.interpreters, db);
   if (opener.interpreter == Tristate::kNo) return OpenAction::kAllow;
   if (script_like) return OpenAction::kJudge;
+  // Rule 2b only for a known interpreter: an opener whose digest is still being hashed (a
+  // compiler's first run) would have its data files, named on its command line, denied.
+  if (opener.interpreter != Tristate::kYes) return OpenAction::kAllow;
   // Rule 2b: data by its name and mode, but the program or a start-up file this interpreter
   // was told to run.
   return scripts->NamedByProcess(pid, opener, facts) == Tristate::kNo ? OpenAction::kAllow

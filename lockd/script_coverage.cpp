@@ -49,17 +49,19 @@ OpenerInfo ScriptCoverage::Opener(pid_t pid, const std::vector<std::string>& int
                                   const hashdb::Database* db) {
   OpenerInfo info;
   info.exe = os::ProcessExe(pid, proc_root_);
+  // By name first: no identity needed (exe_id stays 0/0; the path names the image).
+  if (!info.exe.empty() && hashdb::IsInterpreterName(Basename(info.exe), interpreters)) {
+    info.interpreter = Tristate::kYes;
+    return info;
+  }
+  if (info.exe.empty()) return info;  // gone or a kernel thread: kUnknown
   // O_PATH: no open of the file itself, so no fanotify event for lockd's own access.
   const std::string link = proc_root_ + "/" + std::to_string(pid) + "/exe";
   hashdb::UniqueFd exe(::open(link.c_str(), O_PATH | O_CLOEXEC));
   auto facts =
       exe.valid() ? os::StatFd(exe.get()) : hashdb::Result<FileFacts>(hashdb::ErrnoError(link));
-  if (facts.ok()) info.exe_id = os::FileId{facts->dev, facts->ino};
-  if (!info.exe.empty() && hashdb::IsInterpreterName(Basename(info.exe), interpreters)) {
-    info.interpreter = Tristate::kYes;
-    return info;
-  }
-  if (info.exe.empty() || !facts.ok()) return info;  // gone or a kernel thread: kUnknown
+  if (!facts.ok()) return info;
+  info.exe_id = os::FileId{facts->dev, facts->ino};
   if (db == nullptr) {
     info.interpreter = Tristate::kNo;
     return info;
@@ -87,7 +89,8 @@ ScriptCoverage::Process* ScriptCoverage::ProcessFor(pid_t pid, const OpenerInfo&
   auto it = processes_.find(pid);
   if (it != processes_.end()) {
     Process& p = it->second;
-    if (p.exe == opener.exe_id && os::ProcessImageAlive(p.environ.get())) {
+    if (p.exe == opener.exe_id && p.exe_path == opener.exe &&
+        os::ProcessImageAlive(p.environ.get())) {
       p.last_use = clock_;
       return &p;
     }
@@ -114,6 +117,7 @@ ScriptCoverage::Process* ScriptCoverage::ProcessFor(pid_t pid, const OpenerInfo&
   ++proc_reads_;
   if (!argv.ok() || !env.ok()) return nullptr;
   p.exe = opener.exe_id;
+  p.exe_path = opener.exe;
   const InterpreterFamily family =
       FamilyOf(Basename(opener.exe), argv->empty() ? std::string_view() : (*argv)[0]);
   ScriptCandidates script = ScriptArguments(family, *argv);

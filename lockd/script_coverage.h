@@ -12,10 +12,12 @@
 //    fd, before the exec is answered, so a copy never runs a single open unrecognised). An
 //    executable whose exec lockd did not see (started before lockd, larger than
 //    kSyncHashLimit) is hashed on a background thread; until then the opener counts as an
-//    interpreter when its executable is on a filesystem whose execs lockd checks (the safe
-//    direction: the open is judged, so an allowlisted script still opens), and by name only
-//    elsewhere (lockd enforces nothing on an unmarked filesystem: a program there is outside
-//    the allowlist whatever its name).
+//    interpreter for script-like files (coverage.h rule 2) when its executable is on a
+//    filesystem whose execs lockd checks (the safe direction: the open is judged, so an
+//    allowlisted script still opens), but not for rule 2b (a compiler's first run would have
+//    the sources named on its command line denied), and by name only elsewhere (lockd
+//    enforces nothing on an unmarked filesystem: a program there is outside the allowlist
+//    whatever its name).
 //  - A file an interpreter opens is a script when it is the file its command line names as the
 //    program (lockd/script_arguments.h) or a start-up file its environment names (BASH_ENV,
 //    ENV, PYTHONSTARTUP, ...), compared by dev + ino of the event fd with the path resolved as
@@ -59,7 +61,7 @@ enum class Tristate { kNo, kYes, kUnknown };
 struct OpenerInfo {
   Tristate interpreter = Tristate::kUnknown;
   std::string exe;    // readlink of /proc/<pid>/exe ("" when unreadable)
-  os::FileId exe_id;  // dev + ino of the executable (0/0 when unreadable)
+  os::FileId exe_id;  // dev + ino of the executable (0/0 when not read: by name, or gone)
 };
 
 class ScriptCoverage {
@@ -101,7 +103,7 @@ class ScriptCoverage {
 
   static constexpr std::size_t kMaxProcesses = 256;
   static constexpr std::size_t kMaxDigests = 65536;
-  static constexpr std::int64_t kSyncHashLimit = 8 << 20;
+  static constexpr std::int64_t kSyncHashLimit = 16 << 20;
   static constexpr std::size_t kMaxQueued = 256;
 
  private:
@@ -118,7 +120,8 @@ class ScriptCoverage {
   struct Process {
     hashdb::UniqueFd dir;
     hashdb::UniqueFd environ;
-    os::FileId exe;
+    os::FileId exe;        // 0/0 when the opener was recognised by name
+    std::string exe_path;  // readlink of /proc/<pid>/exe when the cache entry was made
     std::vector<Candidate> candidates;
     std::string path_var;
     std::uint64_t last_use = 0;
