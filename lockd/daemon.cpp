@@ -22,6 +22,7 @@
 #include "lockd/filesystem_marker.h"
 #include "lockd/log.h"
 #include "lockd/mode.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/mount_watcher.h"
 #include "lockd/os/process_info.h"
@@ -73,8 +74,12 @@ int RunDaemon(const DaemonOptions& options) {
   // 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
   // every filesystem marked, and its config, database and logs live on them
   // (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
+  std::optional<os::LinuxEventKernel> kernel;
   std::optional<StartupResponder> responder;
-  if (options.group != nullptr) responder.emplace(*options.group, kStartupHoldLimit);
+  if (options.group != nullptr) {
+    kernel.emplace(*options.group);
+    responder.emplace(*kernel, kStartupHoldLimit);
+  }
 
   // 3. Configuration.
   auto config = LoadConfig(options.config_path);
@@ -159,16 +164,7 @@ int RunDaemon(const DaemonOptions& options) {
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
   decider_options.large_workers = std::max(1u, workers / 2);
-  decider_options.fd_path = [](int fd) { return os::FdPath(fd); };
-  decider_options.fill_process_facts = [](DecisionRecord& r) {
-    os::ProcessFacts f = os::ReadProcessFacts(r.pid);
-    r.ppid = f.ppid;
-    r.uid = f.uid;
-    r.tty_nr = f.tty_nr;
-    r.exe = std::move(f.exe);
-  };
-  ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
-                      cache, *sink, stats, decider_options);
+  ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
 
   // 8. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
   // filesystem holds its nearest existing parent (often /).
@@ -302,9 +298,10 @@ int RunDaemon(const DaemonOptions& options) {
   // SIGHUP's reload opens the database, on a marked filesystem: never on the loop thread, which
   // alone answers that open (background_task.h).
   BackgroundTask sighup_reload([&] { (void)reload(); });
-  EventLoopParts parts{g,
+  EventLoopParts parts{*kernel,
                        *signals,
                        *mount_watcher,
+                       &marker,
                        marker,
                        decider,
                        cache,

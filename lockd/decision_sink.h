@@ -29,6 +29,9 @@ struct DecisionRecord {
   Reason reason = Reason::kNotInAllowlist;
   EffectiveMode mode = EffectiveMode::kEnforce;
   bool from_cache = false;
+  // An exec (FAN_OPEN_EXEC_PERM), or a plain open judged as a load of code (a library, a script
+  // read by an interpreter).
+  bool exec = true;
   pid_t pid = 0;
   pid_t ppid = -1;
   long uid = -1;

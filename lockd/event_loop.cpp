@@ -25,19 +25,21 @@ constexpr int kTickMs = 1000;
 EventLoop::EventLoop(EventLoopParts parts) : p_(std::move(parts)), self_(::getpid()) {}
 
 void EventLoop::SyncMounts() {
+  if (p_.marker == nullptr) return;
   auto mounts = p_.mounts.Read();
   if (!mounts.ok()) {
     LogError(mounts.error().message);
     return;
   }
   std::vector<std::string> failures;
-  const std::size_t added = p_.marker.Sync(*mounts, failures);
+  const std::size_t added = p_.marker->Sync(*mounts, failures);
   for (const auto& f : failures) LogError("cannot mark " + f);
   if (added > 0) LogInfo("marked " + std::to_string(added) + " new filesystem(s)");
   SyncOtherNamespaces();
 }
 
 void EventLoop::SyncOtherNamespaces() {
+  if (p_.marker == nullptr) return;
   struct Table {
     pid_t pid;
     std::vector<os::MountEntry> mounts;
@@ -52,10 +54,10 @@ void EventLoop::SyncOtherNamespaces() {
     for (const auto& m : *mounts) devs.push_back(m.dev());
     tables.push_back({ns.pid, std::move(*mounts)});
   }
-  p_.marker.ForgetForeignExcept(devs);
+  p_.marker->ForgetForeignExcept(devs);
   std::vector<std::string> failures;
   std::size_t added = 0;
-  for (const auto& t : tables) added += p_.marker.SyncForeign(t.pid, t.mounts, failures);
+  for (const auto& t : tables) added += p_.marker->SyncForeign(t.pid, t.mounts, failures);
   for (const auto& f : failures) {
     // A mount that cannot be marked fails again every second: say it once.
     if (foreign_failures_logged_.insert(f).second) LogError("cannot mark " + f);
@@ -67,7 +69,7 @@ void EventLoop::SyncOtherNamespaces() {
 
 void EventLoop::HandleNotification(os::FanotifyEvent& event) {
   if (!event.fd.valid()) return;
-  auto facts = os::StatFd(event.fd.get());
+  auto facts = p_.kernel.Stat(event.fd.get());
   if (facts.ok()) p_.cache.Invalidate(facts->dev, facts->ino);
   if (p_.on_write) p_.on_write(event);
 }
@@ -80,14 +82,11 @@ bool EventLoop::OpenNeedsJudgement(const os::FanotifyEvent& event,
   if (!facts->regular()) return false;
   std::shared_ptr<const hashdb::Database> db = p_.databases->Current();
   if (db == nullptr) return true;
-  return TriageOpen(event.fd.get(), event.pid, *facts, db->policy()) == OpenAction::kJudge;
+  return TriageOpen(p_.kernel, event.fd.get(), event.pid, *facts, db->policy()) ==
+         OpenAction::kJudge;
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
-  // Each round may read more events (the drain after the writer probe); under an endless
-  // exec flood that could go on forever, so after kMaxRounds the last batch is decided
-  // without the cache (no drain needed) and control returns to poll (signals, mounts).
-  constexpr int kMaxRounds = 64;
   for (int round = 1; !batch.empty(); ++round) {
     const bool may_use_cache = round < kMaxRounds;
     std::vector<PermissionRequest> requests;
@@ -109,24 +108,25 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         if (ev.pid == self_) {
           // lockd's own access: never wait on ourselves.
           p_.stats.own_events.fetch_add(1, std::memory_order_relaxed);
-          (void)p_.group.Respond(ev.fd.get(), true);
+          (void)p_.kernel.Respond(ev.fd.get(), true);
           continue;
         }
         PermissionRequest r;
         r.pid = ev.pid;
-        r.facts = os::StatFd(ev.fd.get());
+        r.exec = ev.is_exec_permission();
+        r.facts = p_.kernel.Stat(ev.fd.get());
         if (!ev.is_exec_permission() && !OpenNeedsJudgement(ev, r.facts)) {
           // A plain open of something that is not code (or not code for this opener).
           p_.stats.opens_allowed_by_sniff.fetch_add(1, std::memory_order_relaxed);
-          if (!p_.group.Respond(ev.fd.get(), true).ok()) {
+          if (!p_.kernel.Respond(ev.fd.get(), true).ok()) {
             p_.stats.response_errors.fetch_add(1, std::memory_order_relaxed);
           }
           continue;
         }
-        r.untrusted_filesystem = r.facts.ok() && p_.marker.Untrusted(r.facts->dev);
+        r.untrusted_filesystem = r.facts.ok() && p_.coverage.Untrusted(r.facts->dev);
         if (may_use_cache && r.facts.ok() && r.facts->regular() && !r.untrusted_filesystem &&
-            p_.marker.FilesystemMarked(r.facts->dev) &&
-            os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {
+            p_.coverage.FilesystemMarked(r.facts->dev) &&
+            p_.kernel.ProbeWriters(ev.fd.get()) == WriterState::kNone) {
           r.cache_allowed = true;
           probed_clean = true;
         }
@@ -142,7 +142,7 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
     // lookup, so the invalidation is applied first (decision_cache.h, rule 2).
     std::vector<os::FanotifyEvent> next;
     if (probed_clean) {
-      auto more = p_.group.ReadEvents();
+      auto more = p_.kernel.ReadEvents(nullptr);
       if (more.ok()) {
         for (auto& ev : *more) {
           if (!ev.is_permission() && ev.is_write_notification()) {
@@ -165,7 +165,7 @@ void EventLoop::DrainFanotify() {
   // Bounded so signals and mount changes are still seen under an endless flood.
   for (int i = 0; i < 1000; ++i) {
     bool maybe_more = false;
-    auto events = p_.group.ReadEvents(&maybe_more);
+    auto events = p_.kernel.ReadEvents(&maybe_more);
     if (!events.ok()) {
       LogError(events.error().message);
       return;
@@ -195,7 +195,7 @@ int EventLoop::Run() {
     const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
     pollfd fds[3] = {
-        {p_.group.fd(), POLLIN, 0}, {p_.signals.fd(), POLLIN, 0}, {p_.mounts.fd(), POLLPRI, 0}};
+        {p_.kernel.PollFd(), POLLIN, 0}, {p_.signals.fd(), POLLIN, 0}, {p_.mounts.fd(), POLLPRI, 0}};
     const int n = ::poll(fds, 3, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -22,6 +22,7 @@
 #include "lockd/decision_sink.h"
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/mount_watcher.h"
 #include "lockd/os/signal_fd.h"
@@ -30,10 +31,14 @@
 namespace lockd {
 
 struct EventLoopParts {
-  os::FanotifyGroup& group;
+  // The fanotify group and what the kernel says about files and processes (os/event_kernel.h).
+  os::EventKernel& kernel;
   os::SignalFd& signals;
   os::MountWatcher& mounts;
-  FilesystemMarker& marker;
+  // Places the marks as mounts come and go; may be null (unit tests: no mount syncing).
+  FilesystemMarker* marker;
+  // Which filesystems are marked, and how (usually the marker itself).
+  const FilesystemCoverage& coverage;
   ExecDecider& decider;
   DecisionCache& cache;
   DecisionSink& sink;
@@ -60,8 +65,13 @@ class EventLoop {
   int Run();
 
   // Handles events read by someone else before the loop ran (the startup responder), in order,
-  // as if the loop had read them.
+  // as if the loop had read them. Also the unit tests' way in (with a fake kernel).
   void HandleEvents(std::vector<os::FanotifyEvent> events) { HandleBatch(std::move(events)); }
+
+  // Each batch may read more events (the drain after the writer probe); under an endless flood
+  // that could go on forever, so after kMaxRounds rounds the last batch is decided without the
+  // cache (no drain needed) and control returns to poll (signals, mounts).
+  static constexpr int kMaxRounds = 64;
 
   // Reads and handles whatever is queued now (also used at shutdown, after the marks are
   // removed, so every event already queued is answered).

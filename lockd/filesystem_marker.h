@@ -38,7 +38,17 @@ struct MarkedFilesystem {
   bool untrusted = false;  // FUSE or network: marked with the untrusted mask
 };
 
-class FilesystemMarker {
+// What the event path asks about the marks (FilesystemMarker answers; unit tests fake it).
+class FilesystemCoverage {
+ public:
+  virtual ~FilesystemCoverage() = default;
+  // Whether files with this st_dev are under a filesystem mark (cache allowed). Thread-safe.
+  virtual bool FilesystemMarked(std::uint64_t dev) const = 0;
+  // Whether files with this st_dev are on a marked FUSE or network filesystem. Thread-safe.
+  virtual bool Untrusted(std::uint64_t dev) const = 0;
+};
+
+class FilesystemMarker : public FilesystemCoverage {
  public:
   FilesystemMarker(os::FanotifyGroup& group, os::MarkMask mask,
                    std::optional<std::vector<std::string>> watch,
@@ -62,10 +72,8 @@ class FilesystemMarker {
   // Removes every mark (shutdown). Best effort.
   void UnmarkAll();
 
-  // Whether files with this st_dev are under a filesystem mark (cache allowed). Thread-safe.
-  bool FilesystemMarked(std::uint64_t dev) const;
-  // Whether files with this st_dev are on a marked FUSE or network filesystem. Thread-safe.
-  bool Untrusted(std::uint64_t dev) const;
+  bool FilesystemMarked(std::uint64_t dev) const override;
+  bool Untrusted(std::uint64_t dev) const override;
   // The mask local filesystems are marked with (fixed at start).
   const os::MarkMask& mask() const { return mask_; }
   std::vector<MarkedFilesystem> Marked() const;
