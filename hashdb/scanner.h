@@ -10,15 +10,16 @@
 // the open, someone able to replace a file with a device node in the tree could make us open
 // it; O_NONBLOCK keeps that from hanging.)
 //
-// Correctness of digests: each file is hashed under a read lease (hashdb/read_lease.h) where
+// Each file is hashed by HashFileAt (hashdb/file_hasher.h, shared with `lockctl maintenance
+// finish`). Correctness of digests: each file is hashed under a read lease (read_lease.h) where
 // the kernel grants one (as root on local filesystems): no one has it open for writing while
 // it is hashed. A file someone holds open for writing is not hashed. In addition, a file is
-// recorded only if size, mtime and ctime are the same before and after hashing and the number
-// of bytes hashed equals that size. Otherwise it is tried again (up to max_attempts in total,
-// with a short pause) and then reported as skipped (kChanged), never recorded with a wrong
-// hash. Without a lease (scanning files one does not own, as non-root) only the timestamp
-// checks remain, and they miss a single write() already in progress when hashing starts,
-// because the kernel stamps mtime at the start of a write.
+// recorded only if its version (file_version.h: inode, size, mtime, ctime, mode) is the same
+// before and after hashing and the number of bytes hashed equals that size. Otherwise it is
+// tried again (up to max_attempts in total, with a short pause) and then reported as skipped
+// (kChanged), never recorded with a wrong hash. Without a lease (scanning files one does not
+// own, as non-root) only the version check remains, and it misses a single write() already in
+// progress when hashing starts, because the kernel stamps mtime at the start of a write.
 
 #include <array>
 #include <cstdint>
@@ -29,6 +30,7 @@
 
 #include "hashdb/entry.h"
 #include "hashdb/result.h"
+#include "hashdb/scan_progress.h"
 
 namespace hashdb {
 
@@ -53,15 +55,6 @@ struct SkippedPath {
   std::string detail;  // e.g. "Permission denied", "fs type proc"
 };
 
-struct ScanProgress {
-  std::uint64_t directories = 0;
-  std::uint64_t files_examined = 0;  // regular files looked at
-  std::uint64_t files_recorded = 0;
-  std::uint64_t bytes_hashed = 0;
-  std::uint64_t skipped = 0;
-  double seconds = 0;
-};
-
 struct ScanOptions {
   // Directories to scan. A relative root is taken relative to the current directory. A root
   // that is missing, not a directory, or itself a symlink fails the whole scan.
@@ -79,7 +72,13 @@ struct ScanOptions {
   // Called from a single thread (never concurrently), about every progress_interval_ms while
   // the scan runs. Must not call back into the scanner.
   std::function<void(const ScanProgress&)> progress;
+  // The same reports through an interface (hashdb/scan_progress.h), plus the first pass's count
+  // and a final report; may be set together with progress. Not owned; must outlive Scan().
+  ScanReporter* reporter = nullptr;
   int progress_interval_ms = 200;
+  // Count the regular files first (hashdb/scan_count.h: a listing of the directories, no file
+  // opened), so progress reports carry files_total for an estimate of the time left.
+  bool count_first = false;
 };
 
 struct ScanReport {

@@ -39,7 +39,9 @@ std::optional<Reason> JudgeWithoutContent(const DecisionInput& input) {
   if (!input.database_loaded || !input.facts_known) return Reason::kReadFailed;
   if (!input.regular_file) return Reason::kNotRegularFile;
   if (input.untrusted_filesystem && input.deny_untrusted_fs) return Reason::kUntrustedFilesystem;
-  if (input.size > input.max_allowlisted_size) return Reason::kLargerThanAllowlist;
+  if (input.size >= kUnreadSizeRuleBytes && input.size > input.max_allowlisted_size) {
+    return Reason::kLargerThanAllowlist;
+  }
   return std::nullopt;
 }
 

@@ -20,6 +20,11 @@ enum class HashStatus {
   kNotHashed,   // not a regular file, or not attempted
 };
 
+// Files at least this large that are larger than every allowlisted file are denied without
+// being read (Reason::kLargerThanAllowlist); a smaller foreign file is still hashed so its deny
+// record carries the digest an auditor needs. The large lane's threshold (worker_pool.h).
+inline constexpr std::uint64_t kUnreadSizeRuleBytes = 16 << 20;
+
 // Everything the decision depends on, gathered by the decider: first the facts known without
 // reading the file (the event fd's fstat, the filesystem, the database in force), then, when
 // those do not decide, the outcome of hashing it.
@@ -51,8 +56,9 @@ enum class Reason {
   // deny_untrusted_fs: its content is served by another process or machine, which can show
   // lockd's read different bytes from the loader's, so no hash of it proves anything.
   kUntrustedFilesystem,
-  // The file is larger than every file in the allowlist, so its content cannot be allowlisted:
-  // denied without reading it (an exec of a huge sparse file must not occupy a worker).
+  // The file is at least kUnreadSizeRuleBytes and larger than every file in the allowlist, so
+  // its content cannot be allowlisted: denied without reading it (an exec of a huge sparse
+  // file must not occupy a worker).
   kLargerThanAllowlist,
 };
 std::string_view ReasonName(Reason reason);  // "allowlisted", "not-in-allowlist", ...
@@ -74,7 +80,7 @@ struct Decision {
 
 // The judgement from the facts known before reading the file, when they decide (no database,
 // unreadable metadata, not a regular file, an untrusted filesystem under deny_untrusted_fs, a
-// size no allowlisted file has); nullopt when the content must be hashed. Never allows.
+// large size no allowlisted file has); nullopt when the content must be hashed. Never allows.
 std::optional<Reason> JudgeWithoutContent(const DecisionInput& input);
 // Whether the content is acceptable, independent of mode: JudgeWithoutContent, else the hash
 // and the lookup. The only place a Reason is chosen.

@@ -4,6 +4,9 @@
 
 namespace lockd {
 
+static_assert(static_cast<std::uint64_t>(kLargeFileBytes) == kUnreadSizeRuleBytes,
+              "a file denied unread by size is one the large lane would hash");
+
 ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
                          const ModeSource& modes, DecisionCache& cache, DecisionSink& sink,
                          Stats& stats, ExecDeciderOptions options)
@@ -13,6 +16,7 @@ ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
       cache_(cache),
       sink_(sink),
       stats_(stats),
+      coverage_(options.coverage),
       pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
 
 ExecDecider::~ExecDecider() { Shutdown(); }
@@ -98,9 +102,8 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
       stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
                                     std::memory_order_relaxed);
       if (!digest.ok()) {
-        input.hash = digest.error().code == hashdb::ErrorCode::kConflict
-                         ? HashStatus::kChanged
-                         : HashStatus::kReadFailed;
+        input.hash = digest.error().code == hashdb::ErrorCode::kConflict ? HashStatus::kChanged
+                                                                         : HashStatus::kReadFailed;
       } else if (!after.ok() || !before->SameVersion(*after) || !before->SameVersion(facts) ||
                  cache_.InvalidatedSince(facts.dev, facts.ino, ticket)) {
         // A change between the loop's fstat, ours, and the end of the hash, or a write
@@ -180,7 +183,9 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       continue;  // the same act as the exec just recorded
     }
     r.time_unix_ns = NowUnixNs();
-    r.path = kernel_.FdPath(waiters[i].fd.get());
+    const int fd = waiters[i].fd.get();
+    r.path =
+        coverage_ != nullptr ? coverage_->EventPath(fd, kernel_.FdPath(fd)) : kernel_.FdPath(fd);
     stats_.RecordDenial(r);
     sink_.OnDecision(r);
   }

@@ -39,6 +39,7 @@
 #include "lockd/decision_sink.h"
 #include "lockd/exec_followup.h"
 #include "lockd/file_facts.h"
+#include "lockd/filesystem_marker.h"
 #include "lockd/mode.h"
 #include "lockd/os/event_kernel.h"
 #include "lockd/stats.h"
@@ -64,6 +65,9 @@ struct PermissionRequest {
 struct ExecDeciderOptions {
   unsigned small_workers = 2;
   unsigned large_workers = 1;
+  // Names the event's file in audit records (FilesystemCoverage::EventPath: files reached
+  // through an overlay); null: the kernel's path of the fd as it is. Must outlive the decider.
+  const FilesystemCoverage* coverage = nullptr;
 };
 
 class ExecDecider {
@@ -98,6 +102,7 @@ class ExecDecider {
   DecisionCache& cache_;
   DecisionSink& sink_;
   Stats& stats_;
+  const FilesystemCoverage* coverage_;
   ExecFollowUps follow_ups_;
   std::mutex mu_;
   // Requests waiting for the judgement of one inode version (the first one's fd is hashed).

@@ -6,28 +6,13 @@
 
 namespace lockd {
 
+using audit::JsonBytesMember;
+using audit::JsonString;
+
 namespace {
 
 std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
-}
-
-// A JSON string by the project's rules (audit/json_escape.h): always valid UTF-8.
-std::string Q(std::string_view raw) {
-  std::string out;
-  lockd::audit::AppendJsonString(out, raw);
-  return out;
-}
-
-// "key":"value" plus "key_hex":"..." when value is not valid UTF-8 (the exact bytes).
-std::string BytesMember(std::string_view key, std::string_view value) {
-  std::string out = Q(key) + ":";
-  if (!lockd::audit::AppendJsonString(out, value)) {
-    out.append(",").append(Q(std::string(key) + "_hex")).append(":\"");
-    out.append(hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()));
-    out.append("\"");
-  }
-  return out;
 }
 
 }  // namespace
@@ -68,8 +53,15 @@ std::string RenderStatusText(const StatusSnapshot& s) {
   out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
   for (const auto& m : s.marked) {
     out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
-    out.append(", ").append(KindName(m.kind)).append(" mark)\n");
+    out.append(", ").append(KindName(m.kind)).append(" mark");
+    if (!m.via.empty()) out.append(", through ").append(EscapeLogValue(m.via));
+    out.append(")\n");
   }
+  if (!s.mount_discovery.empty()) {
+    out.append("mount discovery: ").append(EscapeLogValue(s.mount_discovery)).append("\n");
+  }
+  out.append("overlay gaps: ").append(std::to_string(s.overlay_gaps.size())).append("\n");
+  for (const auto& g : s.overlay_gaps) out.append("  ").append(EscapeLogValue(g)).append("\n");
   out.append("last denials: ").append(std::to_string(s.last_denials.size())).append("\n");
   for (const auto& d : s.last_denials) {
     out.append("  ").append(FormatTimeUtc(d.time_unix_ns)).append(" ");
@@ -87,7 +79,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     o.append("\"").append(k).append("\":").append(std::to_string(v)).append(",");
   };
   auto str = [&](std::string_view k, std::string_view v) {
-    o.append(BytesMember(k, v)).append(",");
+    o.append(JsonBytesMember(k, v)).append(",");
   };
   str("version", s.version);
   str("mode", s.mode);
@@ -133,21 +125,28 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("denied_while_down", s.denied_while_down);
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
-    o.append("{").append(BytesMember("mount_point", m.mount_point));
-    o.append(",\"fs_type\":").append(Q(m.fs_type));
+    o.append("{").append(JsonBytesMember("mount_point", m.mount_point));
+    o.append(",\"fs_type\":").append(JsonString(m.fs_type));
     o.append(",\"dev\":").append(std::to_string(m.dev));
-    o.append(",\"mark\":").append(Q(KindName(m.kind))).append("},");
+    o.append(",\"mark\":").append(JsonString(KindName(m.kind)));
+    if (!m.via.empty()) o.append(",").append(JsonBytesMember("via", m.via));
+    o.append("},");
   }
+  if (o.back() == ',') o.pop_back();
+  o.append("],");
+  str("mount_discovery", s.mount_discovery);
+  o.append("\"overlay_gaps\":[");
+  for (const auto& g : s.overlay_gaps) o.append("{").append(JsonBytesMember("gap", g)).append("},");
   if (o.back() == ',') o.pop_back();
   o.append("],\"last_denials\":[");
   for (const auto& d : s.last_denials) {
-    o.append("{\"time\":").append(Q(FormatTimeUtc(d.time_unix_ns)));
-    o.append(",\"verdict\":").append(Q(VerdictName(d.verdict)));
-    o.append(",\"reason\":").append(Q(ReasonName(d.reason)));
+    o.append("{\"time\":").append(JsonString(FormatTimeUtc(d.time_unix_ns)));
+    o.append(",\"verdict\":").append(JsonString(VerdictName(d.verdict)));
+    o.append(",\"reason\":").append(JsonString(ReasonName(d.reason)));
     o.append(",\"pid\":").append(std::to_string(d.pid));
-    o.append(",").append(BytesMember("exe", d.exe));
-    o.append(",").append(BytesMember("path", d.path));
-    o.append(",\"digest\":").append(d.digest ? Q(hashdb::ToHex(*d.digest)) : "null");
+    o.append(",").append(JsonBytesMember("exe", d.exe));
+    o.append(",").append(JsonBytesMember("path", d.path));
+    o.append(",\"digest\":").append(d.digest ? JsonString(hashdb::ToHex(*d.digest)) : "null");
     o.append("},");
   }
   if (o.back() == ',') o.pop_back();

@@ -36,7 +36,7 @@ std::optional<FileFacts> LinuxEventKernel::ExecutableFacts(pid_t pid) {
   // would wait on a permission event only it can answer).
   struct stat st {};
   if (::stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &st) != 0) return std::nullopt;
-  return FactsFromStat(st);
+  return FileFacts::FromStat(st);
 }
 
 }  // namespace lockd::os

@@ -22,8 +22,8 @@
 #include <sys/types.h>
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "hashdb/result.h"

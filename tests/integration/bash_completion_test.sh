@@ -45,6 +45,9 @@ expect "audit enforce" db build --root / --mode ""
 expect "enforce" db build --one-file-system --mode e
 expect "ed25519 p256" key generate --type ""
 expect "--token" token sign --tok
+# The token commands, rekey included (issue 12).
+expect "check create find rekey show sign" token ""
+expect "--new-passphrase-fd" token rekey /media/fe/FE-STICK --new
 expect "--generation" db build --root / --gen
 # A value after an option that takes one is not completed as a command or an option.
 expect "" db build --out ""
@@ -54,10 +57,21 @@ expect "add list retire" trust ""
 expect "--updater-only" maintenance finish --upd
 expect "--passphrase-fd --pin-fd" trust retire --p
 expect "" maintenance start --minutes ""
-# Every option of every db, maintenance and trust command is offered after "--".
+# The fleet report and the log summary (issue 15).
+expect "report" fleet ""
+expect "show summary verify" log ""
+expect "--db-trust" fleet report --db
+expect "" fleet report --out ""
+# Progress modes and the quarantine command (issue 15).
+expect "auto json none tty" db build --root / --progress ""
+expect "auto json none tty" maintenance finish --progress ""
+expect "--out" quarantine --ou
+# Every option of every db, maintenance, trust, token, fleet, log and quarantine command is
+# offered after "--".
 for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
   "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
-  "trust add" "trust retire" "trust list"; do
+  "trust add" "trust retire" "trust list" "token create" "token show" "token check" \
+  "token sign" "token rekey" "fleet report" "log summary" "log show" "log verify" "quarantine"; do
   read -r -a cmd <<<"$c"
   opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |

@@ -38,6 +38,7 @@ struct CountingSink : lockd::DecisionSink {
 struct AllMarked : lockd::FilesystemCoverage {
   bool FilesystemMarked(std::uint64_t) const override { return true; }
   bool Untrusted(std::uint64_t) const override { return false; }
+  std::string EventPath(int, const std::string& raw) const override { return raw; }
 };
 
 void Write(const std::string& path, const std::string& bytes, mode_t mode) {
@@ -47,7 +48,9 @@ void Write(const std::string& path, const std::string& bytes, mode_t mode) {
 
 // A loadable ELF head (ET_DYN), padded: enough for the sniff.
 std::string ElfDyn(const std::string& tail) {
-  std::string h = "\x7f" "ELF";
+  std::string h =
+      "\x7f"
+      "ELF";
   h += std::string("\x02\x01\x01", 3) + std::string(9, '\0');
   h += std::string("\x03\x00", 2);  // e_type ET_DYN
   return h + std::string(20, '\0') + tail;
@@ -65,7 +68,6 @@ struct Fixture {
   std::unique_ptr<lockd::DatabaseManager> dbs;
   std::unique_ptr<lockd::ExecDecider> decider;
   std::optional<lockd::os::SignalFd> signals;
-  std::optional<lockd::os::MountWatcher> mounts;
   std::unique_ptr<lockd::EventLoop> loop;
 
   Fixture() {
@@ -85,11 +87,8 @@ struct Fixture {
     auto s = lockd::os::SignalFd::Create({SIGUSR2});
     REQUIRE(s.ok());
     signals.emplace(std::move(*s));
-    auto m = lockd::os::MountWatcher::Open();
-    REQUIRE(m.ok());
-    mounts.emplace(std::move(*m));
-    lockd::EventLoopParts parts{kernel, *signals, *mounts, nullptr, coverage, *decider,
-                                cache,  sink,     stats,   [] {},   std::nullopt};
+    lockd::EventLoopParts parts{kernel, *signals, nullptr, coverage, *decider,
+                                cache,  sink,     stats,   [] {},    std::nullopt};
     parts.databases = dbs.get();
     loop = std::make_unique<lockd::EventLoop>(std::move(parts));
   }

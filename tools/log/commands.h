@@ -29,7 +29,7 @@ int RunLogVerify(const LogVerifyArgs& args, std::ostream& out, std::ostream& err
 
 struct LogShowArgs {
   LogFilesArgs input;
-  std::string since;               // RFC 3339 time, a date, or a duration ago: 30m, 12h, 7d
+  std::string since;               // tools/since.h: a time, a date, or a duration ago (30s, 7d)
   std::vector<std::string> types;  // keep only these types (comma lists allowed)
   bool json = false;               // print the matching lines exactly as stored
 };
@@ -37,6 +37,22 @@ struct LogShowArgs {
 // Exit 0 (also when nothing matches); 2 on a bad --since or an unreadable file. Lines that are
 // not records are shown as such, never skipped silently.
 int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err);
+
+struct LogSummaryArgs {
+  LogFilesArgs input;
+  bool log_given = false;  // --log given: else the config's audit_log
+  std::string config = "/etc/lockd/lockd.toml";
+  bool config_given = false;  // a missing --config file is an error then
+  std::string since;
+  std::vector<std::string> types;  // would-deny (default), deny; "_" or "-" spelled
+  bool json = false;
+};
+
+// Groups the deny / would_deny records and proposes what to do with each (tools/log/summary.h).
+// The configuration gives the baseline roots and the database in force (compared path by
+// path); neither is required. Exit 0 (also when nothing was blocked); 2 on bad usage or an
+// unreadable file.
+int RunLogSummary(const LogSummaryArgs& args, std::ostream& out, std::ostream& err);
 
 // The files to read: args.files, or the rotated files of args.log. nullopt after printing the
 // reason to err.

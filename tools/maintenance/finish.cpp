@@ -103,6 +103,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
   rescan_options.learned = std::move(learned);
   rescan_options.updater_only = o.updater_only;
   rescan_options.threads = o.threads;
+  StreamProgressReporter reporter(o.progress, "maintenance-rescan", err);
+  if (o.progress != ProgressMode::kNone) rescan_options.reporter = &reporter;
   const std::vector<hashdb::FileEntry> before = hashdb::EntriesOf(**current);
   auto rescan = Rescan(rescan_options, before);
   if (!rescan.ok()) return Fail(rescan.error().message, err);
@@ -151,6 +153,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
   contents.generation = generation;
   contents.policy = (*current)->policy();
   contents.entries = std::move(rescan->entries);
+  // What was an interpreter stays one (by content, and at a path flagged by hand).
+  hashdb::CarryInterpreterFlags(**current, contents.entries);
   auto bytes = hashdb::BuildDatabase(contents, **token);
   if (!bytes.ok()) return Fail(bytes.error().message, err);
   const std::string staged = StagingPath(config->state_dir, kMaintenanceStagingName);
