@@ -165,23 +165,37 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       r.exe = std::move(f.exe);
     }
   }
+  // A refused exec is noted before the kernel hears of it: the opens it causes (bash reading
+  // the head of what it could not run, the kernel's FAN_OPEN_PERM after an exec allowed in
+  // audit mode) come only after the answer, and may be decided on another thread, from the
+  // cache, before this one gets to logging (exec_followup.h).
+  // An open that only follows a refused exec (same process, same file) is the same act: it is
+  // answered like the exec but neither counted again nor recorded. records[i] is waiters[i]'s.
+  const auto now = ExecFollowUps::Clock::now();
+  std::vector<bool> follow_up(records.size(), false);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const DecisionRecord& r = records[i];
+    if (r.exec) {
+      follow_ups_.NoteRefusedExec(r.pid, r.dev, r.ino, now);
+    } else {
+      follow_up[i] = follow_ups_.IsFollowUp(r.pid, r.dev, r.ino, now);
+    }
+  }
   // Answer all waiters before logging any of them.
-  for (auto& w : waiters) {
-    if (!kernel_.Respond(w.fd.get(), decision.allow()).ok()) {
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    if (!kernel_.Respond(waiters[i].fd.get(), decision.allow()).ok()) {
       stats_.response_errors.fetch_add(1, std::memory_order_relaxed);
     }
     stats_.pending.fetch_sub(1, std::memory_order_relaxed);
-    stats_.Count(decision.verdict);
-  }
-  const auto now = ExecFollowUps::Clock::now();
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    DecisionRecord& r = records[i];
-    if (r.exec) {
-      follow_ups_.NoteRefusedExec(r.pid, r.dev, r.ino, now);
-    } else if (follow_ups_.IsFollowUp(r.pid, r.dev, r.ino, now)) {
+    if (i < follow_up.size() && follow_up[i]) {
       stats_.follow_ups_not_recorded.fetch_add(1, std::memory_order_relaxed);
-      continue;  // the same act as the exec just recorded
+    } else {
+      stats_.Count(decision.verdict);
     }
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (follow_up[i]) continue;
+    DecisionRecord& r = records[i];
     r.time_unix_ns = NowUnixNs();
     const int fd = waiters[i].fd.get();
     r.path =

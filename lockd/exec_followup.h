@@ -5,7 +5,9 @@
 // kernel raises FAN_OPEN_PERM after FAN_OPEN_EXEC_PERM when the exec goes on (audit mode), and
 // a shell whose execve failed opens the file to explain why (bash reads its head). Both opens
 // are decided like any other (denied in enforce: the open of a foreign ELF is a load of code),
-// but they are the same act by the same process, so only the exec is recorded. An open is a
+// but they are the same act by the same process, so only the exec is recorded and counted (the
+// status counts then equal what the audit log accounts for). The exec is noted before the
+// kernel is answered: the opens it causes come only after the answer. An open is a
 // follow-up when the same pid's exec of the same inode was recorded as deny or would-deny less
 // than kWindow ago.
 //

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "lockd/os/file_probe.h"
 #include "tests/support/db_fixture.h"
@@ -38,9 +40,13 @@ struct Recorder {
 // The fake kernel, also recording answers by fd number, with one fixed path for every fd.
 struct RecordingKernel : testsupport::FakeEventKernel {
   Recorder recorder;
+  // Called once, on the first answer, after it is recorded (what the process does next).
+  std::function<void()> after_first_answer;
   hashdb::Status Respond(int fd, bool allow) override {
     (void)recorder.Respond(fd, allow);
-    return FakeEventKernel::Respond(fd, allow);
+    auto status = FakeEventKernel::Respond(fd, allow);
+    if (auto next = std::exchange(after_first_answer, nullptr)) next();
+    return status;
   }
   std::string FdPath(int) override { return "/the/path"; }
 };
@@ -291,6 +297,28 @@ TEST_CASE("one refused exec, one record: the same process's open of the same fil
   CHECK(f.sink.records[0].pid == 1234);
   CHECK_FALSE(f.sink.records[1].exec);
   CHECK(f.sink.records[1].pid == 4321);
-  CHECK(f.stats.denied.load() == 3);  // every event is still answered and counted
+  // Every event is answered; the follow-up is not counted as another denial, so the status
+  // count stays equal to what the audit log accounts for.
+  CHECK(f.kernel.recorder.count() == 3);
+  CHECK(f.stats.denied.load() == 2);
+  CHECK(f.stats.follow_ups_not_recorded.load() == 1);
+}
+
+TEST_CASE(
+    "an open right after the refused exec's answer follows it, even before the exec is logged") {
+  // bash opens the file the moment execve fails, and the loop may answer that open from the
+  // cache before the worker that refused the exec has logged it. Here the open is submitted from
+  // inside the exec's answer (before the worker's logging): it is still one act, one record.
+  Fixture f;
+  auto exec = f.Request("bad", "bad content");
+  auto open = f.Request("bad", "");
+  open.exec = false;
+  f.kernel.after_first_answer = [&] { f.decider->Submit(std::move(open)); };
+  CHECK_FALSE(f.Decide(std::move(exec)));
+  f.decider->Shutdown();
+  CHECK(f.kernel.recorder.count() == 2);
+  CHECK(f.cache.hits() == 1);  // the open was answered from the cache
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].exec);
   CHECK(f.stats.follow_ups_not_recorded.load() == 1);
 }
