@@ -7,6 +7,7 @@
 #include "lockd/os/open_probe.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sysctl.h"
+#include "lockd/report.h"
 
 namespace lockd {
 
@@ -62,15 +63,13 @@ void ApplyMemfdPolicy(const hashdb::Policy& policy, DecisionSink& sink, std::uin
   if (!r.ok()) {
     const std::string msg =
         "cannot set vm.memfd_noexec=2: " + r.error().message + "; execution from memfd is NOT shut";
-    LogError(msg);
-    sink.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError, msg, generation});
+    Report(sink, LogLevel::kError, DaemonEventKind::kError, msg, generation);
     return;
   }
   if (r->outcome == os::MemfdNoexecResult::Outcome::kUnsupported) {
     const std::string msg =
         "this kernel has no vm.memfd_noexec (Linux 6.3+): execution from memfd is NOT shut";
-    LogError(msg);
-    sink.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError, msg, generation});
+    Report(sink, LogLevel::kError, DaemonEventKind::kError, msg, generation);
     return;
   }
   LogInfo(r->message.empty() ? "vm.memfd_noexec is 2" : r->message);

@@ -29,21 +29,16 @@
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
 #include "lockd/quarantine/quarantine.h"
+#include "lockd/report.h"
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
+#include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
 
 namespace lockd {
 
 namespace {
-
-std::string DescribeDatabase(const hashdb::Database& db) {
-  return db.name() + " generation " + std::to_string(db.generation()) + ", " +
-         std::to_string(db.digest_count()) + " digests, signer " +
-         hashdb::ToHex(db.signer_key_id()).substr(0, 16) + ", mode " +
-         std::string(hashdb::ModeName(db.policy().mode));
-}
 
 // How long an event read during startup may wait for the event loop before it is denied: the
 // terminal must not wait on a slow start (no exec or open waits on lockd for more than a second
@@ -137,9 +132,8 @@ int RunDaemon(const DaemonOptions& options) {
     sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
     return Fail(options, "database", db.error());
   }
-  LogInfo("loaded " + DescribeDatabase(**db));
-  sink->OnDaemonEvent(
-      {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded,
+         "loaded " + DescribeDatabase(**db), (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
 
@@ -172,6 +166,16 @@ int RunDaemon(const DaemonOptions& options) {
   // Audit records name an event's file as the marker sees it (overlay layers, EventPath).
   decider_options.coverage = &marker;
   ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
+  // From here on every step that starts something pushes what undoes it; a failed step returns
+  // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
+  // at the end of step 12. What a step's undo refers to is declared before `teardown`, so it
+  // outlives the undo.
+  EventLoop* loop_for_teardown = nullptr;        // step 12
+  std::unique_ptr<ControlServerThread> control;  // step 10
+  TeardownSteps teardown;
+  teardown.Push("maintenance thread stopped", [&] { (*privileged)->Stop(); });
+  teardown.Push("workers drained (every request submitted is answered)",
+                [&] { decider.Shutdown(); });
 
   // 8. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
   // filesystem holds its nearest existing parent (often /).
@@ -179,29 +183,31 @@ int RunDaemon(const DaemonOptions& options) {
     for (const auto& w : *config->watch) {
       struct stat st {};
       if (::stat(w.c_str(), &st) != 0) {
-        decider.Shutdown();
         return Fail(options, "marks", hashdb::ErrnoError(config->source + ": watch path " + w));
       }
     }
   }
   auto discovery = MountDiscovery::Open(marker);
   if (!discovery.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", discovery.error());
   }
   auto first = (*discovery)->SyncOwn();
   if (!first.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", first.error());
   }
   for (const auto& f : first->failures) LogError("cannot mark " + f);
   if (marker.Marked().empty()) {
-    decider.Shutdown();
     return Fail(options, "marks",
                 hashdb::MakeError(hashdb::ErrorCode::kNotFound,
                                   "no filesystem could be marked; nothing would be "
                                   "enforced"));
   }
+  // Marks removed first, so no new event arrives; then every event already queued is answered
+  // by the loop (once it exists: before that the startup responder holds them).
+  teardown.Push("marks removed, queued events answered", [&] {
+    marker.UnmarkAll();
+    if (loop_for_teardown != nullptr) loop_for_teardown->DrainFanotify();
+  });
   for (const auto& m : marker.Marked()) {
     LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
             (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
@@ -209,30 +215,22 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 9. Reload (SIGHUP and control socket share it) and status.
   auto reload = [&]() -> ControlReply {
-    auto loaded = databases.Load();
-    if (!loaded.ok()) {
-      auto current = databases.Current();
-      const std::string msg = "reload refused: " + loaded.error().message +
-                              "; keeping generation " +
-                              std::to_string(current ? current->generation() : 0);
-      LogError(msg);
-      sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg,
-                           current ? current->generation() : 0});
-      return {ControlReply::Code::kRefused, msg + "\n"};
+    const ReloadOutcome outcome = databases.Reload();
+    const std::uint64_t generation = outcome.current ? outcome.current->generation() : 0;
+    if (!outcome.loaded) {
+      Report(*sink, LogLevel::kError, DaemonEventKind::kDatabaseRefused, outcome.message,
+             generation);
+      return {ControlReply::Code::kRefused, outcome.message + "\n"};
     }
-    const std::string msg = "loaded " + DescribeDatabase(**loaded);
-    LogInfo(msg);
-    if (!MarkMaskCovers(marker.mask(), (*loaded)->policy())) {
+    const hashdb::Policy& policy = outcome.current->policy();
+    if (!MarkMaskCovers(marker.mask(), policy)) {
       LogError(
           "the new policy covers shared objects or scripts but the marks were placed "
           "without FAN_OPEN_PERM: restart lockd to apply it");
     }
-    if ((*loaded)->policy().memfd_noexec) {
-      ApplyMemfdPolicy((*loaded)->policy(), *sink, (*loaded)->generation());
-    }
-    sink->OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, msg, (*loaded)->generation()});
-    return {ControlReply::Code::kOk, msg + "\n"};
+    if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
+    Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
+    return {ControlReply::Code::kOk, outcome.message + "\n"};
   };
   auto status = [&](bool json) {
     StatusSnapshot s;
@@ -280,11 +278,7 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 10. Control socket.
   auto server = os::ControlServer::Listen(config->control_socket);
-  if (!server.ok()) {
-    marker.UnmarkAll();
-    decider.Shutdown();
-    return Fail(options, "control socket", server.error());
-  }
+  if (!server.ok()) return Fail(options, "control socket", server.error());
   ControlHandlers handlers;
   handlers.status = status;
   handlers.reload = reload;
@@ -294,7 +288,8 @@ int RunDaemon(const DaemonOptions& options) {
   handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
     return quarantine::HandleQuarantine(request, quarantine_env, events);
   };
-  auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  teardown.Push("control socket closed", [&] { control.reset(); });
 
   // 11. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
@@ -329,6 +324,7 @@ int RunDaemon(const DaemonOptions& options) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
   EventLoop loop(std::move(parts));
+  loop_for_teardown = &loop;
   // The loop takes over from the startup responder: what it held is handled first, in order.
   if (responder) {
     auto held = responder->Stop();
@@ -346,15 +342,10 @@ int RunDaemon(const DaemonOptions& options) {
 
   // Teardown, always in this order.
   (void)os::SdNotify("STOPPING=1");
-  LogInfo(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStopping,
-                       "stopping on signal " + std::to_string(sig),
-                       databases.Current() ? databases.Current()->generation() : 0});
-  control.reset();
-  marker.UnmarkAll();
-  loop.DrainFanotify();
-  decider.Shutdown();
-  (*privileged)->Stop();
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kStopping,
+         "stopping on signal " + std::to_string(sig),
+         databases.Current() ? databases.Current()->generation() : 0);
+  teardown.RunAll();  // control socket, marks and queued events, workers, maintenance thread
   LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
           std::to_string(stats.denied.load()) + " denied, " +
           std::to_string(stats.would_deny.load()) + " would-deny");

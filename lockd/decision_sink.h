@@ -19,6 +19,7 @@
 
 #include "hashdb/digest.h"
 #include "lockd/decision.h"
+#include "lockd/log.h"
 #include "lockd/mode.h"
 
 namespace lockd {
@@ -53,16 +54,16 @@ enum class DaemonEventKind {
   kQueueOverflow,  // the kernel's event queue overflowed: accesses may have been allowed
   kError,
   // Token-authorized acts and maintenance (docs/audit-log.md lists the fields of each).
-  kModeChange,           // audit "mode_change"
-  kMaintenanceStart,     // audit "maintenance_start"
-  kMaintenanceFinish,    // audit "maintenance_finish"
-  kMaintenanceAbort,     // audit "maintenance_abort"
-  kMaintenanceExpired,   // audit "maintenance_expired": the window ended by itself
-  kMaintenanceLearned,   // audit "maintenance_learned": one new or changed file, once per session
-  kTrustChange,          // audit "trust_change"
-  kAuthorizationRefused, // audit "authz_refused": which check failed
-  kDecider,              // audit "decider_restart": the supervisor started a fresh decider
-  kQuarantine,           // audit "quarantine": a file copied into a forensic archive
+  kModeChange,            // audit "mode_change"
+  kMaintenanceStart,      // audit "maintenance_start"
+  kMaintenanceFinish,     // audit "maintenance_finish"
+  kMaintenanceAbort,      // audit "maintenance_abort"
+  kMaintenanceExpired,    // audit "maintenance_expired": the window ended by itself
+  kMaintenanceLearned,    // audit "maintenance_learned": one new or changed file, once per session
+  kTrustChange,           // audit "trust_change"
+  kAuthorizationRefused,  // audit "authz_refused": which check failed
+  kDecider,               // audit "decider_restart": the supervisor started a fresh decider
+  kQuarantine,            // audit "quarantine": a file copied into a forensic archive
 };
 std::string_view DaemonEventName(DaemonEventKind kind);
 
@@ -84,6 +85,9 @@ struct DaemonEvent {
   // {"holder", "..."}). Values are raw bytes; the audit log escapes them. Keys are
   // [a-z_]+ and must not be seq, time, type, prev, message or generation.
   std::vector<std::pair<std::string, std::string>> fields;
+  // The journal priority of its line (Report); unset: error for refusals, overflows and errors,
+  // notice otherwise.
+  std::optional<LogLevel> level;
 };
 
 class DecisionSink {

@@ -14,6 +14,7 @@
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
 #include "lockd/os/process_info.h"
+#include "lockd/report.h"
 #include "lockd/text_escape.h"
 
 namespace lockd::maintenance {
@@ -84,9 +85,8 @@ void Controller::OpenLearned(bool truncate) {
   if (!list.ok()) {
     // The window still works (allow and record in the audit log); lockctl's full rescan does
     // not depend on the list.
-    LogError("maintenance: learned list: " + list.error().message);
-    sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                         "maintenance: learned list: " + list.error().message, 0});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kError,
+           "maintenance: learned list: " + list.error().message, 0);
     list_.reset();
     learned_count_ = 0;
     return;
@@ -101,10 +101,9 @@ hashdb::Status Controller::Restore() {
   if (!loaded.ok()) {
     const std::string msg = "maintenance window file unreadable, window closed (fail closed): " +
                             loaded.error().message;
-    LogError(msg);
     store_.SetAside();
-    sink_.OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kMaintenanceExpired, msg, 0, {{"session", ""}}});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kMaintenanceExpired, msg, 0,
+           {{"session", ""}});
   } else {
     found = *loaded;
   }
@@ -122,16 +121,12 @@ hashdb::Status Controller::Restore() {
       modes_.SetMaintenance(true);
       const std::string msg = "maintenance session " + found->session +
                               " resumed after a restart; ends " + Rfc3339(found->end);
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kModeChange,
-                           msg,
-                           0,
-                           {{"from", PolicyModeName()},
-                            {"to", "maintenance"},
-                            {"session", found->session},
-                            {"token_id", found->token_id},
-                            {"holder", found->holder}}});
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kModeChange, msg, 0,
+             {{"from", PolicyModeName()},
+              {"to", "maintenance"},
+              {"session", found->session},
+              {"token_id", found->token_id},
+              {"holder", found->holder}});
     } else {
       const std::string why =
           state == WindowState::kExpired
@@ -141,12 +136,8 @@ hashdb::Status Controller::Restore() {
       if (!removed.ok()) return removed.error();
       const std::string msg =
           "maintenance session " + found->session + " " + why + "; back to " + PolicyModeName();
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kMaintenanceExpired,
-                           msg,
-                           0,
-                           {{"session", found->session}}});
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceExpired, msg, 0,
+             {{"session", found->session}});
     }
   }
   if (options_.start_thread && !thread_.joinable()) {
@@ -189,18 +180,14 @@ ControlReply Controller::Start(const Authorized& who, int minutes) {
   const std::string msg = "maintenance session " + w.session + " started by token " + w.token_id +
                           " (" + w.holder + ", " + w.organisation + ") for " +
                           std::to_string(minutes) + " minute(s), ends " + Rfc3339(w.end);
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kMaintenanceStart,
-                       msg,
-                       0,
-                       {{"session", w.session},
-                        {"token_id", w.token_id},
-                        {"holder", w.holder},
-                        {"organisation", w.organisation},
-                        {"key_id", w.key_id},
-                        {"minutes", std::to_string(minutes)},
-                        {"ends", Rfc3339(w.end)}}});
+  Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceStart, msg, 0,
+         {{"session", w.session},
+          {"token_id", w.token_id},
+          {"holder", w.holder},
+          {"organisation", w.organisation},
+          {"key_id", w.key_id},
+          {"minutes", std::to_string(minutes)},
+          {"ends", Rfc3339(w.end)}});
   sink_.OnDaemonEvent(
       {NowUnixNs(),
        DaemonEventKind::kModeChange,
@@ -236,8 +223,7 @@ bool Controller::Close(DaemonEventKind kind, const std::string& message,
     all.emplace_back("holder", closer.holder);
   }
   for (auto& f : fields) all.push_back(std::move(f));
-  LogWarning(message);
-  sink_.OnDaemonEvent({NowUnixNs(), kind, message, generation, std::move(all)});
+  Report(sink_, LogLevel::kWarning, kind, message, generation, std::move(all));
   std::vector<std::pair<std::string, std::string>> mode_fields{{"from", "maintenance"}, {"to", to}};
   if (kind != DaemonEventKind::kMaintenanceExpired) {
     mode_fields.emplace_back("token_id", closer.token_id);
