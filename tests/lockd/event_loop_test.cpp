@@ -37,7 +37,8 @@ struct CountingSink : lockd::DecisionSink {
 // Every filesystem is filesystem-marked and trusted.
 struct AllMarked : lockd::FilesystemCoverage {
   bool FilesystemMarked(std::uint64_t) const override { return true; }
-  bool Untrusted(std::uint64_t) const override { return false; }
+  bool Untrusted(std::uint64_t) const override { return untrusted; }
+  bool untrusted = false;  // every filesystem is FUSE or network
   std::string EventPath(int, const std::string& raw) const override { return raw; }
 };
 
@@ -249,4 +250,33 @@ TEST_CASE("the startup responder denies what waited longer than its limit") {
   CHECK_FALSE(kernel.answers()[0].allow);
   CHECK(responder.Stop().empty());
   CHECK(responder.counts().denied_late == 1);
+}
+
+TEST_CASE("an exec of something that is not a regular file is denied as such, unread") {
+  Fixture f;
+  const auto path = f.File("dev", "allowlisted program");
+  auto facts = f.kernel.Stat(FakeEventKernel::Event(0, 0, path).fd.get());
+  REQUIRE(facts.ok());
+  facts->mode = S_IFCHR | 0755;  // what fstat says of a device node
+  f.kernel.SetFacts(path, *facts);
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 100, path)), 1);
+  CHECK_FALSE(f.LastAllowed());
+  CHECK(f.stats.hashes.load() == 0);
+  f.decider->Shutdown();
+  std::lock_guard lock(f.sink.mu);
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kNotRegularFile);
+}
+
+TEST_CASE("an exec from an untrusted filesystem is denied unread, even when allowlisted") {
+  Fixture f;
+  f.coverage.untrusted = true;  // deny_untrusted_fs is on by default
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 100, f.File("a", "allowlisted program"))),
+           1);
+  CHECK_FALSE(f.LastAllowed());
+  CHECK(f.stats.hashes.load() == 0);
+  f.decider->Shutdown();
+  std::lock_guard lock(f.sink.mu);
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kUntrustedFilesystem);
 }
