@@ -132,8 +132,9 @@ int RunDaemon(const DaemonOptions& options) {
     sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
     return Fail(options, "database", db.error());
   }
-  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded,
-         "loaded " + DescribeDatabase(**db), (*db)->generation());
+  // The record's message is the description alone (as before Report; exports copy it).
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db),
+         (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
 
