@@ -6,6 +6,7 @@
 # deleted by hand stays allowed).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/maintenance_lib.sh"
+engineer_login  # the test acts as the field engineer: what it writes is the session's
 out=""  # set by expect_rc
 
 make_file_token fe
@@ -24,6 +25,7 @@ write_config
 cat >>"$T/lockd.toml" <<TOML
 baseline_roots = ["$MNT/app"]
 trusted_updaters = ["$MNT/app/updater"]
+baseline_excludes = []  # the test tree lives in /tmp, a default exclude
 TOML
 start_lockd
 FT=(--token "$FILE_TOKEN" --passphrase-fd 3)
