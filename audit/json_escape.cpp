@@ -1,5 +1,7 @@
 #include "audit/json_escape.h"
 
+#include "hashdb/digest.h"
+
 namespace lockd::audit {
 namespace {
 
@@ -104,6 +106,21 @@ bool AppendJsonString(std::string& out, std::string_view bytes) {
   }
   out += '"';
   return valid;
+}
+
+std::string JsonString(std::string_view bytes) {
+  std::string out;
+  AppendJsonString(out, bytes);
+  return out;
+}
+
+std::string JsonBytesMember(std::string_view key, std::string_view value) {
+  std::string out = JsonString(key) + ":";
+  if (!AppendJsonString(out, value)) {
+    out += "," + JsonString(std::string(key) + "_hex") + ":\"" +
+           hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()) + "\"";
+  }
+  return out;
 }
 
 }  // namespace lockd::audit

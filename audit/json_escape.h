@@ -1,7 +1,8 @@
 #pragma once
-// JSON string encoding for audit records. Data in records comes from outsiders (file names,
-// process paths), so the encoder guarantees that no input can end a string, add a field or
-// split a line: the output never contains a raw control character, newline, quote or
+// The project's one JSON string writer: audit records, `lockctl ... --json`, the export
+// bundle and `lockd status --json` all encode strings here. Data in records comes from outsiders
+// (file names, process paths), so the encoder guarantees that no input can end a string, add a
+// field or split a line: the output never contains a raw control character, newline, quote or
 // backslash from the input, and is always valid UTF-8.
 //
 // Rules (docs/audit-log.md, "Strings"):
@@ -26,6 +27,14 @@ namespace lockd::audit {
 // UTF-8 (the string then decodes back to exactly bytes), false when some bytes were replaced
 // by U+FFFD.
 bool AppendJsonString(std::string& out, std::string_view bytes);
+
+// The same, as a new string: `"...escaped..."` with the quotes.
+std::string JsonString(std::string_view bytes);
+
+// `"key":"value"` and, when value is not valid UTF-8, `,"key_hex":"<exact bytes in lower-case
+// hex>"` after it, so a reader can recover the bytes (FieldBytes in json_parse.h). key is our
+// code's constant. (Record::AddBytes does the same inside a record, with its key rules.)
+std::string JsonBytesMember(std::string_view key, std::string_view value);
 
 // True when bytes is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
 // nothing above U+10FFFF).

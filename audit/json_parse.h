@@ -1,17 +1,21 @@
 #pragma once
-// A strict JSON parser for audit records (RFC 8259), used by the verifier and by
-// `lockctl log show`. It accepts exactly what it must to read a record and refuses anything
-// that could make two readers disagree about a record's content: duplicate keys, invalid
-// UTF-8, lone surrogates, raw control characters, trailing bytes, numbers that are not
-// integers or do not fit in 64 bits, and nesting deeper than kMaxJsonDepth, more than
-// kMaxJsonMembers members.
+// A strict JSON reader for audit records (RFC 8259), used by the verifier, `lockctl log show`,
+// the export and lockctl's readers of lockd's JSON replies. The grammar, UTF-8 and \u escape
+// checks are nlohmann-json's (Debian's nlohmann-json3-dev, a SAX parse, strict: nothing may
+// follow the value); on top of it this reader refuses what could make two readers disagree
+// about a record's content: duplicate keys, numbers that are not integers or do not fit in 64
+// bits, a byte order mark, nesting deeper than kMaxJsonDepth and objects with more than
+// kMaxJsonMembers members. nlohmann-json is used only inside json_parse.cpp; its exceptions
+// never leave it.
+//
+// Only reads: the hash chain is computed over a line's raw bytes (record.h LineHash), never
+// over a value re-serialised from what this parser returns.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "hashdb/result.h"
@@ -19,8 +23,11 @@
 namespace lockd::audit {
 
 inline constexpr int kMaxJsonDepth = 16;
-// Members per object and elements per array; bounds the work a hostile line can cause.
+// Members per object. Arrays are not limited (the lists in lockd's replies, e.g. the files
+// learned in a maintenance window, can be long); the input's length bounds the work.
 inline constexpr std::size_t kMaxJsonMembers = 256;
+
+struct JsonMember;
 
 struct JsonValue {
   enum class Type { kNull, kBool, kInt, kUint, kString, kArray, kObject };
@@ -30,14 +37,19 @@ struct JsonValue {
   std::uint64_t uint_value = 0;  // kUint: non-negative integers
   std::string string;            // kString: the decoded bytes (valid UTF-8)
   std::vector<JsonValue> array;
-  std::vector<std::pair<std::string, JsonValue>> object;  // in document order, keys unique
+  std::vector<JsonMember> object;  // in document order, keys unique
 
   // Member of an object by key, or nullptr.
   const JsonValue* Find(std::string_view key) const;
 };
 
-// Parses one complete JSON text. The error message says what was expected and at which byte
-// offset ("byte 17: expected ':'").
+struct JsonMember {
+  std::string key;
+  JsonValue value;
+};
+
+// Parses one complete JSON text. The error says what was wrong; a syntax error names the byte
+// offset where it was found ("byte 10: syntax error ... unexpected 'x'; expected end of input").
 hashdb::Result<JsonValue> ParseJson(std::string_view text);
 
 // The exact bytes of a field written with Record::AddBytes: the `<key>_hex` member when present

@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <cstring>
@@ -190,6 +192,10 @@ int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* u) {
 Result<std::unique_ptr<PrivateKey>> PrivateKey::FromPem(std::string_view pem,
                                                         const std::string& source_name,
                                                         const std::string& passphrase) {
+  if (!passphrase.empty() && pem.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
+    auto protection = InspectKeyProtection(pem, source_name);
+    if (!protection.ok()) return protection.error();
+  }
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return CryptoError(source_name + ": out of memory");
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback,
@@ -243,17 +249,55 @@ Result<std::vector<std::uint8_t>> PrivateKey::Sign(std::span<const std::uint8_t>
   return sig;
 }
 
-Result<std::string> PrivateKey::ToPkcs8Pem(const std::string& passphrase) const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  const EVP_CIPHER* cipher = passphrase.empty() ? nullptr : EVP_aes_256_cbc();
-  int ok = PEM_write_bio_PKCS8PrivateKey(
-      bio.get(), static_cast<EVP_PKEY*>(pkey_), cipher,
-      passphrase.empty() ? nullptr : const_cast<char*>(passphrase.data()),
-      static_cast<int>(passphrase.size()), nullptr, nullptr);
-  if (ok != 1) return CryptoError("cannot encode private key");
+namespace {
+Result<std::string> BioText(BIO* bio) {
   char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);  // NOLINT(runtime/int)
+  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
   return std::string(data, static_cast<std::size_t>(len));
+}
+}  // namespace
+
+Result<std::string> PrivateKey::ToPkcs8Pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), static_cast<EVP_PKEY*>(pkey_), nullptr,
+                                            nullptr, 0, nullptr, nullptr) != 1) {
+    return CryptoError("cannot encode private key");
+  }
+  return BioText(bio.get());
+}
+
+Result<std::string> PrivateKey::ToEncryptedPkcs8Pem(const std::string& passphrase,
+                                                    const ScryptParams& kdf) const {
+  if (passphrase.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot encrypt a key with an empty passphrase");
+  }
+  unsigned char salt[16];
+  if (RAND_bytes(salt, sizeof salt) != 1) return CryptoError("no random salt");
+  // PKCS5_pbe2_set_scrypt checks the parameters against OpenSSL's scrypt memory limit and
+  // draws a random IV (aiv nullptr).
+  X509_ALGOR* pbe =
+      PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof salt, nullptr, kdf.n, kdf.r, kdf.p);
+  if (pbe == nullptr) {
+    return CryptoError("scrypt N=" + std::to_string(kdf.n) + " r=" + std::to_string(kdf.r) +
+                       " p=" + std::to_string(kdf.p) + " refused");
+  }
+  PKCS8_PRIV_KEY_INFO* info = EVP_PKEY2PKCS8(static_cast<EVP_PKEY*>(pkey_));
+  if (info == nullptr) {
+    X509_ALGOR_free(pbe);
+    return CryptoError("cannot encode private key");
+  }
+  // Takes pbe on success only.
+  X509_SIG* sig = PKCS8_set0_pbe(passphrase.data(), static_cast<int>(passphrase.size()), info, pbe);
+  PKCS8_PRIV_KEY_INFO_free(info);  // clears the key bytes
+  if (sig == nullptr) {
+    X509_ALGOR_free(pbe);
+    return CryptoError("cannot encrypt private key");
+  }
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  const bool ok = bio && PEM_write_bio_PKCS8(bio.get(), sig) == 1;
+  X509_SIG_free(sig);
+  if (!ok) return CryptoError("cannot encode encrypted private key");
+  return BioText(bio.get());
 }
 
 }  // namespace hashdb

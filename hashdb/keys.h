@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hashdb/digest.h"
+#include "hashdb/key_protection.h"
 #include "hashdb/result.h"
 
 namespace hashdb {
@@ -67,7 +68,8 @@ class Signer {
 class PrivateKey : public Signer {
  public:
   static Result<std::unique_ptr<PrivateKey>> Generate(SignatureAlgorithm algorithm);
-  // passphrase empty: the PEM must be unencrypted.
+  // passphrase empty: the PEM must be unencrypted. An encrypted PEM whose KDF asks for more
+  // than kMaxScryptWork / kMaxPbkdf2Iterations is refused before the passphrase is tried.
   static Result<std::unique_ptr<PrivateKey>> FromPem(std::string_view pem,
                                                      const std::string& source_name,
                                                      const std::string& passphrase = "");
@@ -80,9 +82,14 @@ class PrivateKey : public Signer {
   const PublicKey& public_key() const override { return public_key_; }
   Result<std::vector<std::uint8_t>> Sign(std::span<const std::uint8_t> message) override;
 
-  // PKCS#8 PEM; encrypted with AES-256-CBC (PBKDF2, scrypt-free for portability) when
-  // passphrase is not empty.
-  Result<std::string> ToPkcs8Pem(const std::string& passphrase = "") const;
+  // Unencrypted PKCS#8 PEM ("PRIVATE KEY"): for keys that never leave a signing workstation.
+  Result<std::string> ToPkcs8Pem() const;
+  // PKCS#8 EncryptedPrivateKeyInfo PEM: PBES2 with scrypt (kdf, a fresh 16-byte salt) and
+  // AES-256-CBC (a fresh IV), as `openssl pkcs8 -topk8 -scrypt` writes it. kdf must fit
+  // OpenSSL's 32 MiB scrypt limit (see kKeyScrypt); lockctl passes kKeyScrypt, only tests pass
+  // cheaper values. An empty passphrase is an error.
+  Result<std::string> ToEncryptedPkcs8Pem(const std::string& passphrase,
+                                          const ScryptParams& kdf) const;
 
  private:
   PrivateKey(void* pkey, PublicKey public_key);

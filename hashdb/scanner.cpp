@@ -16,11 +16,9 @@
 #include <mutex>
 #include <thread>
 
-#include "hashdb/classify.h"
+#include "hashdb/file_hasher.h"
 #include "hashdb/format.h"
 #include "hashdb/fs_types.h"
-#include "hashdb/read_lease.h"
-#include "hashdb/sha256.h"
 #include "hashdb/unique_fd.h"
 
 namespace hashdb {
@@ -118,12 +116,6 @@ Result<std::string> NormalizePath(const std::string& path, const char* what) {
     pos = next + 1;
   }
   return out.empty() ? std::string("/") : out;
-}
-
-bool SameContentState(const struct stat& a, const struct stat& b) {
-  return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
-         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
-         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 class ScanRun {
@@ -360,96 +352,58 @@ class ScanRun {
 
   void HashFile(const Dir& dir, const std::string& name, std::vector<FileEntry>& out) {
     const std::string path = JoinPath(dir.path, name);
-    constexpr int kFlags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    // O_NOATIME keeps the scan from touching atimes; only allowed for the owner (or root).
-    int raw = ::openat(dir.fd.get(), name.c_str(), kFlags | O_NOATIME);
-    if (raw < 0 && errno == EPERM) raw = ::openat(dir.fd.get(), name.c_str(), kFlags);
-    UniqueFd fd(raw);
-    if (!fd.valid()) {
-      const int err = errno;
-      if (err == ENOENT) {
+    HashFileOptions options;
+    options.max_attempts = opt_.max_attempts;
+    if (opt_.one_file_system) options.device = dir.root_dev;
+    options.listed_regular = true;  // List() saw DT_REG
+    HashedFile h = HashFileAt(dir.fd.get(), name, name, options);
+    if (h.attempts > 1) {
+      retries_.fetch_add(static_cast<std::uint64_t>(h.attempts - 1), std::memory_order_relaxed);
+    }
+    switch (h.outcome) {
+      case HashOutcome::kVanished:
         Skip(path, SkipReason::kVanished, "");
-      } else if (err == ELOOP) {
+        return;
+      case HashOutcome::kSymlink:
         Skip(path, SkipReason::kTypeChanged, "replaced by a symlink");
-      } else {
-        Skip(path, SkipReason::kOpenFailed, std::strerror(err));
-      }
-      return;
-    }
-    struct stat before;
-    if (::fstat(fd.get(), &before) != 0) {
-      Skip(path, SkipReason::kOpenFailed, std::string("fstat: ") + std::strerror(errno));
-      return;
-    }
-    if (!S_ISREG(before.st_mode)) {
-      Skip(path, SkipReason::kTypeChanged, "no longer a regular file");
-      return;
-    }
-    if (opt_.one_file_system && before.st_dev != dir.root_dev) {
-      Skip(path, SkipReason::kOtherFilesystem, "file mounted from another filesystem");
-      return;
+        return;
+      case HashOutcome::kOpenFailed:
+        Skip(path, SkipReason::kOpenFailed,
+             std::string(h.failed_call) == "open"
+                 ? std::string(std::strerror(h.sys_errno))
+                 : std::string(h.failed_call) + ": " + std::strerror(h.sys_errno));
+        return;
+      case HashOutcome::kNotRegular:
+        Skip(path, SkipReason::kTypeChanged, "no longer a regular file");
+        return;
+      case HashOutcome::kOtherFilesystem:
+        Skip(path, SkipReason::kOtherFilesystem, "file mounted from another filesystem");
+        return;
+      default:
+        break;
     }
     examined_.fetch_add(1, std::memory_order_relaxed);
-    // Most files are not code; deciding that first spares them the lease (two fcntl calls and
-    // a lease teardown, ~50 us per file on the reference machine). A file whose content changes
-    // while it is looked at here is either not code at both looks or classified again below.
-    {
-      Result<std::optional<Kind>> sniff =
-          ClassifyFd(fd.get(), static_cast<std::uint64_t>(before.st_size), before.st_mode, name);
-      if (!sniff.ok()) {
-        Skip(path, SkipReason::kReadFailed, sniff.error().message);
-        return;
-      }
-      if (!sniff->has_value()) {
+    switch (h.outcome) {
+      case HashOutcome::kNotCode:
         not_code_.fetch_add(1, std::memory_order_relaxed);
         return;
-      }
-    }
-    for (int attempt = 1;; ++attempt) {
-      ReadLease lease = ReadLease::Take(fd.get());
-      Result<std::optional<Kind>> kind =
-          ClassifyFd(fd.get(), static_cast<std::uint64_t>(before.st_size), before.st_mode, name);
-      if (!kind.ok()) {
-        Skip(path, SkipReason::kReadFailed, kind.error().message);
+      case HashOutcome::kReadFailed:
+        Skip(path, SkipReason::kReadFailed, h.error.message);
         return;
-      }
-      if (!kind->has_value()) {
-        not_code_.fetch_add(1, std::memory_order_relaxed);
+      case HashOutcome::kChanged:
+        Skip(path, SkipReason::kChanged,
+             std::string(h.writer_present ? "open for writing by another process"
+                                          : "changed while being hashed") +
+                 " (" + std::to_string(h.attempts) + " attempts)");
         return;
-      }
-      std::string why;
-      struct stat after = before;
-      if (lease.state() == LeaseState::kWriterPresent) {
-        why = "open for writing by another process";
-      } else {
-        Result<Digest> digest = Sha256File(fd.get(), before.st_size);
-        if (::fstat(fd.get(), &after) != 0) {
-          Skip(path, SkipReason::kReadFailed, std::string("fstat: ") + std::strerror(errno));
-          return;
-        }
-        if (!digest.ok() && digest.error().code != ErrorCode::kConflict) {
-          Skip(path, SkipReason::kReadFailed, digest.error().message);
-          return;
-        }
-        const bool lease_ok = lease.state() != LeaseState::kHeld || lease.StillHeld();
-        if (digest.ok() && lease_ok && SameContentState(before, after)) {
-          bytes_.fetch_add(static_cast<std::uint64_t>(after.st_size), std::memory_order_relaxed);
-          recorded_.fetch_add(1, std::memory_order_relaxed);
-          out.push_back(FileEntry{Recorded(path), *digest, **kind,
-                                  static_cast<std::uint64_t>(after.st_size), after.st_mode,
-                                  after.st_uid, after.st_gid});
-          return;
-        }
-        why = "changed while being hashed";
-      }
-      if (attempt >= opt_.max_attempts) {
-        Skip(path, SkipReason::kChanged, why + " (" + std::to_string(attempt) + " attempts)");
+      case HashOutcome::kHashed:
+        bytes_.fetch_add(h.entry.size, std::memory_order_relaxed);
+        recorded_.fetch_add(1, std::memory_order_relaxed);
+        h.entry.path = Recorded(path);
+        out.push_back(std::move(h.entry));
         return;
-      }
-      retries_.fetch_add(1, std::memory_order_relaxed);
-      // Give a writer time to finish before looking again.
-      std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-      before = after;
+      default:
+        return;  // handled above
     }
   }
 

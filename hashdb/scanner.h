@@ -10,15 +10,16 @@
 // the open, someone able to replace a file with a device node in the tree could make us open
 // it; O_NONBLOCK keeps that from hanging.)
 //
-// Correctness of digests: each file is hashed under a read lease (hashdb/read_lease.h) where
+// Each file is hashed by HashFileAt (hashdb/file_hasher.h, shared with `lockctl maintenance
+// finish`). Correctness of digests: each file is hashed under a read lease (read_lease.h) where
 // the kernel grants one (as root on local filesystems): no one has it open for writing while
 // it is hashed. A file someone holds open for writing is not hashed. In addition, a file is
-// recorded only if size, mtime and ctime are the same before and after hashing and the number
-// of bytes hashed equals that size. Otherwise it is tried again (up to max_attempts in total,
-// with a short pause) and then reported as skipped (kChanged), never recorded with a wrong
-// hash. Without a lease (scanning files one does not own, as non-root) only the timestamp
-// checks remain, and they miss a single write() already in progress when hashing starts,
-// because the kernel stamps mtime at the start of a write.
+// recorded only if its version (file_version.h: inode, size, mtime, ctime, mode) is the same
+// before and after hashing and the number of bytes hashed equals that size. Otherwise it is
+// tried again (up to max_attempts in total, with a short pause) and then reported as skipped
+// (kChanged), never recorded with a wrong hash. Without a lease (scanning files one does not
+// own, as non-root) only the version check remains, and it misses a single write() already in
+// progress when hashing starts, because the kernel stamps mtime at the start of a write.
 
 #include <array>
 #include <cstdint>

@@ -7,7 +7,7 @@ set -euo pipefail
 
 runtime=(libssl3 openssl libtomlplusplus3)
 build=(build-essential cmake pkg-config libssl-dev libcli11-dev libtomlplusplus-dev doctest-dev
-       libp11-kit-dev)
+       libp11-kit-dev nlohmann-json3-dev)
 test=(softhsm2 opensc gnutls-bin rsyslog e2fsprogs squashfs-tools dosfstools util-linux
       python3 file procps kmod jq debootstrap zstd lintian squashfuse fuse3)
 test+=(chromium)  # tests/integration/export_browser_test.sh renders the export's report.html

@@ -42,7 +42,10 @@ void ExecDecider::Submit(PermissionRequest request) {
   if (request.untrusted_filesystem && db->policy().deny_untrusted_fs) {
     return AnswerWithoutHash(request, Reason::kUntrustedFilesystem);
   }
-  if (static_cast<std::uint64_t>(facts.size) > db->max_file_size()) {
+  // Large files only (the large lane's threshold): a small foreign file is still hashed, so its
+  // deny record carries the digest an auditor needs; a huge one cannot occupy a worker.
+  if (facts.size >= kLargeFileBytes &&
+      static_cast<std::uint64_t>(facts.size) > db->max_file_size()) {
     return AnswerWithoutHash(request, Reason::kLargerThanAllowlist);
   }
 

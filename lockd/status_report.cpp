@@ -6,28 +6,13 @@
 
 namespace lockd {
 
+using audit::JsonBytesMember;
+using audit::JsonString;
+
 namespace {
 
 std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
-}
-
-// A JSON string by the project's rules (audit/json_escape.h): always valid UTF-8.
-std::string Q(std::string_view raw) {
-  std::string out;
-  lockd::audit::AppendJsonString(out, raw);
-  return out;
-}
-
-// "key":"value" plus "key_hex":"..." when value is not valid UTF-8 (the exact bytes).
-std::string BytesMember(std::string_view key, std::string_view value) {
-  std::string out = Q(key) + ":";
-  if (!lockd::audit::AppendJsonString(out, value)) {
-    out.append(",").append(Q(std::string(key) + "_hex")).append(":\"");
-    out.append(hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()));
-    out.append("\"");
-  }
-  return out;
 }
 
 }  // namespace
@@ -87,7 +72,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     o.append("\"").append(k).append("\":").append(std::to_string(v)).append(",");
   };
   auto str = [&](std::string_view k, std::string_view v) {
-    o.append(BytesMember(k, v)).append(",");
+    o.append(JsonBytesMember(k, v)).append(",");
   };
   str("version", s.version);
   str("mode", s.mode);
@@ -133,21 +118,21 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("denied_while_down", s.denied_while_down);
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
-    o.append("{").append(BytesMember("mount_point", m.mount_point));
-    o.append(",\"fs_type\":").append(Q(m.fs_type));
+    o.append("{").append(JsonBytesMember("mount_point", m.mount_point));
+    o.append(",\"fs_type\":").append(JsonString(m.fs_type));
     o.append(",\"dev\":").append(std::to_string(m.dev));
-    o.append(",\"mark\":").append(Q(KindName(m.kind))).append("},");
+    o.append(",\"mark\":").append(JsonString(KindName(m.kind))).append("},");
   }
   if (o.back() == ',') o.pop_back();
   o.append("],\"last_denials\":[");
   for (const auto& d : s.last_denials) {
-    o.append("{\"time\":").append(Q(FormatTimeUtc(d.time_unix_ns)));
-    o.append(",\"verdict\":").append(Q(VerdictName(d.verdict)));
-    o.append(",\"reason\":").append(Q(ReasonName(d.reason)));
+    o.append("{\"time\":").append(JsonString(FormatTimeUtc(d.time_unix_ns)));
+    o.append(",\"verdict\":").append(JsonString(VerdictName(d.verdict)));
+    o.append(",\"reason\":").append(JsonString(ReasonName(d.reason)));
     o.append(",\"pid\":").append(std::to_string(d.pid));
-    o.append(",").append(BytesMember("exe", d.exe));
-    o.append(",").append(BytesMember("path", d.path));
-    o.append(",\"digest\":").append(d.digest ? Q(hashdb::ToHex(*d.digest)) : "null");
+    o.append(",").append(JsonBytesMember("exe", d.exe));
+    o.append(",").append(JsonBytesMember("path", d.path));
+    o.append(",\"digest\":").append(d.digest ? JsonString(hashdb::ToHex(*d.digest)) : "null");
     o.append("},");
   }
   if (o.back() == ',') o.pop_back();

@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <ctime>
 
-#include "audit/json_escape.h"
-
 namespace lockctl {
 
 std::string EscapeText(std::string_view raw) {
@@ -21,21 +19,6 @@ std::string EscapeText(std::string_view raw) {
       std::snprintf(buf, sizeof(buf), "\\x%02x", b);
       out += buf;
     }
-  }
-  return out;
-}
-
-std::string JsonString(std::string_view raw) {
-  std::string out;
-  lockd::audit::AppendJsonString(out, raw);
-  return out;
-}
-
-std::string JsonBytesMember(std::string_view key, std::string_view value) {
-  std::string out = JsonString(key) + ":";
-  if (!lockd::audit::AppendJsonString(out, value)) {
-    out += "," + JsonString(std::string(key) + "_hex") + ":\"" +
-           hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()) + "\"";
   }
   return out;
 }

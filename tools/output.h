@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/json_escape.h"
 #include "hashdb/digest.h"
 
 namespace lockctl {
@@ -20,11 +21,11 @@ namespace lockctl {
 // characters, newlines, DEL, bytes >= 0x80) -> "\xNN". Unambiguous and terminal-safe.
 std::string EscapeText(std::string_view raw);
 
-// A JSON string literal with quotes (see above; bad bytes become U+FFFD).
-std::string JsonString(std::string_view raw);
-
-// `"key":"value"` and, when value is not valid UTF-8, `,"key_hex":"..."` after it.
-std::string JsonBytesMember(std::string_view key, std::string_view value);
+// JSON strings: the project's one writer (audit/json_escape.h), named here for lockctl's code.
+// JsonString: a JSON string literal with quotes (see above; bad bytes become U+FFFD).
+// JsonBytesMember: `"key":"value"` and, when value is not valid UTF-8, `,"key_hex":"..."`.
+using lockd::audit::JsonBytesMember;
+using lockd::audit::JsonString;
 
 // "1.23 GB", "456.0 MB", "12 B" (decimal units, as disk and throughput figures usually are).
 std::string HumanBytes(double bytes);

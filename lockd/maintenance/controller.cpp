@@ -21,17 +21,13 @@ namespace lockd::maintenance {
 
 namespace {
 
-std::string Q(std::string_view raw) {
-  std::string out;
-  lockd::audit::AppendJsonString(out, raw);
-  return out;
-}
+using audit::JsonString;
 
 std::string JsonList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ",";
-    out += Q(items[i]);
+    out += JsonString(items[i]);
   }
   return out + "]";
 }
@@ -369,7 +365,7 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
     struct stat st {};
     if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
       item.updater = item.exe;
-      item.updater_facts = os::FactsFromStat(st);
+      item.updater_facts = FileFacts::FromStat(st);
     }
   }
   {
@@ -407,12 +403,12 @@ bool Controller::IsUpdater(const std::string& exe_path, const FileFacts& running
   if (!fd.valid()) return false;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return false;
-  const FileFacts facts = os::FactsFromStat(st);
+  const FileFacts facts = FileFacts::FromStat(st);
   if (!facts.regular() || !facts.SameVersion(running)) return false;
   auto digest = hashdb::Sha256File(fd.get(), facts.size);
   if (!digest.ok()) return false;
   struct stat after {};
-  if (::fstat(fd.get(), &after) != 0 || !os::FactsFromStat(after).SameVersion(running))
+  if (::fstat(fd.get(), &after) != 0 || !FileFacts::FromStat(after).SameVersion(running))
     return false;
   auto db = databases_.Current();
   return db != nullptr && db->Lookup(*digest).has_value();
@@ -508,10 +504,13 @@ std::string Controller::Status(bool json, const StatusExtras& extras) const {
     std::string out = "{\"state\":";
     out += w ? "\"active\"" : "\"inactive\"";
     if (w) {
-      out += ",\"session\":" + Q(w->session);
-      out += ",\"token\":{\"token_id\":" + Q(w->token_id) + ",\"holder\":" + Q(w->holder) +
-             ",\"organisation\":" + Q(w->organisation) + ",\"key_id\":" + Q(w->key_id) + "}";
-      out += ",\"start\":" + Q(Rfc3339(w->start)) + ",\"end\":" + Q(Rfc3339(w->end));
+      out += ",\"session\":" + JsonString(w->session);
+      out += ",\"token\":{\"token_id\":" + JsonString(w->token_id) +
+             ",\"holder\":" + JsonString(w->holder) +
+             ",\"organisation\":" + JsonString(w->organisation) +
+             ",\"key_id\":" + JsonString(w->key_id) + "}";
+      out +=
+          ",\"start\":" + JsonString(Rfc3339(w->start)) + ",\"end\":" + JsonString(Rfc3339(w->end));
       out +=
           ",\"start_unix\":" + std::to_string(w->start) + ",\"end_unix\":" + std::to_string(w->end);
     }
@@ -520,14 +519,14 @@ std::string Controller::Status(bool json, const StatusExtras& extras) const {
              ",\"origin\":" + std::to_string(w->origin.origin) + ",\"login_session\":" +
              (w->origin.login_session ? std::to_string(*w->origin.login_session) : "null") + "}";
     }
-    out += ",\"learned_list\":" + Q(learned_path());
+    out += ",\"learned_list\":" + JsonString(learned_path());
     out += ",\"learned_count\":" + std::to_string(learned_count());
     out += ",\"not_learned_count\":" + std::to_string(not_learned_count());
     out += ",\"learned_dropped\":" + std::to_string(dropped());
     out += ",\"baseline_roots\":" + JsonList(extras.baseline_roots);
     out += ",\"baseline_excludes\":" + JsonList(extras.baseline_excludes);
     out += ",\"trusted_updaters\":" + JsonList(options_.trusted_updaters);
-    out += ",\"database\":{\"path\":" + Q(extras.database_path) +
+    out += ",\"database\":{\"path\":" + JsonString(extras.database_path) +
            ",\"generation\":" + std::to_string(generation) + "}";
     return out + "}\n";
   }

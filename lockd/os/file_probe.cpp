@@ -7,21 +7,10 @@
 
 namespace lockd::os {
 
-FileFacts FactsFromStat(const struct stat& st) {
-  FileFacts f;
-  f.dev = st.st_dev;
-  f.ino = st.st_ino;
-  f.size = st.st_size;
-  f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-  f.mode = st.st_mode;
-  return f;
-}
-
 hashdb::Result<FileFacts> StatFd(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return hashdb::ErrnoError("fstat");
-  return FactsFromStat(st);
+  return FileFacts::FromStat(st);
 }
 
 WriterState ProbeWriters(int fd) {

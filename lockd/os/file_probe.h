@@ -1,16 +1,12 @@
 #pragma once
 // System calls on an event's file descriptor: fstat, and whether the file has writers.
 
-#include <sys/stat.h>
-
 #include "hashdb/result.h"
 #include "lockd/file_facts.h"
 
 namespace lockd::os {
 
 hashdb::Result<FileFacts> StatFd(int fd);
-// The facts of a stat already taken (e.g. of /proc/<pid>/exe).
-FileFacts FactsFromStat(const struct stat& st);
 
 // Asks the kernel whether the file behind fd (opened read-only) is open for writing anywhere,
 // including through a shared writable mmap whose fd was closed (the mapping keeps the writer

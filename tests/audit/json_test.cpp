@@ -167,6 +167,45 @@ TEST_CASE("audit json: the parser refuses ambiguous or malformed input") {
   CHECK(ParseJson(R"({"a":"x"} x)").error().message.find("byte 10") != std::string::npos);
 }
 
+TEST_CASE("audit json: the reader's limits and the forms nlohmann alone would accept") {
+  auto nested = [](int depth) {
+    return std::string(static_cast<std::size_t>(depth), '[') + "1" +
+           std::string(static_cast<std::size_t>(depth), ']');
+  };
+  CHECK(ParseJson(nested(kMaxJsonDepth)).ok());
+  CHECK_FALSE(ParseJson(nested(kMaxJsonDepth + 1)).ok());
+  auto members = [](std::size_t n) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < n; ++i) s += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+    return s + "}";
+  };
+  CHECK(ParseJson(members(kMaxJsonMembers)).ok());
+  CHECK_FALSE(ParseJson(members(kMaxJsonMembers + 1)).ok());
+  std::string long_array = "[0";
+  for (int i = 1; i < 1000; ++i) long_array += "," + std::to_string(i);
+  auto array = ParseJson(long_array + "]");
+  REQUIRE(array.ok());
+  CHECK(array->array.size() == 1000);
+  CHECK_FALSE(ParseJson("\xef\xbb\xbf{}").ok());  // a byte order mark
+  for (const char* bad_utf8 :
+       {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"}) {
+    CAPTURE(bad_utf8);
+    CHECK_FALSE(ParseJson(std::string("\"") + bad_utf8 + "\"").ok());
+  }
+  auto minus_zero = ParseJson("-0");
+  REQUIRE(minus_zero.ok());
+  CHECK(minus_zero->type == JsonValue::Type::kInt);
+  CHECK(ParseJson("-9223372036854775808")->int_value == INT64_MIN);
+  // Error messages quote input, escaped: no terminal control reaches a screen through them.
+  auto dup = ParseJson("{\"\\u001b[2J\":1,\"\\u001b[2J\":2}");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().message == "duplicate key \"\\x1b[2J\"");
+  auto junk = ParseJson("{\"a\":\x1b}");
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.error().message.find('\x1b') == std::string::npos);
+  CHECK(junk.error().message.rfind("byte 5: ", 0) == 0);
+}
+
 TEST_CASE("audit time: RFC 3339 UTC with milliseconds") {
   const auto t = Clock::from_time_t(1795795454) + std::chrono::milliseconds(123);
   CHECK(FormatTime(t) == "2026-11-27T16:04:14.123Z");

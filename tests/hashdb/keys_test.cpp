@@ -42,7 +42,7 @@ TEST_CASE("PEM round trips, with and without a passphrase") {
   REQUIRE(back.ok());
   CHECK((*back)->public_key().id() == key->public_key().id());
 
-  auto enc = key->ToPkcs8Pem("correct horse");
+  auto enc = key->ToEncryptedPkcs8Pem("correct horse", {1 << 10, 8, 1});
   REQUIRE(enc.ok());
   CHECK(enc->find("BEGIN ENCRYPTED PRIVATE KEY") != std::string::npos);
   auto good = PrivateKey::FromPem(*enc, "k.pem", "correct horse");

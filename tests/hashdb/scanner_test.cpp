@@ -117,7 +117,9 @@ TEST_CASE("scan records code files with correct digests and kinds, and nothing e
       {"bin/new\nline", {Kind::kScript, "#!/bin/sh\necho newline\n"}},
   };
   CHECK(r.entries.size() == expected.size());
-  for (const auto& [rel, want] : expected) {
+  for (const auto& entry : expected) {
+    const std::string& rel = entry.first;  // not a structured binding: CAPTURE's lambda
+    const auto& want = entry.second;       // captures it, which clang 14 refuses
     CAPTURE(rel);
     auto it = by_path.find(t.Path(rel));
     REQUIRE(it != by_path.end());

@@ -45,6 +45,9 @@ expect "audit enforce" db build --root / --mode ""
 expect "enforce" db build --one-file-system --mode e
 expect "ed25519 p256" key generate --type ""
 expect "--token" token sign --tok
+# The token commands, rekey included (issue 12).
+expect "check create find rekey show sign" token ""
+expect "--new-passphrase-fd" token rekey /media/fe/FE-STICK --new
 expect "--generation" db build --root / --gen
 # A value after an option that takes one is not completed as a command or an option.
 expect "" db build --out ""
@@ -57,7 +60,8 @@ expect "" maintenance start --minutes ""
 # Every option of every db, maintenance and trust command is offered after "--".
 for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
   "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
-  "trust add" "trust retire" "trust list"; do
+  "trust add" "trust retire" "trust list" "token create" "token show" "token check" \
+  "token sign" "token rekey"; do
   read -r -a cmd <<<"$c"
   opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |

@@ -25,7 +25,7 @@ done
 [[ $(grep -c '"type":"deny"' "$T/log/audit.jsonl") -ge 3 ]] || fail "fewer than 3 deny records in the log"
 
 log "token for signing the export"
-"$LOCKCTL" token create --out "$T/token" --holder "Audit Team" --org "Bank Internal Audit" \
+"$MAKE_TOKEN" --out "$T/token" --holder "Audit Team" --org "Bank Internal Audit" \
   --not-after 2030-12-31 --passphrase-fd 3 --public-out "$T/exporter.pem" 3<<<"$PASS" >/dev/null ||
   fail "token create exited $?"
 mkdir -p "$T/export-trust"

@@ -29,6 +29,11 @@ fi
 
 LOCKD_BIN="$LOCKD_BUILD_DIR/lockd/lockd"
 LOCKCTL="$LOCKD_BUILD_DIR/tools/lockctl"
+# A file token like `lockctl token create` makes, but with cheap scrypt parameters (milliseconds
+# per unlock instead of ~0.7 s; lockctl warns that its protection is weak), for tests that unlock
+# tokens many times; same options as token create (tests/integration/helpers/make_test_token.cpp,
+# built with the tests, never installed). token_file_test and demo_test use the real command.
+MAKE_TOKEN="$LOCKD_BUILD_DIR/integration-helpers/make_test_token"
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=$(command -v python3)
 TEST_NAME=$(basename "$0" .sh)

@@ -24,7 +24,7 @@ cp "$(readlink -f /usr/bin/python3)" "$MNT/updater"
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/updater"
 echo "trusted_updaters = [\"$MNT/updater\"]" >>"$T/lockd.toml"
 PASS="maintenance-test-passphrase"
-"$LOCKCTL" token create --out "$T/token" --holder "Ada Field" --org "ACME ATM Service" \
+"$MAKE_TOKEN" --out "$T/token" --holder "Ada Field" --org "ACME ATM Service" \
   --not-after 2099-12-31 --passphrase-fd 3 --public-out "$T/token.pub.pem" 3<<<"$PASS" \
   >"$T/token.out" || { fail "token create"; finish; }
 cp "$T/token.pub.pem" "$T/trust/token.pem"

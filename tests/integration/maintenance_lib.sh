@@ -22,11 +22,12 @@ engineer_login() {
 mctl() { timeout 60 "$LOCKCTL" "$@" --config "$T/lockd.toml"; }
 
 # make_file_token NAME [NOT_AFTER]: a file token in $T/stick-NAME/LOCKD-TOKEN with passphrase
-# $PASS; its public key in $T/keys/NAME.token.pem (not trusted yet). Sets FILE_TOKEN.
+# $PASS; its public key in $T/keys/NAME.token.pem (not trusted yet). Sets FILE_TOKEN. Made with
+# $MAKE_TOKEN (cheap key protection: these tests unlock tokens dozens of times).
 make_file_token() {
   local name=$1 not_after=${2:-2099-12-31}
   mkdir -p "$T/keys" "$T/stick-$name"
-  "$LOCKCTL" token create --out "$T/stick-$name/LOCKD-TOKEN" --holder "FE $name" \
+  "$MAKE_TOKEN" --out "$T/stick-$name/LOCKD-TOKEN" --holder "FE $name" \
     --org "ACME ATM Services" --not-after "$not_after" --passphrase-fd 3 \
     --public-out "$T/keys/$name.token.pem" 3<<<"$PASS" >/dev/null
   FILE_TOKEN="$T/stick-$name/LOCKD-TOKEN"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# File token on a real (loop-mounted vfat, or ext4) USB stick image: lockctl token create, automatic
+# File token on a real (loop-mounted vfat, or ext4) USB stick image: lockctl token create (a
+# standard PKCS#8 key with scrypt, as openssl reads it), weak passphrases refused, automatic
 # discovery through /proc/self/mountinfo under /media, show, check (wrong passphrase, trusted
 # or not), sign a challenge whose signature an independent reimplementation of the documented
-# format verifies, and the stick pulled out. /media is a tmpfs inside the test's private mount
+# format verifies, token rekey on the stick (and of an old PBKDF2 token, which warns until it
+# is rekeyed), and the stick pulled out. /media is a tmpfs inside the test's private mount
 # namespace; nothing outside it is touched.
 source "$(dirname "$0")/lib.sh"
 
@@ -39,13 +41,28 @@ for f in token.conf key.pem public.pem; do [[ -f $STICK/$f ]] || fail "$f missin
 grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$STICK/key.pem" || fail "key.pem is not encrypted"
 cmp -s "$STICK/public.pem" "$T/fe1.pem" || fail "--public-out differs from public.pem"
 
-log "create refuses to overwrite and refuses a short passphrase"
+log "key.pem is standard PKCS#8: PBES2, scrypt N=16384 r=8 p=24, AES-256-CBC; openssl decrypts it"
+asn=$(openssl asn1parse -in "$STICK/key.pem") || fail "openssl asn1parse key.pem"
+# The scrypt parameters: salt, then N, r, p as INTEGERs (hex).
+params=$(awk '/OBJECT *:scrypt/ {on = 1; next} on && /INTEGER/ {sub(/.*:/, ""); printf "%s ", $0} /OBJECT *:aes-256-cbc/ {on = 0}' <<<"$asn")
+[[ $asn == *":PBES2"* && $asn == *":aes-256-cbc"* && $params == "4000 08 18 " ]] ||
+  fail "key.pem is not PBES2/scrypt N=16384 r=8 p=24: params '$params' in $asn"
+openssl pkey -in "$STICK/key.pem" -passin fd:3 -pubout 3<<<"$PASS" 2>"$T/openssl.err" |
+  cmp -s - "$T/fe1.pem" || fail "openssl cannot decrypt key.pem: $(cat "$T/openssl.err")"
+
+log "create refuses to overwrite and refuses a short or common passphrase"
 if err=$("$LOCKCTL" token create --out "$STICK" --holder X --org Y --not-after 2030-01-01 \
   --passphrase-fd 3 3<<<"$PASS" 2>&1); then fail "overwrote a token"; fi
 [[ $err == *"exists and is not empty"* ]] || fail "overwrite message: $err"
 if err=$("$LOCKCTL" token create --out "$T/short" --holder X --org Y --not-after 2030-01-01 \
-  --passphrase-fd 3 3<<<"short" 2>&1); then fail "accepted a short passphrase"; fi
-[[ $err == *"passphrase shorter than 8"* ]] || fail "short passphrase message: $err"
+  --passphrase-fd 3 3<<<"eleven char" 2>&1); then fail "accepted a short passphrase"; fi
+[[ $err == *"passphrase refused: shorter than 12 characters"* ]] || fail "short passphrase message: $err"
+for weak in "Password2024!" "Hanako.Suzuki.1985" "lockdlockdlockd"; do
+  if err=$("$LOCKCTL" token create --out "$T/weak" --holder "Hanako Suzuki" --org Y \
+    --not-after 2030-01-01 --passphrase-fd 3 3<<<"$weak" 2>&1); then fail "accepted '$weak'"; fi
+  [[ $err == "lockctl: token create $T/weak: passphrase refused: "* ]] || fail "'$weak' message: $err"
+  [[ ! -e $T/weak ]] || fail "a refused create left $T/weak"
+done
 
 log "the stick is found by itself"
 unset LOCKD_TOKEN_SEARCH_ROOTS
@@ -54,6 +71,8 @@ found=$("$LOCKCTL" token find) || fail "token find exited $?"
 show=$("$LOCKCTL" token show) || fail "token show exited $?"
 grep -q "^holder: *Hanako Suzuki$" <<<"$show" || fail "show: $show"
 grep -q "^key id: *$key_id" <<<"$show" || fail "show key id: $show"
+grep -q "^key protection: scrypt N=16384 r=8 p=24 (16 MiB), AES-256-CBC$" <<<"$show" ||
+  fail "show key protection: $show"
 
 log "wrong passphrase"
 mkdir -p "$T/trust" "$T/other-trust"
@@ -64,8 +83,14 @@ err=$("$LOCKCTL" token check --passphrase-fd 3 --trust "$T/trust" 3<<<"wrong-pas
 [[ $rc -eq 2 ]] || fail "wrong passphrase: exit $rc"
 [[ $err == *"file token $STICK"*"wrong passphrase"* ]] || fail "wrong passphrase message: $err"
 
-log "right passphrase: trusted here, not trusted there"
-out=$("$LOCKCTL" token check --passphrase-fd 3 --trust "$T/trust" 3<<<"$PASS") || fail "check exited $?"
+log "right passphrase: trusted here, not trusted there; the unlock costs at least 0.3 s"
+start=$(date +%s%N)
+out=$("$LOCKCTL" token check --passphrase-fd 3 --trust "$T/trust" 3<<<"$PASS" 2>"$T/check.err") ||
+  fail "check exited $?"
+took_ms=$((($(date +%s%N) - start) / 1000000))
+log "token check took $took_ms ms"
+((took_ms >= 300)) || fail "token check took only $took_ms ms: key protection too cheap"
+[[ ! -s $T/check.err ]] || fail "check of a new token printed: $(cat "$T/check.err")"
 grep -q "^signing: *ok$" <<<"$out" || fail "check: $out"
 grep -q "^trusted by: *$T/trust: yes$" <<<"$out" || fail "check trust: $out"
 rc=0
@@ -94,11 +119,61 @@ sed -i 's/^holder: .*/holder: Mallory/' "$T/auth.txt"
 if $PYTHON "$LOCKD_SOURCE_DIR/tests/integration/token_verify.py" "$T/auth.txt" "$T/fe1.pem" >/dev/null; then
   fail "a tampered authorization still verifies"
 fi
+cp "$T/challenge.txt" "$T/challenge.ok"
 sed -i 's/^act: .*/act: make_coffee/' "$T/challenge.txt"
 rc=0
 err=$("$LOCKCTL" token sign --challenge "$T/challenge.txt" --passphrase-fd 3 3<<<"$PASS" 2>&1) || rc=$?
 [[ $rc -eq 2 && $err == *"$T/challenge.txt:4: unknown act \"make_coffee\""* ]] ||
   fail "bad challenge: exit $rc: $err"
+
+log "token rekey on the stick: wrong current passphrase refused, then a new passphrase"
+cp "$STICK/key.pem" "$T/key.before"
+rc=0
+err=$("$LOCKCTL" token rekey "$STICK" --passphrase-fd 3 --new-passphrase-fd 3 3<<<"wrong-passphrase
+another fine passphrase" 2>&1) || rc=$?
+[[ $rc -eq 2 && $err == "lockctl: token rekey $STICK: $STICK/key.pem: wrong passphrase"* ]] ||
+  fail "rekey with a wrong passphrase: exit $rc: $err"
+rc=0
+err=$("$LOCKCTL" token rekey "$STICK" --passphrase-fd 3 --new-passphrase-fd 4 3<<<"$PASS" \
+  4<<<"qwerty123456" 2>&1) || rc=$?
+[[ $rc -eq 2 && $err == *"passphrase refused: "* ]] || fail "rekey to a weak passphrase: exit $rc: $err"
+cmp -s "$STICK/key.pem" "$T/key.before" || fail "a refused rekey changed key.pem"
+NEWPASS="a stick found on the bus"
+out=$("$LOCKCTL" token rekey /media/fe/FE-STICK --passphrase-fd 3 --new-passphrase-fd 4 \
+  3<<<"$PASS" 4<<<"$NEWPASS") || fail "rekey exited $?"
+grep -q "^re-encrypted $STICK/key.pem$" <<<"$out" || fail "rekey output: $out"
+grep -q "^key protection: scrypt N=16384 r=8 p=24 (16 MiB), AES-256-CBC$" <<<"$out" ||
+  fail "rekey protection: $out"
+! cmp -s "$STICK/key.pem" "$T/key.before" || fail "rekey left key.pem as it was"
+[[ ! -e $STICK/key.pem.new ]] || fail "rekey left key.pem.new"
+rc=0
+"$LOCKCTL" token check --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || fail "the old passphrase still opens the rekeyed token (exit $rc)"
+log "the rekeyed token signs a challenge that verifies with the unchanged public key"
+"$LOCKCTL" token sign --challenge "$T/challenge.ok" --out "$T/auth2.txt" --passphrase-fd 3 \
+  3<<<"$NEWPASS" 2>"$T/sign2.err" || fail "sign with the rekeyed token: $(cat "$T/sign2.err")"
+$PYTHON "$LOCKD_SOURCE_DIR/tests/integration/token_verify.py" "$T/auth2.txt" "$T/fe1.pem" >/dev/null ||
+  fail "the rekeyed token's authorization does not verify with the public key made at create"
+grep -q "^key-id: $key_id$" "$T/auth2.txt" || fail "rekey changed the key id"
+
+log "an old PBKDF2 token (lockctl before scrypt) opens with a warning until it is rekeyed"
+OLD=/media/fe/FE-STICK/OLD/LOCKD-TOKEN
+mkdir -p "$OLD"
+cp "$LOCKD_SOURCE_DIR"/tests/tools/token/data/pbkdf2-token/LOCKD-TOKEN/* "$OLD/"
+show=$("$LOCKCTL" token show --token "$OLD") || fail "show old token exited $?"
+grep -q "^key protection: PBKDF2 hmacWithSHA256, 2048 iterations, AES-256-CBC -- WEAK: run lockctl token rekey$" \
+  <<<"$show" || fail "old token show: $show"
+"$LOCKCTL" token check --token "$OLD" --passphrase-fd 3 3<<<"old-pbkdf2-passphrase" >/dev/null \
+  2>"$T/old.err" || fail "old token check exited $?: $(cat "$T/old.err")"
+grep -q "^lockctl: warning: file token $OLD uses weak key protection (PBKDF2 hmacWithSHA256, 2048 iterations, AES-256-CBC).*lockctl token rekey $OLD" \
+  "$T/old.err" || fail "no weak-key warning: $(cat "$T/old.err")"
+# The same passphrase for both: rekeying only upgrades the protection (it is not a common one).
+"$LOCKCTL" token rekey "$OLD" --passphrase-fd 3 --new-passphrase-fd 3 3<<<"old-pbkdf2-passphrase
+old-pbkdf2-passphrase" >/dev/null || fail "rekey of the old token exited $?"
+"$LOCKCTL" token check --token "$OLD" --passphrase-fd 3 3<<<"old-pbkdf2-passphrase" >/dev/null \
+  2>"$T/old.err" || fail "rekeyed old token check exited $?: $(cat "$T/old.err")"
+[[ ! -s $T/old.err ]] || fail "the rekeyed old token still warns: $(cat "$T/old.err")"
+rm -rf /media/fe/FE-STICK/OLD
 
 log "the stick pulled out"
 umount /media/fe/FE-STICK

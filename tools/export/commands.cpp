@@ -11,26 +11,13 @@
 #include "tools/commands.h"
 #include "tools/export/exporter.h"
 #include "tools/export/verify_bundle.h"
+#include "tools/output.h"
+#include "tools/since.h"
 
 namespace lockctl {
 namespace {
 
 constexpr char kWho[] = "lockctl export";
-
-std::optional<lockd::audit::Clock::time_point> ParseSince(const std::string& text,
-                                                          lockd::audit::Clock::time_point now) {
-  if (auto t = lockd::audit::ParseTime(text)) return t;
-  if (text.size() < 2 || text.size() > 10) return std::nullopt;
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
-  }
-  const char unit = text.back();
-  const std::uint64_t secs = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
-  if (secs == 0) return std::nullopt;
-  return now - std::chrono::seconds(n * secs);
-}
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -60,9 +47,8 @@ int RunExport(const ExportArgs& args, std::ostream& out, std::ostream& err) {
   if (!args.since.empty()) {
     req.since = ParseSince(args.since, req.now);
     if (!req.since) {
-      err << kWho << ": --since \"" << args.since
-          << "\": expected an RFC 3339 UTC time (2026-11-27T08:00:00Z), a date (2026-11-27) or "
-             "a duration ago (30m, 12h, 7d)\n";
+      err << kWho << ": --since \"" << EscapeText(args.since) << "\": expected " << kSinceForms
+          << "\n";
       return kExitUsage;
     }
     req.since_text = lockd::audit::FormatTime(*req.since);
@@ -149,9 +135,10 @@ void RegisterExportCommands(CLI::App& app, int& exit_code) {
                               "lockd configuration naming the database, trust dir, state dir "
                               "and audit log")
                   ->capture_default_str();
-  exp->add_option("--since", args->since,
-                  "Only events at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30m/12h/7d ago "
-                  "(the raw log is always whole)");
+  exp->add_option(
+      "--since", args->since,
+      "Only events at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30s/15m/12h/7d ago "
+      "(the raw log is always whole)");
   AddTokenOptions(exp, args->token);
 
   auto verify = std::make_shared<ExportVerifyArgs>();

@@ -14,7 +14,7 @@ struct ExportArgs {
   std::string out;                               // DIR, or FILE.tar
   std::string config = "/etc/lockd/lockd.toml";  // where database, trust, state, log are
   bool config_given = false;                     // a missing --config file is an error then
-  std::string since;                             // events at or after (log show's forms)
+  std::string since;                             // events at or after (tools/since.h)
   TokenOptions token;                            // token.token empty: unsigned
   bool collect_posture = true;                   // off in unit tests (no fanotify probes)
   bool ask_daemon = true;

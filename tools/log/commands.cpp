@@ -13,11 +13,7 @@ namespace {
 
 using lockd::audit::VerifyReport;
 
-std::string Json(std::string_view bytes) {
-  std::string s;
-  lockd::audit::AppendJsonString(s, bytes);
-  return s;
-}
+using lockd::audit::JsonString;
 
 std::string Place(const lockd::audit::ChainPlace& p) {
   std::string s = p.file + ":" + std::to_string(p.line);
@@ -27,25 +23,26 @@ std::string Place(const lockd::audit::ChainPlace& p) {
 
 void PrintJson(const std::vector<std::string>& files, const VerifyReport& r, std::ostream& out) {
   out << "{\"ok\":" << (r.ok() ? "true" : "false") << ",\"files\":[";
-  for (std::size_t i = 0; i < files.size(); ++i) out << (i ? "," : "") << Json(files[i]);
+  for (std::size_t i = 0; i < files.size(); ++i) out << (i ? "," : "") << JsonString(files[i]);
   out << "],\"records\":" << r.records << ",\"first_seq\":" << r.first_seq
       << ",\"last_seq\":" << r.last_seq
       << ",\"starts_at_genesis\":" << (r.starts_at_genesis ? "true" : "false")
-      << ",\"first_prev\":" << Json(r.first_prev) << ",\"head_hash\":" << Json(r.head_hash)
-      << ",\"head_file\":" << Json(r.head.file) << ",\"head_line\":" << r.head.line
+      << ",\"first_prev\":" << JsonString(r.first_prev)
+      << ",\"head_hash\":" << JsonString(r.head_hash)
+      << ",\"head_file\":" << JsonString(r.head.file) << ",\"head_line\":" << r.head.line
       << ",\"torn\":[";
   for (std::size_t i = 0; i < r.torn.size(); ++i) {
     const auto& t = r.torn[i];
-    out << (i ? "," : "") << "{\"file\":" << Json(t.place.file) << ",\"line\":" << t.place.line
-        << ",\"bytes\":" << t.bytes << ",\"acknowledged\":" << (t.acknowledged ? "true" : "false")
-        << "}";
+    out << (i ? "," : "") << "{\"file\":" << JsonString(t.place.file)
+        << ",\"line\":" << t.place.line << ",\"bytes\":" << t.bytes
+        << ",\"acknowledged\":" << (t.acknowledged ? "true" : "false") << "}";
   }
   out << "]";
   if (r.broken) {
     const auto& b = *r.broken;
-    out << ",\"break\":{\"file\":" << Json(b.place.file) << ",\"line\":" << b.place.line;
+    out << ",\"break\":{\"file\":" << JsonString(b.place.file) << ",\"line\":" << b.place.line;
     if (b.place.seq) out << ",\"seq\":" << *b.place.seq;
-    out << ",\"reason\":" << Json(b.reason) << "}";
+    out << ",\"reason\":" << JsonString(b.reason) << "}";
   }
   out << "}\n";
 }
@@ -145,8 +142,9 @@ void RegisterLogCommands(CLI::App& app, int& exit_code) {
                 "Log files oldest first (default: the rotated files of --log)");
   s->add_option("--log", show->input.log, "Log whose rotated files are discovered")
       ->capture_default_str();
-  s->add_option("--since", show->since,
-                "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30m/12h/7d ago");
+  s->add_option(
+      "--since", show->since,
+      "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30s/15m/12h/7d ago");
   s->add_option("--type", show->types, "Only these record types (repeatable, or comma list)")
       ->delimiter(',');
   s->add_flag("--json", show->json, "Print the matching lines exactly as stored");

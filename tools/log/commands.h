@@ -29,7 +29,7 @@ int RunLogVerify(const LogVerifyArgs& args, std::ostream& out, std::ostream& err
 
 struct LogShowArgs {
   LogFilesArgs input;
-  std::string since;               // RFC 3339 time, a date, or a duration ago: 30m, 12h, 7d
+  std::string since;               // tools/since.h: a time, a date, or a duration ago (30s, 7d)
   std::vector<std::string> types;  // keep only these types (comma lists allowed)
   bool json = false;               // print the matching lines exactly as stored
 };

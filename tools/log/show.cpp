@@ -9,6 +9,7 @@
 #include "audit/verify.h"
 #include "tools/commands.h"
 #include "tools/log/commands.h"
+#include "tools/since.h"
 
 namespace lockctl {
 namespace {
@@ -74,7 +75,7 @@ std::string DisplayValue(const JsonValue& v) {
     case JsonValue::Type::kObject: {
       std::string s = "{";
       for (std::size_t i = 0; i < v.object.size(); ++i) {
-        s += (i ? " " : "") + v.object[i].first + "=" + DisplayValue(v.object[i].second);
+        s += (i ? " " : "") + v.object[i].key + "=" + DisplayValue(v.object[i].value);
       }
       return s + "}";
     }
@@ -101,34 +102,6 @@ std::string Details(const JsonValue& record) {
   return s;
 }
 
-std::optional<Clock::time_point> ParseSince(const std::string& text) {
-  if (auto t = lockd::audit::ParseTime(text)) return t;
-  if (text.size() < 2 || text.size() > 10) return std::nullopt;
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
-  }
-  std::uint64_t unit;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'd':
-      unit = 86400;
-      break;
-    default:
-      return std::nullopt;
-  }
-  return Clock::now() - std::chrono::seconds(n * unit);
-}
-
 // Pads to width; a longer value still gets one space, so columns never run together.
 std::string Pad(std::string s, std::size_t width) {
   s.append(s.size() < width ? width - s.size() : 1, ' ');
@@ -140,11 +113,10 @@ std::string Pad(std::string s, std::size_t width) {
 int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err) {
   std::optional<Clock::time_point> since;
   if (!args.since.empty()) {
-    since = ParseSince(args.since);
+    since = ParseSince(args.since, Clock::now());
     if (!since) {
-      err << "lockctl log show: --since \"" << Display(args.since)
-          << "\": expected an RFC 3339 UTC time (2026-11-27T08:00:00Z), a date (2026-11-27) "
-             "or a duration ago (30m, 12h, 7d)\n";
+      err << "lockctl log show: --since \"" << Display(args.since) << "\": expected " << kSinceForms
+          << "\n";
       return kExitUsage;
     }
   }

@@ -1,33 +1,19 @@
 #include "tools/maintenance/rescan.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <chrono>
-#include <cstring>
 #include <map>
 #include <set>
-#include <thread>
 
-#include "hashdb/classify.h"
-#include "hashdb/read_lease.h"
-#include "hashdb/sha256.h"
-#include "hashdb/unique_fd.h"
+#include "hashdb/file_hasher.h"
 #include "tools/output.h"
 
 namespace lockctl {
 
 namespace {
-
-bool SameContentState(const struct stat& a, const struct stat& b) {
-  return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
-         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
-         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -146,57 +132,33 @@ hashdb::Result<std::vector<LearnedFile>> ParseLearnedList(std::string_view text,
 
 hashdb::Result<std::optional<hashdb::FileEntry>> EntryForFile(const std::string& path,
                                                               std::string* why) {
-  constexpr int kFlags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-  hashdb::UniqueFd fd(::open(path.c_str(), kFlags));
-  if (!fd.valid()) {
-    const int err = errno;
-    if (err == ENOENT) {
+  hashdb::HashedFile h = hashdb::HashFileAt(AT_FDCWD, path, Basename(path), {});
+  switch (h.outcome) {
+    case hashdb::HashOutcome::kHashed:
+      h.entry.path = path;
+      return std::optional<hashdb::FileEntry>(std::move(h.entry));
+    case hashdb::HashOutcome::kVanished:
       *why = "no longer exists";
-      return std::optional<hashdb::FileEntry>();
-    }
-    if (err == ELOOP) {
+      break;
+    case hashdb::HashOutcome::kSymlink:
       *why = "is a symlink (its target is recorded under its own path)";
-      return std::optional<hashdb::FileEntry>();
-    }
-    return hashdb::ErrnoError("open " + EscapeText(path), err);
-  }
-  struct stat before {};
-  if (::fstat(fd.get(), &before) != 0) return hashdb::ErrnoError("fstat " + EscapeText(path));
-  if (!S_ISREG(before.st_mode)) {
-    *why = "is not a regular file";
-    return std::optional<hashdb::FileEntry>();
-  }
-  const std::string name = Basename(path);
-  for (int attempt = 1;; ++attempt) {
-    hashdb::ReadLease lease = hashdb::ReadLease::Take(fd.get());
-    auto kind = hashdb::ClassifyFd(fd.get(), static_cast<std::uint64_t>(before.st_size),
-                                   before.st_mode, name);
-    if (!kind.ok()) return kind.error().Wrap(EscapeText(path));
-    if (!kind->has_value()) {
+      break;
+    case hashdb::HashOutcome::kNotRegular:
+    case hashdb::HashOutcome::kOtherFilesystem:  // (no device given)
+      *why = "is not a regular file";
+      break;
+    case hashdb::HashOutcome::kNotCode:
       *why = "is not code (not ELF, no #!, no script suffix, no execute bit)";
-      return std::optional<hashdb::FileEntry>();
-    }
-    struct stat after = before;
-    if (lease.state() != hashdb::LeaseState::kWriterPresent) {
-      auto digest = hashdb::Sha256File(fd.get(), before.st_size);
-      if (::fstat(fd.get(), &after) != 0) return hashdb::ErrnoError("fstat " + EscapeText(path));
-      if (!digest.ok() && digest.error().code != hashdb::ErrorCode::kConflict) {
-        return digest.error().Wrap(EscapeText(path));
-      }
-      const bool lease_ok = lease.state() != hashdb::LeaseState::kHeld || lease.StillHeld();
-      if (digest.ok() && lease_ok && SameContentState(before, after)) {
-        return std::optional<hashdb::FileEntry>(
-            hashdb::FileEntry{path, *digest, **kind, static_cast<std::uint64_t>(after.st_size),
-                              after.st_mode, after.st_uid, after.st_gid});
-      }
-    }
-    if (attempt >= 3) {
+      break;
+    case hashdb::HashOutcome::kChanged:
       *why = "kept changing (or was open for writing) while being hashed";
-      return std::optional<hashdb::FileEntry>();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-    before = after;
+      break;
+    case hashdb::HashOutcome::kOpenFailed:
+      return hashdb::ErrnoError(std::string(h.failed_call) + " " + EscapeText(path), h.sys_errno);
+    case hashdb::HashOutcome::kReadFailed:
+      return h.error.Wrap(EscapeText(path));
   }
+  return std::optional<hashdb::FileEntry>();
 }
 
 namespace {

@@ -72,9 +72,10 @@ struct LearnedFile {
 hashdb::Result<std::vector<LearnedFile>> ParseLearnedList(std::string_view text,
                                                           const std::string& source_name);
 
-// The entry for one file as the scanner would record it (opened with O_NOFOLLOW, classified,
-// hashed under a read lease or with before/after stat checks). nullopt with *why set when the
-// file is not recorded: vanished, not a regular file, not code, kept changing.
+// The entry for one file as the scanner would record it (hashdb/file_hasher.h: never through a
+// symlink, a FIFO or device never opened, hashed under a read lease or with before/after
+// version checks). nullopt with *why set when the file is not recorded: vanished, a symlink, not
+// a regular file, not code, kept changing.
 hashdb::Result<std::optional<hashdb::FileEntry>> EntryForFile(const std::string& path,
                                                               std::string* why);
 

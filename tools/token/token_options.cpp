@@ -1,5 +1,8 @@
 #include "tools/token/token_options.h"
 
+#include <iostream>
+
+#include "tools/token/file_token.h"
 #include "tools/token/token_finder.h"
 
 namespace lockctl {
@@ -13,7 +16,18 @@ void AddTokenOptions(CLI::App* cmd, TokenOptions& o) {
 }
 
 hashdb::Result<std::unique_ptr<Token>> OpenTokenFromOptions(const TokenOptions& options) {
-  return OpenToken(options.token, options.Secret());
+  auto token = OpenToken(options.token, options.Secret());
+  if (token.ok()) {
+    if (const auto* file = dynamic_cast<const FileToken*>(token->get());
+        file != nullptr && file->key_protection().Weak()) {
+      std::cerr << "lockctl: warning: " << file->Describe() << " uses weak key protection ("
+                << file->key_protection().Describe()
+                << "): a lost stick can be brute-forced offline far faster than with today's "
+                   "scrypt; re-encrypt it with `lockctl token rekey "
+                << file->dir() << "`\n";
+    }
+  }
+  return token;
 }
 
 hashdb::Result<std::string> AuthorizeChallengeText(std::string_view challenge_text,

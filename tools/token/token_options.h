@@ -27,7 +27,8 @@ struct TokenOptions {
 // parsing: keep it in a shared_ptr captured by the callback).
 void AddTokenOptions(CLI::App* cmd, TokenOptions& options);
 
-// Opens the token options name (OpenToken with the default search).
+// Opens the token options name (OpenToken with the default search). A file token whose key
+// protection is weak (an old PBKDF2 key) opens, with a warning on stderr that says to rekey it.
 hashdb::Result<std::unique_ptr<Token>> OpenTokenFromOptions(const TokenOptions& options);
 
 // Signs the challenge text lockd sent (source_name for errors) with token, after parsing it

@@ -10,10 +10,12 @@
 using tokentest::Contains;
 
 namespace {
+const std::string kPassphrase = "taro's finder test";
 void MakeToken(const std::string& folder) {
   tokentest::MakeParents(folder);
   REQUIRE(lockctl::FileToken::Create(folder, {"", "Taro", "ACME", "2030-01-01"},
-                                     hashdb::SignatureAlgorithm::kEcdsaP256Sha256, "passphrase!")
+                                     hashdb::SignatureAlgorithm::kEcdsaP256Sha256, kPassphrase,
+                                     tokentest::kCheapKdf)
               .ok());
 }
 }  // namespace
@@ -96,7 +98,7 @@ TEST_CASE("finder: OpenToken opens a found file token with the passphrase") {
   MakeToken(dir.Join("m/S/LOCKD-TOKEN"));
   lockctl::TokenSearch search;
   search.roots = {dir.Join("m")};
-  tokentest::SecretPipe pass("passphrase!");
+  tokentest::SecretPipe pass(kPassphrase);
   auto token = lockctl::OpenToken("", pass.source(), search);
   REQUIRE(token.ok());
   CHECK((*token)->info().holder == "Taro");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hashdb/authorization.h"
+#include "hashdb/key_protection.h"
 #include "hashdb/nonce_store.h"
 #include "hashdb/trust_store.h"
 #include "tools/token/secret.h"
@@ -35,6 +36,11 @@ class SecretPipe {
  private:
   int fd_ = -1;
 };
+
+// scrypt parameters for tokens the tests create and unlock many times: 128 KiB, a few
+// milliseconds instead of kKeyScrypt's ~0.7 s. Only passed explicitly (FileToken::Create's kdf);
+// lockctl itself always uses kKeyScrypt. Tests of the real cost use the default.
+inline constexpr hashdb::ScryptParams kCheapKdf{1 << 10, 8, 1};
 
 inline constexpr std::int64_t kNow = 1800000000;  // 2027-01-15
 inline const std::string kTerminal = "0123456789abcdef0123456789abcdef";
