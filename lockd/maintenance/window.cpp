@@ -13,8 +13,8 @@
 
 #include "hashdb/atomic_file.h"
 #include "hashdb/digest.h"
-#include "hashdb/small_file.h"
 #include "hashdb/sha256.h"
+#include "hashdb/small_file.h"
 #include "hashdb/unique_fd.h"
 #include "lockd/control/authorizer.h"
 #include "lockd/decision_sink.h"
@@ -112,8 +112,9 @@ hashdb::Result<Window> ParseWindow(std::string_view text, const std::string& sou
   if (!next_line(line)) return Bad(source, 1, "expected \"" + std::string(kMagic) + "\"");
   if (line == kMagicV1) {
     return hashdb::MakeError(hashdb::ErrorCode::kUnsupported,
-                             source + ":1: a window recorded by an older lockd, without the "
-                                      "token's authorization: it cannot be verified");
+                             source +
+                                 ":1: a window recorded by an older lockd, without the "
+                                 "token's authorization: it cannot be verified");
   }
   if (line != kMagic) return Bad(source, 1, "expected \"" + std::string(kMagic) + "\"");
   auto field = [&](std::string_view key, std::string& out) -> hashdb::Status {
@@ -135,7 +136,8 @@ hashdb::Result<Window> ParseWindow(std::string_view text, const std::string& sou
   };
   Window w;
   HASHDB_TRY(field("session", w.session));
-  if (w.session.size() != 32 || w.session.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (w.session.size() != 32 ||
+      w.session.find_first_not_of("0123456789abcdef") != std::string::npos) {
     return Bad(source, line_no, "session: expected 32 lower-case hex digits");
   }
   HASHDB_TRY(number("start", w.start));
@@ -154,8 +156,8 @@ hashdb::Result<Window> ParseWindow(std::string_view text, const std::string& sou
   if (text.empty() || text.back() != '\n') {
     return Bad(source, line_no + 1, "the authorization's last line is torn (no newline)");
   }
-  auto a = hashdb::ParseAuthorization(text, source + " (authorization, from line " +
-                                                std::to_string(line_no + 1) + ")");
+  auto a = hashdb::ParseAuthorization(
+      text, source + " (authorization, from line " + std::to_string(line_no + 1) + ")");
   if (!a.ok()) return a.error();
   w.authorization = std::move(*a);
   FillFromAuthorization(w);
@@ -183,14 +185,16 @@ ResumeVerdict CheckResumable(const Window& w, const std::string& terminal_id,
             "window length \"" + a.challenge.argument + "\" is not a number of minutes"};
   }
   const std::int64_t granted = w.start + static_cast<std::int64_t>(*minutes) * 60;
-  if (w.end != granted) {
+  // Later than granted: refused. Earlier (the file edited to end the window sooner) grants
+  // less than the token did, so it stands: lockd itself never writes one.
+  if (w.end > granted) {
     return {"window end", "the window ends " + Rfc3339(w.end) + ", the authorization granted " +
                               std::to_string(*minutes) + " minute(s) from " + Rfc3339(w.start) +
                               ", until " + Rfc3339(granted)};
   }
   if (const std::string expected = SessionIdFor(a); w.session != expected) {
-    return {"session", "the window names session " + w.session + ", the authorization opened " +
-                           expected};
+    return {"session",
+            "the window names session " + w.session + ", the authorization opened " + expected};
   }
   return {};
 }

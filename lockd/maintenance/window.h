@@ -9,10 +9,13 @@
 // token signed for maintenance_start, and a window is resumed only when CheckResumable proves,
 // against the trust anchors and this terminal's id, that this authorization opened exactly
 // this window: signed by an anchor, for this terminal, for maintenance_start, the window
-// accepted while its challenge was valid, ending exactly the authorized minutes after that,
+// accepted while its challenge was valid, ending no later than the authorized minutes after
+// that (lockd writes exactly that end; an end edited to come sooner grants less and stands),
 // and carrying the session id derived from the authorization. A hand-written window, one
 // made longer, or a real authorization moved into another window is refused: enforce, and an
-// audit record naming the check.
+// audit record naming the check. What this cannot tell: whether the window was already closed
+// (finish, abort) before a copy of its file was put back; such a copy ends no later than the
+// window it copies (docs/threat-model.md).
 //
 // Times are wall-clock seconds since the epoch (the window must survive a reboot, which a
 // monotonic clock does not). A clock set back cannot stretch a window: a window whose start
@@ -33,7 +36,7 @@ namespace lockd::maintenance {
 inline constexpr std::int64_t kClockSlackSeconds = 60;
 
 struct Window {
-  std::string session;  // 32 lower-case hex digits: SessionIdFor(authorization)
+  std::string session;     // 32 lower-case hex digits: SessionIdFor(authorization)
   std::int64_t start = 0;  // when lockd accepted the authorization
   std::int64_t end = 0;    // first second outside the window
   // Whose processes are the maintenance session (session.h): recorded at the start, kept
@@ -58,13 +61,13 @@ std::string SessionIdFor(const hashdb::Authorization& authorization);
 // The window an accepted maintenance_start authorization opens at accepted (now): session from
 // SessionIdFor, end = accepted + the signed minutes. kInvalidArgument when the authorization is
 // not for maintenance_start or its minutes are not 1..kMaxMaintenanceMinutes.
-hashdb::Result<Window> WindowFor(const hashdb::Authorization& authorization,
-                                 std::int64_t accepted);
+hashdb::Result<Window> WindowFor(const hashdb::Authorization& authorization, std::int64_t accepted);
 
 // Text form: "lockd-maintenance-window-v2", "session: ", "start: ", "end: ", "requester: ",
-// "origin: " and "login_session: " lines (session.h), then a line "authorization:" followed by the authorization's own text (hashdb::SerializeAuthorization)
-// to the end of the file. A v1 file (written by an older lockd, without the authorization)
-// is refused with kUnsupported; anything else malformed with kFormat.
+// "origin: " and "login_session: " lines (session.h), then a line "authorization:" followed by the
+// authorization's own text (hashdb::SerializeAuthorization) to the end of the file. A v1 file
+// (written by an older lockd, without the authorization) is refused with kUnsupported; anything
+// else malformed with kFormat.
 std::string SerializeWindow(const Window& window);
 hashdb::Result<Window> ParseWindow(std::string_view text, const std::string& source_name);
 
@@ -73,7 +76,7 @@ hashdb::Result<Window> ParseWindow(std::string_view text, const std::string& sou
 // checked again at the time the window started ("unknown key", "bad signature", "wrong
 // terminal", "wrong act", "not yet valid" / "challenge expired": the window's start lies
 // outside the challenge's validity, "token expired", "malformed"), "window end" (the end is
-// not exactly start + the authorized minutes), or "session" (the session id is not the one the
+// later than start + the authorized minutes), or "session" (the session id is not the one the
 // authorization names).
 struct ResumeVerdict {
   std::string check;

@@ -60,8 +60,8 @@ const std::string kTerminalId(32, 'a');
 // issued_at (valid 600 s) for terminal.
 hashdb::Authorization StartAuthorization(hashdb::Signer& key, int minutes, std::int64_t issued_at,
                                          const std::string& terminal = kTerminalId) {
-  auto c = hashdb::NewChallenge(terminal, hashdb::Act::kMaintenanceStart,
-                                std::to_string(minutes), issued_at, 600);
+  auto c = hashdb::NewChallenge(terminal, hashdb::Act::kMaintenanceStart, std::to_string(minutes),
+                                issued_at, 600);
   REQUIRE(c.ok());
   auto a = hashdb::SignChallenge(*c, {"T-0042", "Ada Field", "ACME ATM Service", ""}, key);
   REQUIRE(a.ok());
@@ -210,6 +210,12 @@ TEST_CASE("a recorded window is resumable only as its authorization granted it")
   CHECK(check(later) == "window end");
   CHECK(m::CheckResumable(later, kTerminalId, trust).message.find("granted 30 minute(s)") !=
         std::string::npos);
+  m::Window shorter = genuine;  // ended sooner by hand: grants less than the token did
+  shorter.end = shorter.start + 60;
+  CHECK(m::CheckResumable(shorter, kTerminalId, trust).ok());
+  m::Window one_more_second = genuine;
+  one_more_second.end += 1;
+  CHECK(check(one_more_second) == "window end");
   m::Window year2100 = genuine;
   year2100.end = 4102444800;
   CHECK(check(year2100) == "window end");
@@ -232,8 +238,8 @@ TEST_CASE("a recorded window is resumable only as its authorization granted it")
   forged.end = forged.start + 1440 * 60;
   CHECK(check(forged) == "bad signature");
   // Another act's genuine authorization, with a window built around it.
-  auto c = hashdb::NewChallenge(kTerminalId, hashdb::Act::kTrustAdd, std::string(64, 'e'), 10'000,
-                                600);
+  auto c =
+      hashdb::NewChallenge(kTerminalId, hashdb::Act::kTrustAdd, std::string(64, 'e'), 10'000, 600);
   REQUIRE(c.ok());
   auto trust_add = hashdb::SignChallenge(*c, {"T-0042", "Ada Field", "ACME", ""}, *key);
   REQUIRE(trust_add.ok());
@@ -623,8 +629,8 @@ TEST_CASE("authorizer: one use per challenge, bound to the act; refusals recorde
   CHECK_FALSE(authz.Verify(hashdb::Act::kMaintenanceAbort, std::string(), late, &refusal));
   CHECK(sink.Field(4, "check") == "challenge expired");
   // Issue 12 item 2: the challenge text edited before signing (30 minutes asked, 1440 signed).
-  auto issued = hashdb::ParseChallenge(
-      authz.Challenge(hashdb::Act::kMaintenanceStart, "30").body, "challenge");
+  auto issued = hashdb::ParseChallenge(authz.Challenge(hashdb::Act::kMaintenanceStart, "30").body,
+                                       "challenge");
   REQUIRE(issued.ok());
   hashdb::Challenge longer = *issued;
   longer.argument = "1440";
