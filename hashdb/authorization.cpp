@@ -290,9 +290,8 @@ AuthzVerdict VerifyAuthorization(const Authorization& a, const AuthzRequest& req
               std::string(ActName(issued->act)) + " \"" + issued->argument + "\" on terminal " +
               issued->terminal_id + ", valid " + std::to_string(issued->issued_at) + ".." +
               std::to_string(issued->expires_at) + "; the token signed " +
-              std::string(ActName(c.act)) + " \"" + c.argument + "\" on terminal " +
-              c.terminal_id + ", valid " + std::to_string(c.issued_at) + ".." +
-              std::to_string(c.expires_at));
+              std::string(ActName(c.act)) + " \"" + c.argument + "\" on terminal " + c.terminal_id +
+              ", valid " + std::to_string(c.issued_at) + ".." + std::to_string(c.expires_at));
       v.mismatch = field;
       return v;
     }

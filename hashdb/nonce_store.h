@@ -69,9 +69,10 @@ class MemoryNonceStore : public NonceStore {
 };
 
 // Under a directory (e.g. /var/lib/lockd/nonces): issued/<hex> and used/<hex>, each holding
-// its expiry on the first line, then the issued text. Consume is one rename(2) with RENAME_NOREPLACE, atomic between processes.
-// Security: whoever can write the directory can mint "issued" nonces, so it must be writable by
-// lockd only (0700 root, and inside lockd's protected paths).
+// its expiry on the first line, then the issued text. Consume is one rename(2) with
+// RENAME_NOREPLACE, atomic between processes. Security: whoever can write the directory can mint
+// "issued" nonces, so it must be writable by lockd only (0700 root, and inside lockd's protected
+// paths).
 class FileNonceStore : public NonceStore {
  public:
   // Creates dir (0700) and its two subdirectories if missing.

@@ -76,10 +76,11 @@ ControlReply Authorizer::Challenge(hashdb::Act act, const std::string& argument)
 ControlReply Authorizer::Refuse(hashdb::Act act, std::string_view check, const std::string& message,
                                 const std::string& key_id, const std::string& token_id,
                                 const std::string& mismatch) {
-  std::vector<std::pair<std::string, std::string>> fields{{"act", std::string(hashdb::ActName(act))},
-                                                          {"check", std::string(check)},
-                                                          {"key_id", key_id},
-                                                          {"token_id", token_id}};
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"act", std::string(hashdb::ActName(act))},
+      {"check", std::string(check)},
+      {"key_id", key_id},
+      {"token_id", token_id}};
   if (!mismatch.empty()) fields.emplace_back("mismatch", mismatch);
   sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kAuthorizationRefused,
                        std::string(hashdb::ActName(act)) + ": " + message, 0, std::move(fields)});

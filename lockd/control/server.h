@@ -104,8 +104,8 @@ class ControlServerThread {
   // Pure dispatch, for tests: the reply to one request (command line, then the body) from a
   // peer with this uid and pid. Checks the command's form and operands before calling a
   // handler.
-  static ControlReply Handle(const std::string& request, uid_t uid,
-                             const ControlHandlers& handlers, pid_t pid = 0);
+  static ControlReply Handle(const std::string& request, uid_t uid, const ControlHandlers& handlers,
+                             pid_t pid = 0);
   static std::string Encode(const ControlReply& reply);
 
  private:

@@ -135,9 +135,8 @@ hashdb::Status Controller::Restore() {
   }
   if (found) {
     auto trust = hashdb::TrustStore::LoadDirectory(options_.trust_dir);
-    const ResumeVerdict verdict =
-        trust.ok() ? CheckResumable(*found, options_.terminal_id, *trust)
-                   : ResumeVerdict{"trust store", trust.error().message};
+    const ResumeVerdict verdict = trust.ok() ? CheckResumable(*found, options_.terminal_id, *trust)
+                                             : ResumeVerdict{"trust store", trust.error().message};
     if (!verdict.ok()) {
       store_.SetAside(".refused");
       RefuseResume(found->session, verdict.check, verdict.message, &*found);
@@ -439,8 +438,8 @@ void Controller::Learn(Item& item) {
     std::lock_guard lock(mu_);
     if (item.session_serial != serial_ || !window_ || !list_) return;  // another session now
     session = window_->session;
-    auto added = list_->Add(
-        {item.digest, item.how, item.by, item.pid, item.uid, item.exe, item.path});
+    auto added =
+        list_->Add({item.digest, item.how, item.by, item.pid, item.uid, item.exe, item.path});
     if (!added.ok()) {
       LogError("maintenance: " + added.error().message);
       return;

@@ -143,8 +143,8 @@ class Controller {
     How how = How::kExec;
     std::string path;
     std::optional<hashdb::Digest> digest;
-    hashdb::UniqueFd fd;  // the written file (write items)
-    pid_t pid = 0;        // the writer, or the process that ran the file
+    hashdb::UniqueFd fd;   // the written file (write items)
+    pid_t pid = 0;         // the writer, or the process that ran the file
     By by = By::kUnknown;  // judged when lockd saw it (OnWrite / OnDecision)
     long uid = -1;
     std::string exe;

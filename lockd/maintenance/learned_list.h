@@ -11,13 +11,13 @@
 // that no file name (newlines, tabs, invalid UTF-8) can forge a line. Lines are appended with
 // one write(2) each, so a crash leaves at most a torn last line, which readers ignore.
 
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <set>
-#include <sys/types.h>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 

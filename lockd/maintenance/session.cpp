@@ -18,9 +18,9 @@ hashdb::Result<SessionOrigin> OriginOf(pid_t requester, pid_t self,
                                        const os::ProcessSource& procs) {
   auto req = procs.Read(requester);
   if (!req) {
-    return hashdb::MakeError(hashdb::ErrorCode::kNotFound,
-                             "the requesting process " + std::to_string(requester) +
-                                 " cannot be read from /proc");
+    return hashdb::MakeError(
+        hashdb::ErrorCode::kNotFound,
+        "the requesting process " + std::to_string(requester) + " cannot be read from /proc");
   }
   SessionOrigin o;
   o.requester = requester;

@@ -169,7 +169,8 @@ TEST_CASE("the signed challenge must be the one issued with its nonce") {
   };
   const std::string other_key = std::string(64, 'b');
   const std::vector<Case> cases{
-      {"act", Act::kMaintenanceAbort, "", [](Challenge& c) {
+      {"act", Act::kMaintenanceAbort, "",
+       [](Challenge& c) {
          c.act = Act::kMaintenanceStart;
          c.argument = "30";
        }},
@@ -191,8 +192,8 @@ TEST_CASE("the signed challenge must be the one issued with its nonce") {
     auto v = f.Verify(a, changed.act, changed.argument, kNow + 10, changed.terminal_id);
     CHECK(v.check == AuthzCheck::kNotAsIssued);
     CHECK(v.mismatch == k.what);
-    CHECK(Contains(v.message, "authorization refused: not as issued: " + std::string(k.what) +
-                                  ": nonce "));
+    CHECK(Contains(v.message,
+                   "authorization refused: not as issued: " + std::string(k.what) + ": nonce "));
     // The refusal did not burn the nonce: the genuine challenge still works, once.
     CHECK(f.Verify(f.Sign(c), c.act, c.argument).ok());
     CHECK(f.Verify(f.Sign(c), c.act, c.argument).check == AuthzCheck::kReplay);
@@ -337,7 +338,8 @@ TEST_CASE("file nonce store: single use, survives reopening, refuses unknown non
   hashdb::Nonce n4{};
   n4[0] = 4;
   REQUIRE((*store)->Issue(n4, kNow + 1000, kNow + 400, "").ok());
-  CHECK((*store)->Issue(n1, kNow + 1000, kNow + 400, std::string(hashdb::kMaxIssuedText + 1, 'x'))
+  CHECK((*store)
+            ->Issue(n1, kNow + 1000, kNow + 400, std::string(hashdb::kMaxIssuedText + 1, 'x'))
             .error()
             .code == hashdb::ErrorCode::kInvalidArgument);
   CHECK(*(*store)->Consume(n1) == NonceStore::State::kUnknown);

@@ -129,21 +129,22 @@ std::string RenderDiff(const hashdb::DatabaseDiff& diff, std::size_t limit,
   Section(
       out, "NOT learned", rescan->not_learned, limit,
       [](const NotLearned& n) {
-            std::string line = "  ! " + EscapeText(n.entry.path) + "  (" + Describe(n.entry) + ")\n";
-            line += "      " + n.why;
-            if (n.kept) line += "; the database keeps its old content (sha256 " + Short(n.kept->digest) + ")";
-            line += "\n";
-            std::size_t shown = 0;
-            for (const auto& w : n.writers) {
-              if (shown == kWritersShown) {
-                line += "      ... and " + std::to_string(n.writers.size() - shown) +
-                        " more write(s)\n";
-                break;
-              }
-              line += "      " + WriterText(w, n.entry.path) + "\n";
-              ++shown;
-            }
-            return line;
+        std::string line = "  ! " + EscapeText(n.entry.path) + "  (" + Describe(n.entry) + ")\n";
+        line += "      " + n.why;
+        if (n.kept)
+          line += "; the database keeps its old content (sha256 " + Short(n.kept->digest) + ")";
+        line += "\n";
+        std::size_t shown = 0;
+        for (const auto& w : n.writers) {
+          if (shown == kWritersShown) {
+            line +=
+                "      ... and " + std::to_string(n.writers.size() - shown) + " more write(s)\n";
+            break;
+          }
+          line += "      " + WriterText(w, n.entry.path) + "\n";
+          ++shown;
+        }
+        return line;
       },
       ", new or changed on disk but not written by the maintenance session; not in the new "
       "database");

@@ -91,9 +91,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
                     ": lockd would refuse a database it signs",
                 err, kExitNegative);
   }
-  out << "session:  " << status->session << " (" << status->learned_count
-      << " file(s) learned, " << status->not_learned_count
-      << " written or run by processes outside the session)\n"
+  out << "session:  " << status->session << " (" << status->learned_count << " file(s) learned, "
+      << status->not_learned_count << " written or run by processes outside the session)\n"
       << "in force: " << db_path << ", generation " << (*current)->generation() << ", "
       << (*current)->record_count() << " paths, mode "
       << hashdb::ModeName((*current)->policy().mode) << "\n";

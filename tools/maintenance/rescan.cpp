@@ -99,7 +99,8 @@ hashdb::Result<std::vector<LearnedFile>> ParseLearnedList(std::string_view text,
       if (tab != std::string_view::npos) line.remove_prefix(tab + 1);
     }
     if (!complete) {
-      return bad("expected \"<sha256|->\\t<how>\\t<by>\\t<pid>\\t<uid|->\\t<exe hex|->\\t<path hex>\"");
+      return bad(
+          "expected \"<sha256|->\\t<how>\\t<by>\\t<pid>\\t<uid|->\\t<exe hex|->\\t<path hex>\"");
     }
     LearnedWriter w;
     if (f[0] != "-") {
@@ -215,11 +216,13 @@ class Judge {
     if (own != nullptr && !unknown && o_.learned_complete) return own;
     const std::string who = o_.updater_only ? "the trusted updater" : "the maintenance session";
     if (unknown) {
-      *why = "written during the window by a process that had exited before lockd could tell "
-             "whose it was";
+      *why =
+          "written during the window by a process that had exited before lockd could tell "
+          "whose it was";
     } else if (own != nullptr) {
-      *why = who + " wrote this path, but lockd dropped events during the window and these "
-                   "bytes are not the ones it recorded";
+      *why = who +
+             " wrote this path, but lockd dropped events during the window and these "
+             "bytes are not the ones it recorded";
     } else if (o_.updater_only) {
       *why = "not written by the trusted updater";
     } else {

@@ -59,10 +59,10 @@ struct LearnedWriter {
 struct LearnedFile {
   std::string path;
   std::vector<LearnedWriter> writers;
-  bool Has(std::string_view how) const;          // some line with this how
-  bool HasBy(std::string_view by) const;         // some line by this kind of writer
-  const LearnedWriter* FirstOutsider() const;    // the first other/unknown line, or nullptr
-  const LearnedWriter* FirstLearned() const;     // the first session/updater line, or nullptr
+  bool Has(std::string_view how) const;        // some line with this how
+  bool HasBy(std::string_view by) const;       // some line by this kind of writer
+  const LearnedWriter* FirstOutsider() const;  // the first other/unknown line, or nullptr
+  const LearnedWriter* FirstLearned() const;   // the first session/updater line, or nullptr
 };
 
 // Parses lockd's learned list (source_name for errors): lines

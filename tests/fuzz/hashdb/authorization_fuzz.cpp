@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again.ok() || hashdb::SerializeAuthorization(*again) != back) __builtin_trap();
     hashdb::MemoryNonceStore nonces;
     (void)nonces.Issue(a->challenge.nonce, a->challenge.expires_at, a->challenge.issued_at,
-                      hashdb::SerializeChallenge(a->challenge));
+                       hashdb::SerializeChallenge(a->challenge));
     auto verdict = hashdb::VerifyAuthorization(
         *a,
         {a->challenge.terminal_id, a->challenge.act, a->challenge.argument, a->challenge.issued_at},

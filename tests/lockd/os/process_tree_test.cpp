@@ -13,7 +13,8 @@ TEST_CASE("stat line: ppid and start time counted from the last ')'") {
   CHECK(n->start_time == 98765);
   CHECK_FALSE(lockd::os::ParseProcStat("4242 (x) S 100").has_value());
   CHECK_FALSE(lockd::os::ParseProcStat("").has_value());
-  CHECK_FALSE(lockd::os::ParseProcStat("x (y) S 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1").has_value());
+  CHECK_FALSE(
+      lockd::os::ParseProcStat("x (y) S 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1").has_value());
 }
 
 TEST_CASE("this process, from the real /proc") {

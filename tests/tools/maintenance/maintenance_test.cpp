@@ -298,7 +298,8 @@ TEST_CASE("rescan: the session's files are learned, anyone else's are listed, no
   testsupport::WriteFile(outside + "/foreign.sh", "#!/bin/sh\nforeign\n", 0755);
   testsupport::WriteFile(outside + "/skip.sh", "#!/bin/sh\nskip\n", 0755);
   const auto digest = [](const std::string& content) { return EntryFor("x", content).digest; };
-  const std::vector<hashdb::FileEntry> current{  // sorted by path, as a database is
+  const std::vector<hashdb::FileEntry> current{
+      // sorted by path, as a database is
       EntryFor(root + "/app.sh", "#!/bin/sh\napp v1\n"), EntryFor(root + "/gone.sh", "old"),
       EntryFor(root + "/kept.sh", "#!/bin/sh\nkept\n")};
   lockctl::RescanOptions o;
@@ -324,9 +325,9 @@ TEST_CASE("rescan: the session's files are learned, anyone else's are listed, no
       Learned(outside + "/vanished.sh", {{"write", "session"}})};
   auto full = lockctl::Rescan(o, current);
   REQUIRE(full.ok());
-  CHECK(Paths(full->entries) ==
-        std::vector<std::string>{outside + "/tool.sh", root + "/app.sh", root + "/kept.sh",
-                                 root + "/new.sh", root + "/ran.sh", root + "/renamed.sh"});
+  CHECK(Paths(full->entries) == std::vector<std::string>{outside + "/tool.sh", root + "/app.sh",
+                                                         root + "/kept.sh", root + "/new.sh",
+                                                         root + "/ran.sh", root + "/renamed.sh"});
   CHECK(full->taken_from.at(root + "/ran.sh").how == "exec");
   // app.sh keeps the entry in force: the new content is not the session's.
   for (const auto& e : full->entries) {
@@ -374,7 +375,8 @@ TEST_CASE("rescan: the session's files are learned, anyone else's are listed, no
   auto partial = lockctl::Rescan(o, current);
   REQUIRE(partial.ok());
   CHECK(Paths(partial->entries) == std::vector<std::string>{root + "/app.sh", root + "/kept.sh",
-                                                            root + "/ran.sh", root + "/renamed.sh"});
+                                                            root + "/ran.sh",
+                                                            root + "/renamed.sh"});
   o.learned_complete = true;
 
   o.updater_only = true;
