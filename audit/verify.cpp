@@ -29,7 +29,21 @@ struct ParsedRecord {
   std::string prev;
   std::optional<std::uint64_t> torn_bytes;  // torn_record only
   std::string torn_sha256;
+  // Counted decisions: deny / would_deny records, repeat (of, count), records_lost and
+  // rotation_drop (deny_decisions, would_deny_decisions).
+  std::string of;
+  std::uint64_t count = 0, deny_decisions = 0, would_deny_decisions = 0;
+  std::optional<DeclaredDrop> drop;
 };
+
+std::uint64_t UintMember(const JsonValue& object, const char* key) {
+  const JsonValue* v = object.Find(key);
+  return v && v->type == JsonValue::Type::kUint ? v->uint_value : 0;
+}
+std::string StringMember(const JsonValue& object, const char* key) {
+  const JsonValue* v = object.Find(key);
+  return v && v->type == JsonValue::Type::kString ? v->string : std::string();
+}
 
 // Checks the shape every record has; the error says what is missing or wrong.
 hashdb::Result<ParsedRecord> ParseRecord(std::string_view line) {
@@ -75,6 +89,25 @@ hashdb::Result<ParsedRecord> ParseRecord(std::string_view line) {
     }
     r.torn_bytes = n->uint_value;
     r.torn_sha256 = h->string;
+  }
+  if (r.type == "repeat") {
+    r.of = StringMember(*json, "of");
+    r.count = UintMember(*json, "count");
+  }
+  if (r.type == "records_lost" || r.type == "rotation_drop") {
+    r.deny_decisions = UintMember(*json, "deny_decisions");
+    r.would_deny_decisions = UintMember(*json, "would_deny_decisions");
+  }
+  if (r.type == "rotation_drop") {
+    DeclaredDrop d;
+    d.file = StringMember(*json, "file");
+    d.records = UintMember(*json, "records");
+    d.first_seq = UintMember(*json, "first_seq");
+    d.last_seq = UintMember(*json, "last_seq");
+    d.first_prev = StringMember(*json, "first_prev");
+    d.last_hash = StringMember(*json, "last_hash");
+    d.unsaved = UintMember(*json, "unsaved");
+    r.drop = std::move(d);
   }
   return r;
 }
@@ -181,6 +214,18 @@ VerifyReport VerifyLogs(std::span<const LogInput> files, const VerifyOptions& op
       for (std::size_t a = 0; a < options.anchors.size(); ++a) {
         if (options.anchors[a] == hash) anchor_found[a] = true;
       }
+      auto tally = [&](DecisionTally& t, std::string_view verdict, std::uint64_t lost) {
+        if (record->type == verdict) ++t.records;
+        if (record->type == "repeat" && record->of == verdict) t.repeated += record->count;
+        if (record->type == "records_lost") t.lost += lost;
+        if (record->type == "rotation_drop") t.rotated_away += lost;
+      };
+      tally(report.deny, "deny", record->deny_decisions);
+      tally(report.would_deny, "would_deny", record->would_deny_decisions);
+      if (record->drop) {
+        record->drop->place = place;
+        report.declared_drops.push_back(std::move(*record->drop));
+      }
       before_last = state;
       state.have = true;
       state.seq = record->seq;
@@ -202,6 +247,19 @@ VerifyReport VerifyLogs(std::span<const LogInput> files, const VerifyOptions& op
       fail(state.have ? state.place : ChainPlace{},
            "anchor " + options.anchors[a] +
                " is not the hash of any record in the chain (records were removed or changed)");
+    }
+  }
+  for (const DeclaredDrop& d : report.declared_drops) {
+    if (report.broken || !state.have || d.records == 0 || d.last_seq + 1 != report.first_seq)
+      continue;
+    if (d.last_hash != report.first_prev) {
+      fail(d.place, "the rotated-away file " + d.file +
+                        " ended with a record whose hash is not "
+                        "the prev of the first record read (seq " +
+                        std::to_string(report.first_seq) +
+                        "): the chain does not continue from what was declared dropped");
+    } else {
+      report.drops_reach_chain = true;
     }
   }
   report.records = state.records;

@@ -47,6 +47,26 @@ struct TornLine {
   bool acknowledged = false;  // false: the final line of the last file, not yet repaired
 };
 
+// A rotation_drop record: the writer deleted a rotated file and said so in the chain.
+struct DeclaredDrop {
+  ChainPlace place;  // of the rotation_drop record
+  std::string file;
+  std::uint64_t records = 0;
+  std::uint64_t first_seq = 0, last_seq = 0;  // 0: the file held no record
+  std::string first_prev, last_hash;
+  std::uint64_t unsaved = 0;  // records neither exported nor forwarded when deleted
+};
+
+// Decisions of one verdict the chain accounts for: its own records, the counts of its repeat
+// records, and the denials named by records_lost and rotation_drop records.
+struct DecisionTally {
+  std::uint64_t records = 0;
+  std::uint64_t repeated = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t rotated_away = 0;
+  std::uint64_t total() const { return records + repeated + lost; }  // within the files read
+};
+
 struct VerifyOptions {
   bool require_genesis = false;      // the first record must be seq 1 with prev of zeros
   std::vector<std::string> anchors;  // line hashes that must occur in the chain
@@ -61,7 +81,13 @@ struct VerifyReport {
   std::string head_hash;           // SHA-256 of the last record's line (64 zeros: no record)
   ChainPlace head;                 // where the last record is
   std::vector<TornLine> torn;
-  std::optional<ChainBreak> broken;  // the first break; nullopt when the chain verifies
+  std::optional<ChainBreak> broken;          // the first break; nullopt when the chain verifies
+  std::vector<DeclaredDrop> declared_drops;  // in chain order
+  // A declared drop ends right before the first record read, with that record's prev as its
+  // last hash: the files before it were rotated away and the chain says so.
+  bool drops_reach_chain = false;
+  DecisionTally deny;
+  DecisionTally would_deny;
 
   bool ok() const { return !broken; }
 };

@@ -1,3 +1,5 @@
+// The database reader: opening, the checks common to every version, lookups and record access.
+// The checks of each version are in hashdb/database_v1.cpp and hashdb/database_v2.cpp.
 #include "hashdb/database.h"
 
 #include <fcntl.h>
@@ -8,36 +10,16 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <thread>
 
+#include "hashdb/database_internal.h"
 #include "hashdb/format.h"
-#include "hashdb/sha256.h"
+#include "hashdb/record_codec.h"
 #include "hashdb/unique_fd.h"
 
 namespace hashdb {
 
 namespace f = format;
-
-namespace {
-// A database larger than this is refused before mapping: 1 million entries take ~110 MiB, and a
-// terminal has far fewer; the cap bounds what a hostile file can make us map and hash.
-constexpr std::uint64_t kMaxFileSize = 2ull << 30;
-constexpr std::uint32_t kMaxPolicySize = 64 * 1024;
-
-std::string U64(std::uint64_t v) { return std::to_string(v); }
-// Bytewise (memcmp) order of two 32-byte digests, as four big-endian 64-bit words: inlined, no
-// call into libc, and one comparison settles almost every pair.
-inline int CompareDigest(const std::uint8_t* a, const std::uint8_t* b) {
-  for (int w = 0; w < 4; ++w) {
-    std::uint64_t x;
-    std::uint64_t y;
-    std::memcpy(&x, a + 8 * w, 8);
-    std::memcpy(&y, b + 8 * w, 8);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
-  }
-  return 0;
-}
-}  // namespace
+namespace v2 = format::v2;
 
 Database::~Database() {
   if (mapped_ && data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
@@ -62,12 +44,12 @@ Result<Mapping> MapFd(int fd, const std::string& name) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return ErrnoError(name);
   if (!S_ISREG(st.st_mode)) return MakeError(ErrorCode::kFormat, name + ": not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxFileSize) {
-    return MakeError(ErrorCode::kFormat, name + ": file of " + U64(st.st_size) +
+  if (static_cast<std::uint64_t>(st.st_size) > internal::kMaxFileSize) {
+    return MakeError(ErrorCode::kFormat, name + ": file of " + std::to_string(st.st_size) +
                                              " bytes is larger than the 2 GiB limit");
   }
   if (st.st_size < static_cast<off_t>(f::kHeaderSize)) {
-    return MakeError(ErrorCode::kFormat, name + ": truncated: " + U64(st.st_size) +
+    return MakeError(ErrorCode::kFormat, name + ": truncated: " + std::to_string(st.st_size) +
                                              " bytes is shorter than the 128-byte header");
   }
   void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
@@ -130,188 +112,53 @@ Result<std::shared_ptr<const Database>> Database::Verify(std::unique_ptr<Databas
   auto bad = [&](const std::string& what) {
     return MakeError(ErrorCode::kFormat, name + ": " + what);
   };
-
-  // Header.
   if (size < f::kHeaderSize) {
-    return bad("truncated: " + U64(size) + " bytes is shorter than the 128-byte header");
+    return bad("truncated: " + std::to_string(size) + " bytes is shorter than the 128-byte header");
   }
   if (std::memcmp(d + f::off::kMagic, f::kMagic, sizeof(f::kMagic)) != 0) {
     return bad("not a lockd database (bad magic)");
   }
-  std::uint16_t version = f::LoadU16(d + f::off::kVersion);
-  if (version != f::kVersion) {
-    return bad("format version " + U64(version) + " is not supported (this lockd reads version " +
-               U64(f::kVersion) + ")");
-  }
-  if (f::LoadU16(d + f::off::kHeaderSize) != f::kHeaderSize) return bad("bad header size");
-  if (f::LoadU32(d + f::off::kFlags) != 0) return bad("unknown header flags");
-  if (f::LoadU16(d + f::off::kReserved) != 0) return bad("reserved header field is not zero");
-  std::uint16_t alg = f::LoadU16(d + f::off::kSigAlgorithm);
-  if (alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEcdsaP256Sha256) &&
-      alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEd25519)) {
-    return bad("unknown signature algorithm " + U64(alg));
-  }
-  db->algorithm_ = static_cast<SignatureAlgorithm>(alg);
+  db->version_ = f::LoadU16(d + f::off::kVersion);
   db->generation_ = f::LoadU64(d + f::off::kGeneration);
   db->created_unix_ = static_cast<std::int64_t>(f::LoadU64(d + f::off::kCreated));
   std::memcpy(db->signer_.data(), d + f::off::kSignerKeyId, db->signer_.size());
-  const std::uint64_t dc = f::LoadU32(d + f::off::kDigestCount);
-  const std::uint64_t rc = f::LoadU32(d + f::off::kRecordCount);
+  Status checked;
+  switch (db->version_) {
+    case f::kVersion1:
+      checked = VerifyV1(*db, trust);
+      break;
+    case f::kVersion2:
+      checked = VerifyV2(*db, trust);
+      break;
+    default:
+      return bad("format version " + std::to_string(db->version_) +
+                 " is not supported (this lockd reads versions 1 and 2)");
+  }
+  if (!checked.ok()) return checked.error();
+  return std::shared_ptr<const Database>(std::move(db));
+}
 
-  // Layout: every section is where the canonical layout puts it, inside the file. The checks
-  // run in file order, so each offset is known to be <= size before the next one is derived.
-  const std::uint64_t digests_offset = f::LoadU64(d + f::off::kDigestsOffset);
-  const std::uint64_t records_offset = f::LoadU64(d + f::off::kRecordsOffset);
-  const std::uint64_t strings_offset = f::LoadU64(d + f::off::kStringsOffset);
-  const std::uint64_t strings_size = f::LoadU64(d + f::off::kStringsSize);
-  const std::uint64_t policy_offset = f::LoadU64(d + f::off::kPolicyOffset);
-  const std::uint64_t policy_size = f::LoadU32(d + f::off::kPolicySize);
-  const std::uint64_t sig_offset = f::LoadU64(d + f::off::kSignatureOffset);
-  if (digests_offset != f::kHeaderSize) return bad("digest table offset is not 128");
-  if (records_offset != digests_offset + dc * f::kDigestEntrySize) {
-    return bad("record section offset does not follow the digest table (" + U64(dc) + " digests)");
+Result<const PublicKey*> Database::FindSigner(const Database& db, const TrustStore* trust) {
+  if (trust == nullptr) return static_cast<const PublicKey*>(nullptr);
+  const PublicKey* key = trust->Find(db.signer_);
+  if (key == nullptr) {
+    return MakeError(ErrorCode::kSignature, db.name_ + ": signed by key " + ToHex(db.signer_) +
+                                                " which is not a trust anchor in " +
+                                                trust->source());
   }
-  if (records_offset > size) return bad("truncated inside the digest table");
-  if (strings_offset != records_offset + rc * f::kRecordSize) {
-    return bad("string section offset does not follow the records (" + U64(rc) + " records)");
+  if (key->algorithm() != db.algorithm_) {
+    return MakeError(ErrorCode::kSignature,
+                     db.name_ + ": signature algorithm does not match the signer's key");
   }
-  if (strings_offset > size) return bad("truncated inside the record section");
-  if (strings_size > size - strings_offset) return bad("truncated inside the string section");
-  if (policy_offset != f::AlignUp(strings_offset + strings_size)) {
-    return bad("policy section offset is not where the strings end");
-  }
-  if (policy_offset > size) return bad("truncated before the policy section");
-  if (policy_size > kMaxPolicySize || policy_size > size - policy_offset) {
-    return bad("truncated inside the policy section");
-  }
-  if (sig_offset != f::AlignUp(policy_offset + policy_size)) {
-    return bad("signature offset is not where the policy ends");
-  }
-  if (sig_offset > size || size - sig_offset < 4) return bad("truncated before the signature");
-  const std::uint32_t sig_len = f::LoadU32(d + sig_offset);
-  if (sig_len == 0 || sig_len > f::kMaxSignatureSize) return bad("bad signature length");
-  if (size - sig_offset - 4 < sig_len) return bad("truncated inside the signature");
-  if (size - sig_offset - 4 != sig_len) {
-    return bad("trailing bytes after the signature (" + U64(size - sig_offset - 4 - sig_len) +
-               " bytes)");
-  }
-  for (std::uint64_t i = strings_offset + strings_size; i < policy_offset; ++i) {
-    if (d[i] != 0) return bad("padding before the policy section is not zero");
-  }
-  for (std::uint64_t i = policy_offset + policy_size; i < sig_offset; ++i) {
-    if (d[i] != 0) return bad("padding before the signature is not zero");
-  }
+  return key;
+}
 
-  // The signer must be a trust anchor of the right algorithm: checked before any hashing.
-  const PublicKey* key = nullptr;
-  if (trust != nullptr) {
-    key = trust->Find(db->signer_);
-    if (key == nullptr) {
-      return MakeError(ErrorCode::kSignature, name + ": signed by key " + ToHex(db->signer_) +
-                                                  " which is not a trust anchor in " +
-                                                  trust->source());
-    }
-    if (key->algorithm() != db->algorithm_) {
-      return MakeError(ErrorCode::kSignature,
-                       name + ": signature algorithm does not match the signer's key");
-    }
-  }
-  // Hash every signed byte on a background thread (itself splitting the work over the cores)
-  // while this thread runs the structural checks below; for a large database the two take
-  // comparable time. The jthread is joined on every return path.
-  std::vector<std::uint8_t> message;
-  std::jthread hasher([&message, d, sig_offset] {
-    message = f::SignedMessage(std::span<const std::uint8_t>(d, sig_offset),
-                               std::max(1u, std::thread::hardware_concurrency()));
-  });
-
-  // Policy.
-  auto policy = ParsePolicy(std::span<const std::uint8_t>(d + policy_offset, policy_size));
-  if (!policy) return bad(policy.error().message);
-  db->policy_ = std::move(*policy);
-
-  // Digest table: strictly increasing, valid kinds, zero padding, record index in range.
-  db->digest_count_ = static_cast<std::uint32_t>(dc);
-  db->record_count_ = static_cast<std::uint32_t>(rc);
-  db->digests_ = d + digests_offset;
-  db->records_ = d + records_offset;
-  db->strings_ = d + strings_offset;
-  db->strings_size_ = strings_size;
-  if ((dc == 0) != (rc == 0)) return bad("digest and record counts disagree");
-  if (dc > rc) return bad("more digests than records");
+void Database::SizeBuckets() {
   // One bucket per digest on average (at least 256, at most 2^22): a lookup then usually costs
   // one probe into the table, i.e. one cache miss.
-  db->bucket_bits_ = std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(dc)), 8u, 22u);
-  const std::uint32_t buckets = 1u << db->bucket_bits_;
-  db->bucket_.assign(buckets + 1, 0);
-  std::uint32_t next_bucket = 0;
-  for (std::uint64_t i = 0; i < dc; ++i) {
-    const std::uint8_t* e = db->digests_ + i * f::kDigestEntrySize;
-    if (i > 0 && CompareDigest(e - f::kDigestEntrySize, e) >= 0) {
-      return bad("digest table is not in strictly increasing order at entry " + U64(i));
-    }
-    if (!IsValidKind(e[32])) return bad("unknown kind " + U64(e[32]) + " at entry " + U64(i));
-    if (e[33] != 0 || e[34] != 0 || e[35] != 0) return bad("digest entry padding is not zero");
-    if (f::LoadU32(e + 36) >= rc) return bad("digest entry " + U64(i) + " names a bad record");
-    std::uint32_t prefix = db->BucketOf(e);
-    while (next_bucket <= prefix) db->bucket_[next_bucket++] = static_cast<std::uint32_t>(i);
-  }
-  while (next_bucket <= buckets) db->bucket_[next_bucket++] = static_cast<std::uint32_t>(dc);
-
-  // Records: in strictly increasing path order, paths packed in order in the string section,
-  // each digest's first record is the one its table entry names, and every digest is used.
-  // first_record[d]: the first record naming digest d. Filled while walking the records in
-  // order (writes into a 4 bytes-per-digest array, which stays in cache far better than the
-  // 40 bytes-per-digest table), then compared with the table in one sequential pass.
-  constexpr std::uint32_t kUnseen = UINT32_MAX;
-  std::vector<std::uint32_t> first_record(dc, kUnseen);
-  std::uint64_t expected_path_offset = 0;
-  std::string_view previous;
-  for (std::uint64_t i = 0; i < rc; ++i) {
-    const std::uint8_t* r = db->records_ + i * f::kRecordSize;
-    const std::uint32_t digest_index = f::LoadU32(r + f::rec::kDigestIndex);
-    const std::uint32_t path_offset = f::LoadU32(r + f::rec::kPathOffset);
-    const std::uint32_t path_length = f::LoadU32(r + f::rec::kPathLength);
-    if (digest_index >= dc) return bad("record " + U64(i) + " names a digest out of range");
-    if (path_offset != expected_path_offset) return bad("record " + U64(i) + " path misplaced");
-    if (path_length == 0 || path_length > f::kMaxPathLength ||
-        path_length > strings_size - path_offset) {
-      return bad("record " + U64(i) + " has a bad path length");
-    }
-    std::string_view path(reinterpret_cast<const char*>(db->strings_ + path_offset), path_length);
-    if (path[0] != '/' || std::memchr(path.data(), 0, path.size()) != nullptr) {
-      return bad("record " + U64(i) + " path is not absolute or contains NUL");
-    }
-    if (i > 0 && !(previous < path)) {
-      return bad("records are not in strictly increasing path order at record " + U64(i));
-    }
-    if (first_record[digest_index] == kUnseen) {
-      first_record[digest_index] = static_cast<std::uint32_t>(i);
-    }
-    db->max_file_size_ = std::max(db->max_file_size_, f::LoadU64(r + f::rec::kSize));
-    previous = path;
-    expected_path_offset += path_length;
-  }
-  if (expected_path_offset != strings_size) return bad("string section has unused bytes");
-  for (std::uint64_t i = 0; i < dc; ++i) {
-    if (first_record[i] == kUnseen) return bad("digest entry " + U64(i) + " has no record");
-    if (f::LoadU32(db->digests_ + i * f::kDigestEntrySize + 36) != first_record[i]) {
-      return bad("digest entry " + U64(i) + " does not name its first record");
-    }
-  }
-
-  // Signature over every byte before it, by the trust anchor found above.
-  hasher.join();
-  db->content_digest_ = Sha256(message);
-  if (key != nullptr) {
-    if (!key->Verify(message, std::span<const std::uint8_t>(d + sig_offset + 4, sig_len))) {
-      return MakeError(ErrorCode::kSignature, name +
-                                                  ": signature does not verify with trust anchor " +
-                                                  ToHex(db->signer_) + " in " + trust->source());
-    }
-    db->verified_ = true;
-  }
-  return std::shared_ptr<const Database>(std::move(db));
+  bucket_bits_ =
+      std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(digest_count_)), 8u, 22u);
+  bucket_.assign((std::size_t{1} << bucket_bits_) + 1, 0);
 }
 
 std::optional<LookupResult> Database::Lookup(const Digest& digest) const {
@@ -319,11 +166,15 @@ std::optional<LookupResult> Database::Lookup(const Digest& digest) const {
   std::uint32_t prefix = BucketOf(digest.data());
   std::uint32_t lo = bucket_[prefix];
   std::uint32_t hi = bucket_[prefix + 1];
+  // The class byte of a hit lies apart from its digest (version 2) or in another array
+  // (version 1's flags): start loading the likeliest one while the digest is compared, so the
+  // two cache misses of a hit overlap.
+  __builtin_prefetch(flags_ + lo);
   while (lo < hi) {
     std::uint32_t mid = lo + (hi - lo) / 2;
-    const std::uint8_t* e = digests_ + static_cast<std::size_t>(mid) * f::kDigestEntrySize;
-    int c = CompareDigest(e, digest.data());
-    if (c == 0) return LookupResult{static_cast<Kind>(e[32]), mid};
+    const std::uint8_t* e = digests_ + static_cast<std::size_t>(mid) * digest_stride_;
+    int c = internal::CompareDigest(e, digest.data());
+    if (c == 0) return LookupResult{KindAt(mid), mid, InterpreterAt(mid)};
     if (c < 0) {
       lo = mid + 1;
     } else {
@@ -333,51 +184,151 @@ std::optional<LookupResult> Database::Lookup(const Digest& digest) const {
   return std::nullopt;
 }
 
-const Digest& Database::DigestAt(std::uint32_t digest_index) const {
-  return *reinterpret_cast<const Digest*>(digests_ + static_cast<std::size_t>(digest_index) *
-                                                         f::kDigestEntrySize);
+std::string_view Database::DirectoryV2(std::uint32_t index) const {
+  const std::uint32_t begin = f::LoadU32(directory_offsets_ + 4 * static_cast<std::size_t>(index));
+  const std::uint32_t end =
+      f::LoadU32(directory_offsets_ + 4 * (static_cast<std::size_t>(index) + 1));
+  return std::string_view(reinterpret_cast<const char*>(directory_names_) + begin, end - begin);
 }
 
-Kind Database::KindAt(std::uint32_t digest_index) const {
-  return static_cast<Kind>(
-      digests_[static_cast<std::size_t>(digest_index) * f::kDigestEntrySize + 32]);
+const std::uint8_t* Database::BlockStartV2(std::uint32_t block) const {
+  return stream_ + f::LoadU32(block_index_ + 4 * static_cast<std::size_t>(block));
+}
+
+void Database::FillV2(std::uint32_t digest, std::uint32_t attributes, std::uint64_t size,
+                      RecordView& view) const {
+  const std::uint8_t* a = attributes_ + static_cast<std::size_t>(attributes) * v2::kAttributeSize;
+  view.digest = &DigestAt(digest);
+  view.digest_index = digest;
+  view.kind = KindAt(digest);
+  view.interpreter = InterpreterAt(digest);
+  view.size = size;
+  view.mode = f::LoadU32(a);
+  view.uid = f::LoadU32(a + 4);
+  view.gid = f::LoadU32(a + 8);
+}
+
+void Database::ReadRecordV1(std::uint32_t index, RecordView& v) const {
+  const std::uint8_t* r = records_ + static_cast<std::size_t>(index) * f::v1::kRecordSize;
+  const std::uint32_t digest_index = f::LoadU32(r + f::v1::rec::kDigestIndex);
+  v.path.assign(reinterpret_cast<const char*>(strings_) + f::LoadU32(r + f::v1::rec::kPathOffset),
+                f::LoadU32(r + f::v1::rec::kPathLength));
+  v.digest = &DigestAt(digest_index);
+  v.digest_index = digest_index;
+  v.kind = KindAt(digest_index);
+  v.interpreter = InterpreterAt(digest_index);
+  v.size = f::LoadU64(r + f::v1::rec::kSize);
+  v.mode = f::LoadU32(r + f::v1::rec::kMode);
+  v.uid = f::LoadU32(r + f::v1::rec::kUid);
+  v.gid = f::LoadU32(r + f::v1::rec::kGid);
 }
 
 RecordView Database::RecordAt(std::uint32_t index) const {
-  const std::uint8_t* r = records_ + static_cast<std::size_t>(index) * f::kRecordSize;
-  std::uint32_t digest_index = f::LoadU32(r + f::rec::kDigestIndex);
-  RecordView v;
-  v.path = std::string_view(
-      reinterpret_cast<const char*>(strings_) + f::LoadU32(r + f::rec::kPathOffset),
-      f::LoadU32(r + f::rec::kPathLength));
-  v.digest = &DigestAt(digest_index);
-  v.kind = KindAt(digest_index);
-  v.size = f::LoadU64(r + f::rec::kSize);
-  v.mode = f::LoadU32(r + f::rec::kMode);
-  v.uid = f::LoadU32(r + f::rec::kUid);
-  v.gid = f::LoadU32(r + f::rec::kGid);
-  return v;
+  RecordCursor cursor(*this, index);
+  cursor.Next();
+  return cursor.record();
 }
 
 std::optional<std::uint32_t> Database::FindPath(std::string_view path) const {
+  if (version_ == f::kVersion1) {
+    std::uint32_t lo = 0;
+    std::uint32_t hi = record_count_;
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      const std::uint8_t* r = records_ + static_cast<std::size_t>(mid) * f::v1::kRecordSize;
+      const std::string_view p(
+          reinterpret_cast<const char*>(strings_) + f::LoadU32(r + f::v1::rec::kPathOffset),
+          f::LoadU32(r + f::v1::rec::kPathLength));
+      if (p == path) return mid;
+      if (p < path) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return std::nullopt;
+  }
+  // Version 2: the last block whose first path is <= path, then a walk inside it.
+  const std::uint32_t blocks = static_cast<std::uint32_t>(v2::BlockCount(record_count_));
+  if (blocks == 0) return std::nullopt;
+  const std::uint8_t* end = stream_ + stream_size_;
   std::uint32_t lo = 0;
-  std::uint32_t hi = record_count_;
-  while (lo < hi) {
-    std::uint32_t mid = lo + (hi - lo) / 2;
-    std::string_view p = RecordAt(mid).path;
-    if (p == path) return mid;
-    if (p < path) {
-      lo = mid + 1;
+  std::uint32_t hi = blocks;
+  while (hi - lo > 1) {
+    const std::uint32_t mid = lo + (hi - lo) / 2;
+    v2::RecordFields r;
+    v2::RecordError error = v2::RecordError::kNone;
+    if (v2::DecodeRecord(BlockStartV2(mid), end, r, error) == nullptr) return std::nullopt;
+    if (v2::CompareSplitPath(DirectoryV2(r.directory), r.suffix, path) <= 0) {
+      lo = mid;
     } else {
       hi = mid;
     }
+  }
+  const std::uint8_t* p = BlockStartV2(lo);
+  const std::uint32_t first = lo * v2::kRecordsPerBlock;
+  const std::uint32_t last = std::min(record_count_, first + v2::kRecordsPerBlock);
+  std::string_view dir;
+  v2::NameBuilder name;
+  for (std::uint32_t i = first; i < last; ++i) {
+    v2::RecordFields r;
+    v2::RecordError error = v2::RecordError::kNone;
+    p = v2::DecodeRecord(p, end, r, error);
+    if (p == nullptr) return std::nullopt;
+    if (r.has_directory) dir = DirectoryV2(r.directory);
+    name.Apply(r);
+    const int c = v2::CompareSplitPath(dir, name.name(), path);
+    if (c == 0) return i;
+    if (c > 0) return std::nullopt;
   }
   return std::nullopt;
 }
 
 RecordView Database::FirstRecordOf(std::uint32_t digest_index) const {
-  return RecordAt(
-      f::LoadU32(digests_ + static_cast<std::size_t>(digest_index) * f::kDigestEntrySize + 36));
+  if (version_ == f::kVersion1) {
+    return RecordAt(
+        f::LoadU32(digests_ + static_cast<std::size_t>(digest_index) * digest_stride_ + 36));
+  }
+  RecordCursor cursor(*this);
+  while (cursor.Next()) {
+    if (cursor.record().digest_index == digest_index) return cursor.record();
+  }
+  return RecordView{};
+}
+
+RecordCursor::RecordCursor(const Database& db, std::uint32_t first) : db_(db), index_(first) {
+  if (db_.version_ != f::kVersion2 || first >= db_.record_count_) return;
+  // Start at the block's first record, which names its directory, and skip to `first`.
+  const std::uint32_t block = first / v2::kRecordsPerBlock;
+  index_ = block * v2::kRecordsPerBlock;
+  pos_ = db_.BlockStartV2(block);
+  while (index_ < first && Next()) {
+  }
+}
+
+bool RecordCursor::Next() {
+  if (index_ >= db_.record_count_) return false;
+  if (db_.version_ == f::kVersion1) {
+    db_.ReadRecordV1(index_++, view_);
+    return true;
+  }
+  if (index_ % v2::kRecordsPerBlock == 0) pos_ = db_.BlockStartV2(index_ / v2::kRecordsPerBlock);
+  v2::RecordFields r;
+  v2::RecordError error = v2::RecordError::kNone;
+  const std::uint8_t* next = v2::DecodeRecord(pos_, db_.stream_ + db_.stream_size_, r, error);
+  if (next == nullptr) {  // cannot happen after verification; end the walk rather than guess
+    index_ = db_.record_count_;
+    return false;
+  }
+  pos_ = next;
+  if (r.has_directory) directory_ = db_.DirectoryV2(r.directory);
+  name_.Apply(r);
+  view_.path.assign(directory_);
+  view_.path += '/';
+  view_.path.append(name_.name());
+  db_.FillV2(r.digest, r.attributes, r.size, view_);
+  ++index_;
+  return true;
 }
 
 }  // namespace hashdb

@@ -1,5 +1,6 @@
 #include "hashdb/diff.h"
 
+#include <set>
 #include <string_view>
 
 namespace hashdb {
@@ -7,10 +8,13 @@ namespace hashdb {
 namespace {
 
 FileEntry ToEntry(const RecordView& r) {
-  return FileEntry{std::string(r.path), *r.digest, r.kind, r.size, r.mode, r.uid, r.gid};
+  return FileEntry{r.path, *r.digest, r.kind, r.size, r.mode, r.uid, r.gid, r.interpreter};
 }
 
-// Merge walk over two path-ordered sequences. Get(i) returns something with .path and .digest.
+const Digest& DigestOf(const FileEntry& e) { return e.digest; }
+const Digest& DigestOf(const RecordView& r) { return *r.digest; }
+
+// Merge walk over two path-ordered sequences. Get(i) returns a FileEntry or a RecordView.
 template <typename GetA, typename GetB, typename ToA, typename ToB>
 DatabaseDiff Merge(std::size_t count_a, GetA get_a, ToA to_a, std::size_t count_b, GetB get_b,
                    ToB to_b) {
@@ -38,7 +42,7 @@ DatabaseDiff Merge(std::size_t count_a, GetA get_a, ToA to_a, std::size_t count_
       diff.added.push_back(to_b(b));
       ++j;
     } else {
-      if (a.digest == b.digest) {
+      if (DigestOf(a) == DigestOf(b)) {
         ++diff.unchanged;
       } else {
         diff.changed.push_back(ChangedEntry{to_a(a), to_b(b)});
@@ -49,12 +53,6 @@ DatabaseDiff Merge(std::size_t count_a, GetA get_a, ToA to_a, std::size_t count_
   }
   return diff;
 }
-
-struct RecordRef {
-  std::string_view path;
-  Digest digest;
-  RecordView view;
-};
 
 }  // namespace
 
@@ -67,22 +65,50 @@ DatabaseDiff DiffEntries(const std::vector<FileEntry>& before,
 }
 
 DatabaseDiff DiffDatabases(const Database& before, const Database& after) {
-  auto ref = [](const Database& db) {
-    return [&db](std::size_t i) {
-      RecordView v = db.RecordAt(static_cast<std::uint32_t>(i));
-      return RecordRef{v.path, *v.digest, v};
-    };
+  // Both databases are read in path order, each by one cursor (a version-2 record costs a
+  // decode of its own bytes only when read in sequence). Merge asks for the same index more
+  // than once, and only ever for the next one or the current one.
+  struct Reader {
+    explicit Reader(const Database& db) : cursor(db) {}
+    const RecordView& Get(std::size_t i) {
+      while (read <= i) {
+        cursor.Next();
+        ++read;
+      }
+      return cursor.record();
+    }
+    RecordCursor cursor;
+    std::size_t read = 0;
   };
-  auto to_entry = [](const RecordRef& r) { return ToEntry(r.view); };
-  return Merge(before.record_count(), ref(before), to_entry, after.record_count(), ref(after),
-               to_entry);
+  Reader a(before);
+  Reader b(after);
+  return Merge(
+      before.record_count(), [&a](std::size_t i) -> const RecordView& { return a.Get(i); }, ToEntry,
+      after.record_count(), [&b](std::size_t i) -> const RecordView& { return b.Get(i); }, ToEntry);
 }
 
 std::vector<FileEntry> EntriesOf(const Database& db) {
   std::vector<FileEntry> out;
   out.reserve(db.record_count());
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) out.push_back(ToEntry(db.RecordAt(i)));
+  RecordCursor cursor(db);
+  while (cursor.Next()) out.push_back(ToEntry(cursor.record()));
   return out;
+}
+
+void CarryInterpreterFlags(const Database& current, std::vector<FileEntry>& entries) {
+  std::set<Digest> digests;
+  for (std::uint32_t i = 0; i < current.digest_count(); ++i) {
+    if (current.InterpreterAt(i)) digests.insert(current.DigestAt(i));
+  }
+  if (digests.empty()) return;
+  std::set<std::string> paths;
+  RecordCursor cursor(current);
+  while (cursor.Next()) {
+    if (cursor.record().interpreter) paths.insert(cursor.record().path);
+  }
+  for (FileEntry& e : entries) {
+    if (digests.count(e.digest) > 0 || paths.count(e.path) > 0) e.interpreter = true;
+  }
 }
 
 }  // namespace hashdb

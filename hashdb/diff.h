@@ -34,4 +34,10 @@ DatabaseDiff DiffDatabases(const Database& before, const Database& after);
 // All records of a database, in path order, as FileEntry values.
 std::vector<FileEntry> EntriesOf(const Database& db);
 
+// For the next generation built from a rescan: flags as an interpreter every entry whose
+// content was an interpreter in `current`, or whose path held an interpreter there (an
+// updated interpreter that was flagged by `lockctl db build --interpreter`). Flags are only
+// added: a file named like a policy interpreter is flagged by the writer anyway.
+void CarryInterpreterFlags(const Database& current, std::vector<FileEntry>& entries);
+
 }  // namespace hashdb

@@ -2,8 +2,6 @@
 
 namespace hashdb {
 
-bool IsValidKind(std::uint8_t value) { return value >= 1 && value <= 4; }
-
 std::string_view KindName(Kind kind) {
   switch (kind) {
     case Kind::kElfExecutable:

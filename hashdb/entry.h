@@ -18,7 +18,7 @@ enum class Kind : std::uint8_t {
   kOtherExecutable = 4,  // has an execute bit but is none of the above
 };
 
-bool IsValidKind(std::uint8_t value);
+inline bool IsValidKind(std::uint8_t value) { return value >= 1 && value <= 4; }
 std::string_view KindName(Kind kind);  // "elf-exec", "elf-so", "script", "other-exec"
 
 struct FileEntry {
@@ -29,6 +29,12 @@ struct FileEntry {
   std::uint32_t mode = 0;  // st_mode
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  // The content is an interpreter (format version 2 flags its digest): lockd recognises an
+  // interpreter by the digest of its executable, so a copy under another name still is one.
+  // The writer also sets it for every file whose name is one of the policy's interpreters.
+  bool interpreter = false;
+
+  bool operator==(const FileEntry&) const = default;
 };
 
 }  // namespace hashdb

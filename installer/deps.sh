@@ -11,6 +11,7 @@ build=(build-essential cmake pkg-config libssl-dev libcli11-dev libtomlplusplus-
 test=(softhsm2 opensc gnutls-bin rsyslog e2fsprogs squashfs-tools dosfstools util-linux
       python3 file procps kmod jq debootstrap zstd lintian squashfuse fuse3)
 test+=(chromium)  # tests/integration/export_browser_test.sh renders the export's report.html
+test+=(rsyslog-gnutls)  # tests/integration/siem_tls_test.sh: rsyslog's gtls driver (RFC 5425)
 
 want=("${runtime[@]}")
 if [[ "${1:-}" != "--runtime" ]]; then

@@ -7,7 +7,10 @@
 //
 // Always on (no configuration key). Would-deny (audit, maintenance) and allowed execs print
 // nothing. The audit log and journald stay the record; the notice is a courtesy that may be
-// lost (queue full, terminal busy, process without a terminal).
+// lost (queue full, a terminal that takes nothing for 250 ms, process without a terminal). A
+// terminal that is only busy (the denied shell printing its own error at the same moment: the
+// kernel refuses the non-blocking write while it does) gets the line: os::WriteToTerminal
+// tries again.
 //
 // Rate limit, per terminal: at most one line per interval (1 s); denials in between are
 // counted and reported once the interval has passed as one summary line

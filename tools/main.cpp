@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   lockctl::RegisterMaintenanceCommands(app, exit_code);
   lockctl::RegisterTrustCommands(app, exit_code);
   lockctl::RegisterDbInstallCommand(app, exit_code);
+  lockctl::RegisterFleetCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

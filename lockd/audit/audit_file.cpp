@@ -72,10 +72,7 @@ Result<std::unique_ptr<AuditFile>> AuditFile::Open(AuditFileOptions options) {
   HASHDB_TRY(file->Resync(recovery));
   if (!recovery.empty()) {
     // Write the recovery records now, so the log is whole again even if nothing else comes.
-    for (const Record& r : recovery) {
-      std::string line = FormatLine(file->head_.seq + 1, file->head_.hash, r);
-      HASHDB_TRY(file->WriteLine(line));
-    }
+    for (const Record& r : recovery) HASHDB_TRY(file->WriteRecord(r, nullptr));
     if (file->options_.sync && ::fdatasync(file->fd_.get()) != 0) {
       return ErrnoError(file->options_.path + ": fdatasync");
     }
@@ -178,9 +175,28 @@ Status AuditFile::Resync(std::vector<Record>& recovery) {
   return {};
 }
 
-Status AuditFile::Rotate() {
-  if (::fdatasync(fd_.get()) != 0) return ErrnoError(options_.path + ": fdatasync");
+Status AuditFile::Rotate(std::vector<std::string>* written) {
   const std::string oldest = Rotated(options_.path, options_.keep);
+  struct stat st {};
+  if (::lstat(oldest.c_str(), &st) == 0) {
+    // Say what is deleted before deleting it: the record goes into the current file, which
+    // becomes path.1 (so it outlives the file it names by `keep` rotations).
+    auto dropped = DescribeDroppedFile(oldest);
+    DroppedFile facts;
+    if (dropped) {
+      facts = std::move(*dropped);
+    } else {
+      facts.name = oldest.substr(oldest.rfind('/') + 1);
+      facts.bytes = static_cast<std::uint64_t>(st.st_size);
+    }
+    TakenMarks marks{ReadExportMark(options_.path), forwarded_from_, forwarded_through_};
+    std::string line = FormatLine(head_.seq + 1, head_.hash, RotationDropRecord(facts, marks));
+    HASHDB_TRY(WriteLine(line));
+    if (written) written->push_back(std::move(line));
+  } else if (errno != ENOENT) {
+    return ErrnoError(oldest + ": lstat");
+  }
+  if (::fdatasync(fd_.get()) != 0) return ErrnoError(options_.path + ": fdatasync");
   if (::unlink(oldest.c_str()) != 0 && errno != ENOENT) return ErrnoError(oldest + ": unlink");
   for (int k = options_.keep - 1; k >= 1; --k) {
     const std::string from = Rotated(options_.path, k);
@@ -199,7 +215,19 @@ Status AuditFile::Rotate() {
   return {};
 }
 
-Status AuditFile::WriteLine(const std::string& line) {
+Status AuditFile::WriteRecord(const Record& record, std::vector<std::string>* written) {
+  auto format = [&] {
+    std::string line = FormatLine(head_.seq + 1, head_.hash, record);
+    if (line.size() > kMaxLineBytes) {
+      Record big("oversized_record");
+      big.set_time(record.time());
+      big.AddBytes("record_type", record.type());
+      big.AddUint("record_bytes", line.size());
+      line = FormatLine(head_.seq + 1, head_.hash, big);
+    }
+    return line;
+  };
+  std::string line = format();
   if (options_.max_bytes > 0 && end_ > 0 && end_ + line.size() + 1 > options_.max_bytes) {
     if (pending_newline_) {
       if (::write(fd_.get(), "\n", 1) != 1) {
@@ -209,8 +237,15 @@ Status AuditFile::WriteLine(const std::string& line) {
       pending_newline_ = false;
       end_ += 1;
     }
-    HASHDB_TRY(Rotate());
+    HASHDB_TRY(Rotate(written));
+    line = format();  // the rotation_drop record moved the head
   }
+  HASHDB_TRY(WriteLine(line));
+  if (written) written->push_back(std::move(line));
+  return {};
+}
+
+Status AuditFile::WriteLine(const std::string& line) {
   std::string buf;
   buf.reserve(line.size() + 2);
   if (pending_newline_) buf += '\n';
@@ -245,19 +280,7 @@ Status AuditFile::Append(std::span<const Record> records, std::vector<std::strin
   HASHDB_TRY(lock.Lock(options_.path + ".lock"));
   std::vector<Record> recovery;
   HASHDB_TRY(Resync(recovery));
-  auto write_one = [&](const Record& record) -> Status {
-    std::string line = FormatLine(head_.seq + 1, head_.hash, record);
-    if (line.size() > kMaxLineBytes) {
-      Record big("oversized_record");
-      big.set_time(record.time());
-      big.AddBytes("record_type", record.type());
-      big.AddUint("record_bytes", line.size());
-      line = FormatLine(head_.seq + 1, head_.hash, big);
-    }
-    HASHDB_TRY(WriteLine(line));
-    if (written) written->push_back(std::move(line));
-    return {};
-  };
+  auto write_one = [&](const Record& record) -> Status { return WriteRecord(record, written); };
   for (const Record& r : recovery) HASHDB_TRY(write_one(r));
   for (const Record& r : records) {
     HASHDB_TRY(write_one(r));

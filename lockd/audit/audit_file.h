@@ -15,6 +15,12 @@
 // and acknowledges with a `torn_record` record carrying the fragment's length and SHA-256;
 // the verifier accepts exactly such acknowledged fragments (docs/audit-log.md, "Crashes").
 //
+// Rotation never deletes records silently: before the oldest rotated file is deleted, a
+// `rotation_drop` record naming it, its seq and time range, the hashes where its range hangs
+// on the chain, the denials it held and how many of its records were neither exported
+// (`<path>.exported`, written by lockctl export) nor forwarded to syslog (SetForwarded) is
+// written to the chain (rotation_drop.h). A verifier then tells declared drops from removals.
+//
 // Not thread-safe: one thread per object (AuditLog serializes through its writer thread).
 
 #include <sys/types.h>
@@ -28,6 +34,7 @@
 #include "audit/record.h"
 #include "hashdb/result.h"
 #include "hashdb/unique_fd.h"
+#include "lockd/audit/rotation_drop.h"
 
 namespace lockd::audit {
 
@@ -74,12 +81,23 @@ class AuditFile {
   const ChainHead& head() const { return head_; }
   const AuditFileOptions& options() const { return options_; }
 
+  // The records this process's syslog copy sent, in order and without a gap (0, 0: none); a
+  // rotation counts them as saved.
+  void SetForwarded(std::uint64_t from, std::uint64_t through) {
+    forwarded_from_ = from;
+    forwarded_through_ = through;
+  }
+
  private:
   explicit AuditFile(AuditFileOptions options) : options_(std::move(options)) {}
   // Makes fd_ the current file and head_ the chain head on disk; queues recovery records.
   hashdb::Status Resync(std::vector<Record>& recovery);
   hashdb::Status OpenCurrent();
-  hashdb::Status Rotate();
+  // Rotates; first writes the rotation_drop record for the file it deletes (into *written).
+  hashdb::Status Rotate(std::vector<std::string>* written);
+  // Formats the record at the chain head (an oversized one becomes oversized_record), rotates
+  // first when the line would not fit, and writes it.
+  hashdb::Status WriteRecord(const Record& record, std::vector<std::string>* written);
   hashdb::Status WriteLine(const std::string& line);
 
   AuditFileOptions options_;
@@ -92,6 +110,8 @@ class AuditFile {
   bool have_head_ = false;        // head_ was read from disk or written by us
   bool pending_newline_ = false;  // the file ends in a torn fragment: the next write ends it
   ChainHead head_;
+  std::uint64_t forwarded_from_ = 0;
+  std::uint64_t forwarded_through_ = 0;
 };
 
 }  // namespace lockd::audit

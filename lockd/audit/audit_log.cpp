@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "lockd/audit/tail.h"
+
 namespace lockd::audit {
 
 hashdb::Result<std::unique_ptr<AuditLog>> AuditLog::Start(AuditLogOptions options) {
@@ -22,11 +24,15 @@ hashdb::Result<std::unique_ptr<AuditLog>> AuditLog::Start(AuditLogOptions option
 
 AuditLog::AuditLog(AuditLogOptions options, std::unique_ptr<AuditFile> file,
                    std::optional<SyslogSink> syslog)
-    : options_(std::move(options)), file_(std::move(file)), syslog_(std::move(syslog)) {
+    : options_(std::move(options)),
+      file_(std::move(file)),
+      syslog_(std::move(syslog)),
+      repeats_(options_.repeats) {
   thread_ = std::thread([this] { Run(); });
 }
 
 AuditLog::~AuditLog() {
+  FlushRepeats();
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -35,20 +41,100 @@ AuditLog::~AuditLog() {
   thread_.join();
 }
 
+Clock::time_point AuditLog::Now() const { return options_.now ? options_.now() : Clock::now(); }
+
+AuditLog::Item AuditLog::ItemOf(Record record) {
+  Item item{std::move(record), "", 0};
+  if (item.record.type() == "deny" || item.record.type() == "would_deny") {
+    item.counts_as = item.record.type();
+    item.decisions = 1;
+  }
+  return item;
+}
+
+void AuditLog::LossTally::Add(const Item& item) {
+  const Clock::time_point t = item.record.time();
+  if (records == 0 || t < first) first = t;
+  if (records == 0 || t > last) last = t;
+  ++records;
+  ++by_type[item.record.type()];
+  if (item.counts_as == "deny") deny_decisions += item.decisions;
+  if (item.counts_as == "would_deny") would_deny_decisions += item.decisions;
+}
+
+void AuditLog::LossTally::Merge(const LossTally& o) {
+  if (o.records == 0) return;
+  if (records == 0 || o.first < first) first = o.first;
+  if (records == 0 || o.last > last) last = o.last;
+  records += o.records;
+  for (const auto& [type, n] : o.by_type) by_type[type] += n;
+  deny_decisions += o.deny_decisions;
+  would_deny_decisions += o.would_deny_decisions;
+}
+
+Record AuditLog::LossTally::ToRecord(std::string_view reason) const {
+  Record lost("records_lost");
+  lost.AddUint("count", records);
+  lost.AddBytes("reason", reason);
+  std::string types;
+  for (const auto& [type, n] : by_type) {
+    if (!types.empty()) types += ',';
+    types += type + ":" + std::to_string(n);
+  }
+  lost.AddBytes("types", types);
+  lost.AddUint("deny_decisions", deny_decisions);
+  lost.AddUint("would_deny_decisions", would_deny_decisions);
+  lost.AddBytes("first_time", FormatTime(first));
+  lost.AddBytes("last_time", FormatTime(last));
+  return lost;
+}
+
+bool AuditLog::PushLocked(Item item) {
+  if (queue_.size() >= options_.queue_capacity) {
+    ++stats_.dropped;
+    pending_drops_.Add(item);
+    return false;
+  }
+  queue_.push_back(std::move(item));
+  ++enqueued_;
+  ++stats_.appended;
+  return true;
+}
+
 bool AuditLog::Append(Record record) {
+  bool ok;
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= options_.queue_capacity) {
-      ++stats_.dropped;
-      ++pending_drops_;
-      return false;
-    }
-    queue_.push_back(std::move(record));
-    ++enqueued_;
-    ++stats_.appended;
+    ok = PushLocked(ItemOf(std::move(record)));
   }
-  wake_.notify_one();
-  return true;
+  if (ok) wake_.notify_one();
+  return ok;
+}
+
+bool AuditLog::AppendRepeatable(const RepeatOccurrence& occurrence,
+                                const std::function<Record()>& make_record) {
+  bool ok;
+  {
+    std::lock_guard lock(mu_);
+    if (repeats_.Note(occurrence) == RepeatAggregator::Action::kCounted) {
+      ++stats_.repeats_counted;
+      return true;
+    }
+    ok = PushLocked(ItemOf(make_record()));
+    // Only a full record that is in the queue starts counting repeats: after a drop the next
+    // occurrence tries to be a full record again.
+    if (ok) repeats_.Started(occurrence);
+  }
+  if (ok) wake_.notify_one();
+  return ok;
+}
+
+void AuditLog::FlushRepeats() {
+  std::lock_guard lock(mu_);
+  for (RepeatAggregator::Due& d : repeats_.TakeAll()) {
+    flushed_repeats_.push_back(std::move(d));
+    ++enqueued_;  // Flush waits for them too
+  }
 }
 
 void AuditLog::Flush() {
@@ -64,39 +150,54 @@ AuditLogStats AuditLog::stats() const {
 }
 
 void AuditLog::Run() {
-  std::vector<Record> batch;
+  std::vector<Item> batch;
   while (true) {
-    std::uint64_t drops = 0;
-    std::uint64_t write_losses = 0;
+    LossTally drops;
+    LossTally write_losses;
     bool stopping;
+    std::size_t queued = 0;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      auto ready = [&] { return stop_ || !queue_.empty() || !flushed_repeats_.empty(); };
+      while (!ready()) {
+        const auto next = repeats_.NextDue();
+        if (!next) {
+          wake_.wait(lock);
+          continue;
+        }
+        const auto now = Now();
+        if (*next <= now) break;
+        // Bounded so that a test clock (options.now) is looked at again.
+        wake_.wait_for(lock, std::min<Clock::duration>(*next - now, std::chrono::seconds(1)));
+      }
       stopping = stop_;
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      for (Item& item : queue_) batch.push_back(std::move(item));
+      queued = queue_.size();
       queue_.clear();
-      drops = std::exchange(pending_drops_, 0);
-      write_losses = std::exchange(pending_write_losses_, 0);
+      // Repeats after the records queued before them (a key's full record always comes first).
+      queued += flushed_repeats_.size();
+      std::vector<RepeatAggregator::Due> repeats = std::move(flushed_repeats_);
+      flushed_repeats_.clear();
+      for (RepeatAggregator::Due& d : repeats_.TakeDue(Now())) repeats.push_back(std::move(d));
+      stats_.repeat_records += repeats.size();
+      for (RepeatAggregator::Due& d : repeats) {
+        batch.push_back(Item{std::move(d.record), std::move(d.of), d.count});
+      }
+      drops = std::exchange(pending_drops_, LossTally{});
+      write_losses = std::exchange(pending_write_losses_, LossTally{});
     }
     const std::size_t caller_records = batch.size();
     // Losses are recorded after the records queued before them.
-    if (drops > 0) {
-      Record lost("records_lost");
-      lost.AddUint("count", drops);
-      lost.AddBytes("reason", "queue_full");
-      batch.push_back(std::move(lost));
-    }
-    if (write_losses > 0) {
-      Record lost("records_lost");
-      lost.AddUint("count", write_losses);
-      lost.AddBytes("reason", "write_error");
-      batch.push_back(std::move(lost));
-    }
+    std::vector<Record> records;
+    records.reserve(batch.size() + 2);
+    for (const Item& item : batch) records.push_back(item.record);
+    if (drops.records > 0) records.push_back(drops.ToRecord("queue_full"));
+    if (write_losses.records > 0) records.push_back(write_losses.ToRecord("write_error"));
     std::vector<std::string> lines;
     std::size_t done = 0;
     std::string error;
-    if (!batch.empty()) {
-      auto status = file_->Append(batch, &lines, &done);
+    if (!records.empty()) {
+      auto status = file_->Append(records, &lines, &done);
       if (!status) error = status.error().message;
     }
     if (syslog_) {
@@ -107,8 +208,20 @@ void AuditLog::Run() {
         const std::string_view type = e == std::string::npos
                                           ? std::string_view()
                                           : std::string_view(line).substr(t + 8, e - t - 8);
-        syslog_->Send(SyslogSeverity(type), line);
+        const bool sent = syslog_->Send(SyslogSeverity(type), line);
+        const auto seq = LineSeq(line);
+        if (!seq) continue;
+        if (!sent) {
+          forwarding_broken_ = true;
+        } else if (!forwarding_broken_ &&
+                   (forwarded_through_ == 0 || *seq == forwarded_through_ + 1)) {
+          if (forwarded_from_ == 0) forwarded_from_ = *seq;
+          forwarded_through_ = *seq;
+        } else if (!forwarding_broken_) {
+          forwarding_broken_ = true;  // a line written but not seen here (another writer)
+        }
       }
+      file_->SetForwarded(forwarded_from_, forwarded_through_);
     }
     {
       std::lock_guard lock(mu_);
@@ -117,21 +230,23 @@ void AuditLog::Run() {
       if (!error.empty()) {
         ++stats_.write_errors;
         stats_.last_error = error;
-        // Records of this batch that were not written are lost: the caller's count as
-        // write losses; a records_lost record not written is counted again, so the next batch
-        // still reports that loss.
-        pending_write_losses_ += caller_records - std::min(done, caller_records);
+        // Records of this batch that were not written are lost and recorded as such; a
+        // records_lost record not written is merged back, so the next batch still reports
+        // that loss.
+        for (std::size_t i = std::min(done, caller_records); i < caller_records; ++i) {
+          pending_write_losses_.Add(batch[i]);
+        }
         std::size_t index = caller_records;
-        if (drops > 0 && done <= index++) pending_drops_ += drops;
-        if (write_losses > 0 && done <= index) pending_write_losses_ += write_losses;
+        if (drops.records > 0 && done <= index++) pending_drops_.Merge(drops);
+        if (write_losses.records > 0 && done <= index) pending_write_losses_.Merge(write_losses);
       }
-      done_ += caller_records;
+      done_ += queued;
     }
     drained_.notify_all();
     batch.clear();
     if (stopping) {
       std::lock_guard lock(mu_);
-      if (queue_.empty()) return;  // drops noted after this point are only counted
+      if (queue_.empty() && flushed_repeats_.empty()) return;  // later drops are only counted
     }
   }
 }

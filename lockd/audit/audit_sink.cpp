@@ -79,12 +79,28 @@ Record AuditSink::ToRecord(const DaemonEvent& e) {
   return r;
 }
 
+RepeatOccurrence AuditSink::RepeatOf(const DecisionRecord& d) {
+  RepeatOccurrence o;
+  o.type = d.verdict == Verdict::kDeny ? "deny" : "would_deny";
+  o.reason = ReasonName(d.reason);
+  o.mode = EffectiveModeName(d.mode);
+  o.uid = d.uid;
+  o.path = d.path;
+  o.digest = d.digest;
+  o.time = FromUnixNs(d.time_unix_ns);
+  o.pid = d.pid;
+  o.exe = d.exe;
+  return o;
+}
+
 void AuditSink::OnDecision(const DecisionRecord& record) {
   if (record.verdict == Verdict::kAllow) return;
-  log_->Append(ToRecord(record));
+  log_->AppendRepeatable(RepeatOf(record), [&] { return ToRecord(record); });
 }
 
 void AuditSink::OnDaemonEvent(const DaemonEvent& event) {
+  // The counts of repeats go before the stop record, so a log ends with everything counted.
+  if (event.kind == DaemonEventKind::kStopping) log_->FlushRepeats();
   log_->Append(ToRecord(event));
   // A stopping daemon's record must reach the disk before the process exits.
   if (event.kind == DaemonEventKind::kStopping) log_->Flush();

@@ -1,9 +1,10 @@
 #pragma once
 // AuditSink: the audit log plugged into the daemon's one emission point (DecisionSink,
 // lockd/decision_sink.h). Denials and would-denials become `deny` / `would_deny` records,
-// daemon events become `daemon_start`, `daemon_stop`, `db_load`, `db_refused`,
-// `queue_overflow` and `daemon_error` records (fields: docs/audit-log.md). Allowed execs are
-// not recorded (they are counted in the status).
+// repeats of a denial within the aggregation window are counted into `repeat` records
+// (AuditLog::AppendRepeatable), daemon events become `daemon_start`, `daemon_stop`, `db_load`,
+// `db_refused`, `queue_overflow` and `daemon_error` records (fields: docs/audit-log.md). Allowed
+// execs are not recorded (they are counted in the status).
 //
 // Thread-safe and non-blocking as DecisionSink requires: it only builds the record and hands
 // it to AuditLog::Append (a bounded queue; a full queue drops and counts, and the loss is
@@ -29,6 +30,8 @@ class AuditSink : public DecisionSink {
   // tools that write events synchronously through AuditFile).
   static Record ToRecord(const DecisionRecord& record);
   static Record ToRecord(const DaemonEvent& event);
+  // What makes a decision a repeat of an earlier one (type, reason, mode, uid, path, sha256).
+  static RepeatOccurrence RepeatOf(const DecisionRecord& record);
 
   AuditLog& log() { return *log_; }
 

@@ -35,7 +35,10 @@ int SyslogSeverity(std::string_view type) {
       type == "chain_restart") {
     return LOG_ERR;
   }
-  if (type == "deny" || type == "would_deny" || type == "db_refused") return LOG_WARNING;
+  if (type == "deny" || type == "would_deny" || type == "repeat" || type == "db_refused" ||
+      type == "rotation_drop") {
+    return LOG_WARNING;
+  }
   return LOG_NOTICE;
 }
 

@@ -5,6 +5,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <thread>
+
 #include "hashdb/unique_fd.h"
 
 namespace lockd::os {
@@ -22,7 +25,7 @@ std::string TtyDevicePath(std::uint64_t tty_nr, const std::string& dev_root) {
 }
 
 hashdb::Status WriteToTerminal(std::uint64_t tty_nr, std::string_view text,
-                               const std::string& dev_root) {
+                               const std::string& dev_root, std::chrono::milliseconds patience) {
   const std::string path = TtyDevicePath(tty_nr, dev_root);
   if (path.empty()) {
     return hashdb::MakeError(hashdb::ErrorCode::kUnsupported,
@@ -38,8 +41,32 @@ hashdb::Status WriteToTerminal(std::uint64_t tty_nr, std::string_view text,
                              path + ": not the character device of tty " + std::to_string(tty_nr));
   }
   if (::isatty(fd.get()) != 1) return hashdb::ErrnoError(path + ": not a terminal");
-  const ssize_t n = ::write(fd.get(), text.data(), text.size());
-  if (n < 0) return hashdb::ErrnoError(path + ": write");
+  // EAGAIN does not mean the terminal is full: a non-blocking write also fails at once while
+  // another process holds the terminal's write lock, as the denied shell does while it prints
+  // its own "Operation not permitted" at the very moment the notice is written. So try again
+  // every 2 ms, and give up only after `patience` (a terminal stopped with ^S or nobody
+  // reading it); a short write goes on with the rest.
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n > 0) {
+      rest.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return hashdb::ErrnoError(path + ": write");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return hashdb::MakeError(
+          hashdb::ErrorCode::kIo,
+          path + ": write: the terminal took " + std::to_string(text.size() - rest.size()) +
+              " of " + std::to_string(text.size()) + " bytes within " +
+              std::to_string(patience.count()) + " ms (stopped, or nobody reads it)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   return {};
 }
 

@@ -7,13 +7,18 @@
 // opened here must be a character device whose st_rdev is exactly tty_nr and must answer
 // isatty(); anything else (a regular file or a symlink planted under /dev, a device number
 // that is not a terminal) is refused. The open never makes it lockd's controlling terminal
-// (O_NOCTTY) and the write never blocks (O_NONBLOCK: a terminal stopped with ^S or a full pty
-// buffer loses the notice, the worker threads never wait for it).
+// (O_NOCTTY) and the write never blocks in the kernel (O_NONBLOCK). A write refused with EAGAIN
+// is tried again for a short while (`patience`): the kernel refuses a non-blocking write at
+// once while another process is writing to the same terminal, which the denied shell does
+// when it prints its own error at the moment the notice is written; only a terminal that takes
+// nothing for the whole patience (stopped with ^S, nobody reading it) loses the notice. Only
+// the notice thread waits; the workers never do.
 //
 // Known limit: a pseudo-terminal of a container with its own devpts instance has the same
 // device number as the host's pts of the same index; lockd resolves /dev/pts/N in its own
 // mount namespace, so such a notice may reach the host's terminal of that number.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,9 +34,11 @@ namespace lockd::os {
 std::string TtyDevicePath(std::uint64_t tty_nr, const std::string& dev_root = "/dev");
 
 // Opens the terminal tty_nr (O_WRONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC), checks it
-// is a character device with st_rdev == tty_nr and a terminal, and writes text with one write(). A
-// short write is not retried. Errors name the device and the reason.
+// is a character device with st_rdev == tty_nr and a terminal, and writes text: a short write
+// goes on with the rest, EAGAIN is tried again every 2 ms until `patience` has passed. Errors
+// name the device and the reason (how much was written when the patience ran out).
 hashdb::Status WriteToTerminal(std::uint64_t tty_nr, std::string_view text,
-                               const std::string& dev_root = "/dev");
+                               const std::string& dev_root = "/dev",
+                               std::chrono::milliseconds patience = std::chrono::milliseconds(250));
 
 }  // namespace lockd::os

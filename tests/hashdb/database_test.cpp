@@ -40,14 +40,17 @@ hashdb::Digest DigestOf(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("round trip: build, verify, look up, read records") {
+TEST_CASE("round trip: build, verify, look up, read records, in either version") {
   auto key = NewKey();
   auto contents = SmallContents();
+  SUBCASE("version 1") { contents.format_version = 1; }
+  SUBCASE("version 2") { contents.format_version = 2; }
   auto bytes = BuildBytes(contents, *key);
   auto db = Database::FromBytes(bytes, "small.lockdb", TrustOf(*key));
   REQUIRE_MESSAGE(db.ok(), (db.ok() ? "" : db.error().message));
   const Database& d = **db;
   CHECK(d.signature_verified());
+  CHECK(d.format_version() == contents.format_version);
   CHECK(d.generation() == 7);
   CHECK(d.created_unix() == 1700000000);
   CHECK(d.signer_key_id() == key->public_key().id());
@@ -108,9 +111,12 @@ TEST_CASE("policy settings round trip through the signed section") {
   CHECK((*db)->policy() == c.policy);
 }
 
-TEST_CASE("flipping any single byte makes verification fail") {
+TEST_CASE("flipping any single byte makes verification fail, in either version") {
   auto key = NewKey();
-  auto bytes = BuildBytes(SmallContents(), *key);
+  auto contents = SmallContents();
+  SUBCASE("version 1") { contents.format_version = 1; }
+  SUBCASE("version 2") { contents.format_version = 2; }
+  auto bytes = BuildBytes(contents, *key);
   auto trust = TrustOf(*key);
   REQUIRE(Database::FromBytes(bytes, "t", trust).ok());
   for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -123,9 +129,12 @@ TEST_CASE("flipping any single byte makes verification fail") {
   }
 }
 
-TEST_CASE("every truncation and any appended byte is rejected") {
+TEST_CASE("every truncation and any appended byte is rejected, in either version") {
   auto key = NewKey();
-  auto bytes = BuildBytes(SmallContents(), *key);
+  auto contents = SmallContents();
+  SUBCASE("version 1") { contents.format_version = 1; }
+  SUBCASE("version 2") { contents.format_version = 2; }
+  auto bytes = BuildBytes(contents, *key);
   auto trust = TrustOf(*key);
   for (std::size_t len = 0; len < bytes.size(); ++len) {
     std::span<const std::uint8_t> part(bytes.data(), len);
@@ -160,7 +169,8 @@ TEST_CASE("a signature by a trusted key over different bytes is rejected") {
   b.generation = 8;
   auto bytes_a = BuildBytes(a, *key);
   auto bytes_b = BuildBytes(b, *key);
-  std::uint64_t sig_off = hashdb::format::LoadU64(bytes_a.data() + 120);
+  std::uint64_t sig_off =
+      hashdb::format::LoadU64(bytes_a.data() + hashdb::format::v2::off::kSignatureOffset);
   std::vector<std::uint8_t> spliced(bytes_b.begin(), bytes_b.begin() + sig_off);
   spliced.insert(spliced.end(), bytes_a.begin() + sig_off, bytes_a.end());
   auto db = Database::FromBytes(spliced, "s", TrustOf(*key));
@@ -171,11 +181,11 @@ TEST_CASE("a signature by a trusted key over different bytes is rejected") {
 TEST_CASE("a newer format version is refused with a clear reason") {
   auto key = NewKey();
   auto bytes = BuildBytes(SmallContents(), *key);
-  bytes[8] = 2;
+  bytes[8] = 3;
   auto db = Database::FromBytes(bytes, "new.lockdb", TrustOf(*key));
   REQUIRE_FALSE(db.ok());
   CHECK(db.error().message ==
-        "new.lockdb: format version 2 is not supported (this lockd reads version 1)");
+        "new.lockdb: format version 3 is not supported (this lockd reads versions 1 and 2)");
 }
 
 TEST_CASE("Open maps a file and names it in errors") {
@@ -197,6 +207,26 @@ TEST_CASE("Open maps a file and names it in errors") {
 }
 
 TEST_CASE("writer refuses bad entries") {
+  SUBCASE("version 2 refuses paths that are not canonical") {
+    auto key = NewKey();
+    for (const char* path : {"/a//b", "/a/./b", "/a/../b", "/a/", "/"}) {
+      DatabaseContents c;
+      c.entries.push_back(EntryFor(path, "x"));
+      auto r = hashdb::BuildDatabase(c, *key);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().message.find("not canonical") != std::string::npos);
+    }
+    DatabaseContents c;
+    c.entries.push_back(EntryFor("/a/" + std::string(256, 'n'), "x"));
+    auto r = hashdb::BuildDatabase(c, *key);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("longer than 255 bytes") != std::string::npos);
+    c.format_version = 1;  // version 1 stored whole paths: it never had that limit
+    CHECK(hashdb::BuildDatabase(c, *key).ok());
+    c.format_version = 3;
+    CHECK(hashdb::BuildDatabase(c, *key).error().message.find("cannot write format version 3") ==
+          0);
+  }
   auto key = NewKey();
   DatabaseContents c;
   c.entries.push_back(EntryFor("relative/path", "x"));
@@ -209,9 +239,11 @@ TEST_CASE("writer refuses bad entries") {
   CHECK_FALSE(hashdb::BuildDatabase(c, *key).ok());
 }
 
-TEST_CASE("lookups agree with a linear scan on a larger database") {
+TEST_CASE("lookups agree with a linear scan on a larger database, in either version") {
   auto key = NewKey();
   DatabaseContents c;
+  SUBCASE("version 1") { c.format_version = 1; }
+  SUBCASE("version 2") { c.format_version = 2; }
   for (int i = 0; i < 3000; ++i) {
     c.entries.push_back(EntryFor("/bin/f" + std::to_string(i), "content " + std::to_string(i)));
   }
@@ -221,6 +253,8 @@ TEST_CASE("lookups agree with a linear scan on a larger database") {
     auto hit = (*db)->Lookup(DigestOf("content " + std::to_string(i)));
     REQUIRE(hit.has_value());
     CHECK((*db)->DigestAt(hit->digest_index) == DigestOf("content " + std::to_string(i)));
+    CHECK((*db)->FirstRecordOf(hit->digest_index).path == "/bin/f" + std::to_string(i));
+    CHECK((*db)->FindPath("/bin/f" + std::to_string(i)).has_value());
   }
   for (int i = 3000; i < 4000; ++i) {
     CHECK_FALSE((*db)->Lookup(DigestOf("content " + std::to_string(i))).has_value());

@@ -102,3 +102,24 @@ TEST_CASE("diff of two signed databases matches the diff of their entries") {
   CHECK(round.front().path == before.front().path);
   CHECK(hashdb::DiffDatabases(*db_before, *db_before).empty());
 }
+
+TEST_CASE("interpreter flags carry over to the next generation by content and by path") {
+  auto key = testsupport::NewKey();
+  std::vector<FileEntry> entries = {EntryFor("/opt/run", "run-v1"), EntryFor("/usr/bin/x", "x"),
+                                    EntryFor("/usr/bin/bash", "bash")};
+  entries[0].interpreter = true;  // flagged by hand (db build --interpreter)
+  auto current = Open(entries, *key);
+  // A rescan: /opt/run updated (new content at a flagged path), a copy of it elsewhere, x as is.
+  std::vector<FileEntry> next = {EntryFor("/opt/run", "run-v2"), EntryFor("/home/copy", "run-v1"),
+                                 EntryFor("/usr/bin/x", "x"), EntryFor("/usr/bin/bash", "bash")};
+  hashdb::CarryInterpreterFlags(*current, next);
+  CHECK(next[0].interpreter);  // the path was an interpreter's
+  CHECK(next[1].interpreter);  // the content was
+  CHECK_FALSE(next[2].interpreter);
+  CHECK(next[3].interpreter);  // bash: flagged by name in `current`
+  // Both versions of the database carry the flag through a diff and EntriesOf.
+  auto after = Open(next, *key);
+  for (const auto& e : hashdb::EntriesOf(*after)) {
+    CHECK_MESSAGE(e.interpreter == (e.path != "/usr/bin/x"), e.path);
+  }
+}

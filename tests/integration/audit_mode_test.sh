@@ -3,7 +3,9 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
-make_db signer "$T/allowlist.lockdb" 1 audit "$MNT/good"
+# With a larger allowlisted file, so that foreign (a copy of id) is hashed: a file larger than
+# every allowlisted one is denied unread as larger-than-allowlist (9cbf8ec).
+make_db signer "$T/allowlist.lockdb" 1 audit "$MNT/good" /usr/bin/bash
 start_lockd
 expect_runs "$MNT/good"
 expect_runs "$MNT/foreign"

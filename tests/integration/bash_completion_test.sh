@@ -57,11 +57,16 @@ expect "add list retire" trust ""
 expect "--updater-only" maintenance finish --upd
 expect "--passphrase-fd --pin-fd" trust retire --p
 expect "" maintenance start --minutes ""
-# Every option of every db, maintenance and trust command is offered after "--".
+# The fleet report and the log summary (issue 15).
+expect "report" fleet ""
+expect "show summary verify" log ""
+expect "--db-trust" fleet report --db
+expect "" fleet report --out ""
+# Every option of every db, maintenance, trust, fleet and log command is offered after "--".
 for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
   "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
   "trust add" "trust retire" "trust list" "token create" "token show" "token check" \
-  "token sign" "token rekey"; do
+  "token sign" "token rekey" "fleet report" "log summary" "log show" "log verify"; do
   read -r -a cmd <<<"$c"
   opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |

@@ -5,6 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
+# A larger allowlisted file, so that foreign (a copy of id) is hashed and its deny line has the
+# digest (a file larger than every allowlisted one is denied unread, 9cbf8ec).
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" /usr/bin/bash
 start_lockd
 
 expect_runs "$MNT/good"
@@ -43,7 +46,7 @@ fi
 # Status.
 [[ $(status_field mode) == enforce ]] || fail "status mode"
 [[ $(status_field database generation) == 1 ]] || fail "status generation"
-[[ $(status_field database entries) == 1 ]] || fail "status entries"
+[[ $(status_field database entries) == 2 ]] || fail "status entries"  # good and bash
 [[ $(status_field decisions denied) -ge 3 ]] || fail "status denied count"
 [[ $(status_field decisions allowed) -ge 3 ]] || fail "status allowed count"
 [[ $(status_field cache hits) -ge 1 ]] || fail "status cache hits"

@@ -9,12 +9,18 @@ source "$(dirname "$0")/lib.sh"
 
 PASS="auditor-export-passphrase"
 setup_standard
+# A larger allowlisted file, so that the foreign copies of id are hashed and denied as
+# not-in-allowlist (a file larger than every allowlisted one is denied unread, 9cbf8ec).
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" /usr/bin/bash
 HOSTILE=$'evil\n=cmd|x,"q"<b>'
 cp /usr/bin/id "$MNT/$HOSTILE"
 
+cp /usr/bin/id "$MNT/foreign2"
 start_lockd
+# Three different files: a second denial of the same file within 10 s would be counted into a
+# repeat record (docs/audit-log.md, "Repeats"), written only when its window ends.
 expect_denied "$MNT/foreign"
-expect_denied "$MNT/foreign"
+expect_denied "$MNT/foreign2"
 expect_denied "$MNT/$HOSTILE"
 expect_runs "$MNT/good"
 # The audit writer flushes within milliseconds; wait for the three deny records.

@@ -33,7 +33,11 @@ new_key stranger
 make_db stranger "$DB" 3 enforce "$MNT/good"
 expect_refused "bad signature (untrusted signer)"
 cp "$T/gen2" "$DB"
-printf '\x00' | dd of="$DB" bs=1 seek=200 conv=notrunc status=none
+# Flip every bit of one byte (writing a fixed value could leave a byte that already had it, a
+# padding byte for instance, unchanged).
+byte=$(od -An -tu1 -j 200 -N 1 "$DB" | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of="$DB" bs=1 seek=200 conv=notrunc status=none
+cmp -s "$DB" "$T/gen2" && fail "the corrupted copy is identical to the original"
 expect_refused "corrupted byte"
 make_db signer "$T/gen3" 3 enforce "$MNT/good"
 head -c 300 "$T/gen3" >"$DB"

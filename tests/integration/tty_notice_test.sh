@@ -1,14 +1,22 @@
 #!/bin/bash
 # The TTY deny notice (lockd/tty_notice.h): a foreign program run on a pseudo-terminal is
 # stopped and that terminal shows one "lockd: blocked ..." line; an allowlisted program prints
-# nothing; a burst of 50
+# nothing; a hostile file name reaches the terminal escaped (no escape sequence); a burst of 50
 # denials prints a bounded number of lines (one, then "... and N more blocked"), and every
 # denial is accounted for. The terminal is a pty made by python3's pty module; its session
 # stays open (the shell waits on `read`) until the test has read what it needs.
+# It once lost a notice in one run of three (issue 12 item 8: the shell's own error write held
+# the terminal, the notice's non-blocking write got EAGAIN); check such fixes by looping it:
+#   for i in $(seq 20); do bash tests/integration/tty_notice_test.sh || break; done
 # shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
+# A larger allowlisted file, so that the foreign programs (copies of id) are hashed and their
+# notice names the digest (a file larger than every allowlisted one is denied unread).
+make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" /usr/bin/bash
+esc=$(printf '\033')
+cp /usr/bin/id "$MNT/evil${esc}[2Jname"
 start_lockd
 
 # on_pty SECONDS PATTERN SCRIPT: runs `sh -c SCRIPT` as a session leader on a fresh pty and
@@ -56,7 +64,8 @@ PY
 # Of the source (setup_standard copies /usr/bin/id): with library coverage, reading a foreign
 # ELF on the marked filesystem is refused to every reader, sha256sum included.
 digest=$(sha256sum /usr/bin/id | cut -c1-12)
-if out=$(on_pty 10 'lockd: blocked [^\n]*\n' "$MNT/foreign"); then
+# Read until both the notice and the shell's own error are there (they race each other).
+if out=$(on_pty 10 '(?=.*lockd: blocked [^\n]*\n)(?=.*Operation not permitted)' "$MNT/foreign"); then
   grep -q "Operation not permitted" <<<"$out" || fail "the foreign program was not stopped: $out"
   grep -qF "lockd: blocked $MNT/foreign (not in the allowlist; sha256 $digest...); see lockctl log show" \
     <<<"$out" && log "ok: deny notice on the terminal" || fail "unexpected notice: $out"
@@ -75,7 +84,9 @@ settle
 # the first lockd line must be the foreign one's (notices are written in order).
 if out=$(on_pty 10 'lockd: blocked [^\n]*\n' "$MNT/good && echo GOOD-RAN; $MNT/foreign"); then
   grep -q GOOD-RAN <<<"$out" || fail "the allowlisted program did not run: $out"
-  first=$(grep -a -m1 'lockd:' <<<"$out")
+  # From the first "lockd:" on: the shell's own error may be cut in two by the notice (both
+  # write to the terminal at the same moment; the notice is one write, the shell's several).
+  first=$(grep -ao 'lockd: [^'$'\r'']*' <<<"$out" | head -n 1)
   [[ $first == "lockd: blocked $MNT/foreign "* ]] &&
     log "ok: the allowlisted program printed no notice" ||
     fail "unexpected lockd line for an allowlisted run: $first"
@@ -85,9 +96,14 @@ fi
 
 settle
 
-# A hostile file name's escaping is checked by tests/lockd/tty_notice_test.cpp (on a real pty);
-# its end-to-end case here was taken out: in about one run of three the notice for that deny
-# never reached the terminal (not understood yet; see the session's closing note).
+# 3. A hostile file name: the escape byte never reaches the terminal.
+if out=$(on_pty 10 'lockd: blocked [^\n]*\n' "\"$MNT/evil${esc}[2Jname\""); then
+  line=$(grep -ao 'lockd: blocked [^'$'\r'']*' <<<"$out" | head -n 1)
+  [[ $line != *"$esc"* && $line == *'evil\x1b[2Jname'* ]] &&
+    log "ok: hostile name escaped on the terminal" || fail "hostile name line: $(printf '%q' "$line")"
+else
+  fail "no notice for the hostile name: $(printf '%q' "$out")"
+fi
 
 settle
 
@@ -107,7 +123,7 @@ else
   fail "burst printed $lines lines in ${secs}s: $out"
 fi
 ((shown + summed == 50)) || fail "the notices account for $((shown + summed)) of 50 denials"
-[[ $(grep -c 'verdict=deny' "$LOCKD_LOG") -ge 52 ]] || fail "lockd logged fewer denials than ran"
+[[ $(grep -c 'verdict=deny' "$LOCKD_LOG") -ge 53 ]] || fail "lockd logged fewer denials than ran"
 
 stop_lockd
 finish

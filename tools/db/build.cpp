@@ -1,8 +1,10 @@
 // `lockctl db build`: scan, classify, hash, sign, write atomically; progress and summary.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <set>
 
 #include "hashdb/atomic_file.h"
 #include "hashdb/database.h"
@@ -92,6 +94,32 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
     err << who << ": --mode must be enforce or audit, not '" << options.mode << "'\n";
     return kExitUsage;
   }
+  policy.watch = options.watch;
+  policy.restrict_user_namespaces = !options.allow_user_namespaces;
+  policy.deny_user_writable = !options.allow_user_writable_code;
+  policy.trusted_owners = options.trusted_owners;
+  std::sort(policy.trusted_owners.begin(), policy.trusted_owners.end());
+  policy.trusted_owners.erase(
+      std::unique(policy.trusted_owners.begin(), policy.trusted_owners.end()),
+      policy.trusted_owners.end());
+  if (auto valid = hashdb::ValidatePolicy(policy); !valid.ok()) {
+    err << who << ": " << valid.error().message << "\n";
+    return kExitUsage;
+  }
+  // --interpreter names a file the scan will record: as given, less --strip-prefix.
+  std::set<std::string> interpreter_paths;
+  for (const std::string& path : options.interpreters) {
+    std::string recorded = path;
+    if (!options.strip_prefix.empty() && recorded.rfind(options.strip_prefix + "/", 0) == 0) {
+      recorded = recorded.substr(options.strip_prefix.size());
+    }
+    if (!hashdb::IsCanonicalAbsolutePath(recorded)) {
+      err << who << ": --interpreter " << EscapeText(path)
+          << ": expected an absolute path without '.', '..' or empty components\n";
+      return kExitUsage;
+    }
+    interpreter_paths.insert(recorded);
+  }
   if (options.generation == 0) {
     err << who << ": --generation must be at least 1\n";
     return kExitUsage;
@@ -142,6 +170,20 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
   }
   PrintScanSummary(*scan, out);
 
+  std::size_t flagged_by_hand = 0;
+  for (hashdb::FileEntry& e : scan->entries) {
+    if (interpreter_paths.erase(e.path) > 0) {
+      e.interpreter = true;
+      ++flagged_by_hand;
+    }
+  }
+  if (!interpreter_paths.empty()) {
+    err << who << ": --interpreter " << EscapeText(*interpreter_paths.begin())
+        << ": not recorded by the scan (not a regular code file under a --root, excluded, or "
+           "a symbolic link: name the file it points to)\n";
+    return kExitUsage;
+  }
+
   hashdb::DatabaseContents contents;
   contents.generation = options.generation;
   contents.policy = policy;
@@ -163,6 +205,14 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
     err << who << ": " << s.error().message << "\n";
     return kExitUsage;
   }
+  std::uint32_t interpreter_digests = 0;
+  for (std::uint32_t i = 0; i < (*check)->digest_count(); ++i) {
+    if ((*check)->InterpreterAt(i)) ++interpreter_digests;
+  }
+  out << "flagged:  " << interpreter_digests
+      << " distinct contents as interpreters (files named like one of the policy's "
+         "interpreters, and "
+      << flagged_by_hand << " file(s) by --interpreter)\n";
   out << "wrote:    " << options.out_path << ": generation " << options.generation << ", "
       << (*check)->record_count() << " paths, " << (*check)->digest_count() << " distinct digests, "
       << HumanBytes(static_cast<double>(bytes->size())) << ", mode "

@@ -46,6 +46,20 @@ void RegisterDbCommands(CLI::App& app, int& exit_code) {
   b->add_option("--out", build->out_path, "Database file to write (atomically)")->required();
   b->add_option("--generation", build->generation, "Generation number (anti-rollback)");
   b->add_option("--mode", build->mode, "Policy mode")->check(CLI::IsMember({"enforce", "audit"}));
+  b->add_option("--watch", build->watch,
+                "Enforce only on the filesystems of this absolute path and the mounts below it "
+                "(repeatable; default: every local filesystem)");
+  b->add_flag("--allow-user-namespaces", build->allow_user_namespaces,
+              "Leave unprivileged user namespaces on (default: lockd turns them off at start)");
+  b->add_flag("--allow-user-writable-code", build->allow_user_writable_code,
+              "Execute and load files that are not owned by root or a trusted owner, or that "
+              "group or others may write (default: deny them, reason writable-by-user)");
+  b->add_option("--trusted-owner", build->trusted_owners,
+                "Numeric uid whose files count as owned by root (repeatable; names are not "
+                "taken: they would be resolved on this machine, not the terminal)");
+  b->add_option("--interpreter", build->interpreters,
+                "Flag this file's content as an interpreter, whatever its name (a path under a "
+                "--root; repeatable)");
   b->add_option("--threads", build->threads, "Hashing threads (default: all cores)");
   b->callback([&exit_code, build] {
     build->progress = ::isatty(STDERR_FILENO) == 1;

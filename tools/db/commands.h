@@ -28,8 +28,16 @@ struct DbBuildOptions {
   std::string out_path;
   std::uint64_t generation = 1;
   std::string mode = "enforce";  // policy mode: enforce | audit
-  unsigned threads = 0;          // 0: all cores
-  bool progress = false;         // progress line on err (the caller decides: a TTY)
+  // The signed policy's other settings (hashdb::Policy); each default is the strong one.
+  std::vector<std::string> watch;             // --watch: empty = every local filesystem
+  bool allow_user_namespaces = false;         // --allow-user-namespaces
+  bool allow_user_writable_code = false;      // --allow-user-writable-code
+  std::vector<std::uint32_t> trusted_owners;  // --trusted-owner UID (besides root)
+  // --interpreter: recorded paths (after --strip-prefix) whose content is flagged as an
+  // interpreter, besides every file named like one of the policy's interpreters.
+  std::vector<std::string> interpreters;
+  unsigned threads = 0;   // 0: all cores
+  bool progress = false;  // progress line on err (the caller decides: a TTY)
 };
 int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& err);
 

@@ -67,18 +67,37 @@ struct KindTotals {
   std::array<std::uint64_t, 5> records{};
   std::array<std::uint64_t, 5> bytes{};
   std::uint64_t total_bytes = 0;
+  std::uint64_t interpreter_digests = 0;
 };
 
 KindTotals Totals(const hashdb::Database& db) {
   KindTotals t;
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) {
-    hashdb::RecordView r = db.RecordAt(i);
+  hashdb::RecordCursor cursor(db);
+  while (cursor.Next()) {
+    const hashdb::RecordView& r = cursor.record();
     const auto k = static_cast<std::size_t>(r.kind);
     ++t.records[k];
     t.bytes[k] += r.size;
     t.total_bytes += r.size;
   }
+  for (std::uint32_t i = 0; i < db.digest_count(); ++i) {
+    if (db.InterpreterAt(i)) ++t.interpreter_digests;
+  }
   return t;
+}
+
+std::string OwnersJson(const std::vector<std::uint32_t>& owners) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < owners.size(); ++i) {
+    out += (i > 0 ? "," : "") + std::to_string(owners[i]);
+  }
+  return out + "]";
+}
+
+std::string StringsJson(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i > 0 ? "," : "") + JsonString(items[i]);
+  return out + "]";
 }
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
@@ -88,11 +107,12 @@ std::string EntryJson(const hashdb::FileEntry& e) {
   return "{" + JsonBytesMember("path", e.path) + ",\"sha256\":\"" + hashdb::ToHex(e.digest) +
          "\",\"kind\":\"" + std::string(hashdb::KindName(e.kind)) +
          "\",\"size\":" + std::to_string(e.size) + ",\"mode\":" + std::to_string(e.mode) +
-         ",\"uid\":" + std::to_string(e.uid) + ",\"gid\":" + std::to_string(e.gid) + "}";
+         ",\"uid\":" + std::to_string(e.uid) + ",\"gid\":" + std::to_string(e.gid) +
+         ",\"interpreter\":" + (e.interpreter ? "true" : "false") + "}";
 }
 
 hashdb::FileEntry EntryOf(const hashdb::RecordView& r) {
-  return hashdb::FileEntry{std::string(r.path), *r.digest, r.kind, r.size, r.mode, r.uid, r.gid};
+  return hashdb::FileEntry{r.path, *r.digest, r.kind, r.size, r.mode, r.uid, r.gid, r.interpreter};
 }
 
 void ShowJson(const hashdb::Database& db, const std::string& trust_dir, std::ostream& out) {
@@ -104,10 +124,11 @@ void ShowJson(const hashdb::Database& db, const std::string& trust_dir, std::ost
   if (db.signature_verified()) out << "," << JsonBytesMember("trust_dir", trust_dir);
   out << ",\"signer_key_id\":\"" << hashdb::ToHex(db.signer_key_id())
       << "\",\"signature_algorithm\":\"" << hashdb::AlgorithmName(db.signature_algorithm())
-      << "\",\"generation\":" << db.generation() << ",\"created_unix\":" << db.created_unix()
-      << ",\"created\":\"" << IsoTimeUtc(db.created_unix())
-      << "\",\"records\":" << db.record_count() << ",\"digests\":" << db.digest_count()
-      << ",\"total_bytes\":" << t.total_bytes << ",\"kinds\":{";
+      << "\",\"format_version\":" << db.format_version() << ",\"generation\":" << db.generation()
+      << ",\"created_unix\":" << db.created_unix() << ",\"created\":\""
+      << IsoTimeUtc(db.created_unix()) << "\",\"records\":" << db.record_count()
+      << ",\"digests\":" << db.digest_count() << ",\"total_bytes\":" << t.total_bytes
+      << ",\"interpreter_digests\":" << t.interpreter_digests << ",\"kinds\":{";
   for (std::uint8_t k = 1; k <= 4; ++k) {
     out << (k > 1 ? "," : "") << "\"" << hashdb::KindName(static_cast<hashdb::Kind>(k))
         << "\":{\"records\":" << t.records[k] << ",\"bytes\":" << t.bytes[k] << "}";
@@ -116,11 +137,12 @@ void ShowJson(const hashdb::Database& db, const std::string& trust_dir, std::ost
       << "\",\"cover_shared_objects\":" << TrueFalse(p.cover_shared_objects)
       << ",\"cover_scripts\":" << TrueFalse(p.cover_scripts)
       << ",\"memfd_noexec\":" << TrueFalse(p.memfd_noexec)
-      << ",\"deny_untrusted_fs\":" << TrueFalse(p.deny_untrusted_fs) << ",\"interpreters\":[";
-  for (std::size_t i = 0; i < p.interpreters.size(); ++i) {
-    out << (i > 0 ? "," : "") << JsonString(p.interpreters[i]);
-  }
-  out << "]}}\n";
+      << ",\"deny_untrusted_fs\":" << TrueFalse(p.deny_untrusted_fs)
+      << ",\"interpreters\":" << StringsJson(p.interpreters)
+      << ",\"watch\":" << StringsJson(p.watch)
+      << ",\"restrict_user_namespaces\":" << TrueFalse(p.restrict_user_namespaces)
+      << ",\"deny_user_writable\":" << TrueFalse(p.deny_user_writable)
+      << ",\"trusted_owners\":" << OwnersJson(p.trusted_owners) << "}}\n";
 }
 
 void ShowText(const hashdb::Database& db, const std::string& trust_dir, std::ostream& out) {
@@ -135,6 +157,7 @@ void ShowText(const hashdb::Database& db, const std::string& trust_dir, std::ost
       << "\n"
       << "signer:       " << hashdb::ToHex(db.signer_key_id()) << " ("
       << hashdb::AlgorithmName(db.signature_algorithm()) << ")\n"
+      << "format:       version " << db.format_version() << "\n"
       << "generation:   " << db.generation() << "\n"
       << "created:      " << IsoTimeUtc(db.created_unix()) << "\n"
       << "entries:      " << db.record_count() << " paths, " << db.digest_count()
@@ -151,9 +174,27 @@ void ShowText(const hashdb::Database& db, const std::string& trust_dir, std::ost
       << YesNo(p.cover_shared_objects) << "; scripts " << YesNo(p.cover_scripts)
       << "; memfd_noexec " << YesNo(p.memfd_noexec) << "; deny untrusted fs "
       << YesNo(p.deny_untrusted_fs) << "\n"
+      << "watch:        ";
+  if (p.watch.empty()) out << "every local filesystem";
+  for (std::size_t i = 0; i < p.watch.size(); ++i) {
+    out << (i > 0 ? " " : "") << EscapeText(p.watch[i]);
+  }
+  out << "\n"
+      << "user ns:      "
+      << (p.restrict_user_namespaces ? "restricted (unprivileged user namespaces turned off)"
+                                     : "allowed (--allow-user-namespaces)")
+      << "\n"
+      << "user-writable code: "
+      << (p.deny_user_writable ? "denied (reason writable-by-user)"
+                               : "allowed (--allow-user-writable-code)")
+      << "; trusted owners: root";
+  for (std::uint32_t uid : p.trusted_owners) out << ", " << uid;
+  out << "\n"
       << "interpreters:";
   for (const std::string& i : p.interpreters) out << " " << EscapeText(i);
-  out << "\n";
+  out << "\n"
+      << "interpreter contents: " << t.interpreter_digests
+      << " distinct digests flagged (recognised by content, whatever the file's name)\n";
 }
 
 }  // namespace
@@ -192,8 +233,10 @@ int RunDbList(const std::string& file, const std::string& trust_dir, bool no_ver
   }
   // JSON: one array, one entry per line (parseable whole, and line by line after the first).
   if (json) out << "[\n";
-  for (std::uint32_t i = 0; i < db->record_count(); ++i) {
-    hashdb::RecordView r = db->RecordAt(i);
+  hashdb::RecordCursor cursor(*db);
+  while (cursor.Next()) {
+    const hashdb::RecordView& r = cursor.record();
+    const std::uint32_t i = cursor.index();
     if (json) {
       out << EntryJson(EntryOf(r)) << (i + 1 < db->record_count() ? ",\n" : "\n");
     } else {
@@ -233,8 +276,9 @@ int RunDbLookup(const std::string& file, const std::string& trust_dir,
     std::optional<hashdb::LookupResult> hit = db->Lookup(*digest);
     if (hit) {
       hashdb::RecordView first = db->FirstRecordOf(hit->digest_index);
-      out << EscapeText(path) << ": allowed as " << hashdb::KindName(hit->kind) << " (sha256 "
-          << hashdb::ToHex(*digest) << ", listed as " << EscapeText(first.path) << ")\n";
+      out << EscapeText(path) << ": allowed as " << hashdb::KindName(hit->kind)
+          << (hit->interpreter ? ", an interpreter" : "") << " (sha256 " << hashdb::ToHex(*digest)
+          << ", listed as " << EscapeText(first.path) << ")\n";
     } else {
       out << EscapeText(path) << ": NOT allowed (sha256 " << hashdb::ToHex(*digest) << " is not in "
           << EscapeText(file) << ")\n";

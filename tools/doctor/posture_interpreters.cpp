@@ -31,11 +31,13 @@ InterpreterFacts InterpreterFactsFromDatabase(const hashdb::Database& db, std::s
   in.database = std::move(name);
   in.cover_scripts = db.policy().cover_scripts;
   in.policy_interpreters = db.policy().interpreters;
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) {
-    hashdb::RecordView r = db.RecordAt(i);
+  hashdb::RecordCursor cursor(db);
+  while (cursor.Next()) {
+    const hashdb::RecordView& r = cursor.record();
     if (r.kind == hashdb::Kind::kElfSharedObject) continue;
-    std::size_t slash = r.path.rfind('/');
-    std::string_view base = slash == std::string_view::npos ? r.path : r.path.substr(slash + 1);
+    const std::string_view path = r.path;
+    const std::size_t slash = path.rfind('/');
+    const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
     if (IsInterpreterBasename(base, in.policy_interpreters)) {
       in.found.push_back({std::string(r.path), std::string(hashdb::KindName(r.kind))});
     }

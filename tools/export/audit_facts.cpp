@@ -2,6 +2,8 @@
 
 #include "audit/record.h"
 
+#include <cstdlib>
+
 namespace lockctl::exporttool {
 namespace {
 
@@ -19,14 +21,25 @@ MaintenanceSession& SessionFor(AuditFacts& facts, const std::string& id) {
 void ReadRecord(const JsonValue& r, std::uint64_t seq, const std::string& time,
                 const std::string& type, AuditFacts& facts) {
   auto f = [&r](std::string_view key) { return FieldText(r, key); };
-  if (type == "deny" || type == "would_deny") {
+  if (type == "deny" || type == "would_deny" || type == "repeat") {
     BlockEvent b;
     b.seq = seq;
     b.time = time;
     b.type = type;
+    b.first_time = time;
+    b.last_time = time;
+    if (type == "repeat") {
+      b.type = f("of");
+      if (b.type != "deny" && b.type != "would_deny") return;  // not a repeat of a block
+      b.repeat = true;
+      const std::string count = f("count");
+      b.count = count.empty() ? 0 : std::strtoull(count.c_str(), nullptr, 10);
+      b.first_time = f("first_time");
+      b.last_time = f("last_time");
+    }
     b.reason = f("reason");
     b.mode = f("mode");
-    b.pid = f("pid");
+    b.pid = type == "repeat" ? f("last_pid") : f("pid");
     b.uid = f("uid");
     b.exe = f("exe");
     b.path = f("path");

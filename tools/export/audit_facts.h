@@ -22,7 +22,8 @@
 
 namespace lockctl::exporttool {
 
-// A deny or would_deny record.
+// A deny or would_deny record, or a repeat record standing for `count` of them (type is then
+// the repeat's `of`, pid its last_pid, and first_time..last_time the span it counts).
 struct BlockEvent {
   std::uint64_t seq = 0;
   std::string time;  // as recorded (RFC 3339 UTC)
@@ -35,6 +36,9 @@ struct BlockEvent {
   std::string sha256;  // "" when the file was not hashed
   std::string generation;
   std::string cached;
+  bool repeat = false;
+  std::uint64_t count = 1;
+  std::string first_time, last_time;  // = time for a single record
 };
 
 // A db_load, db_refused or maintenance_finish record.

@@ -1,6 +1,8 @@
 // `lockctl export ...`: wiring of the command line (see tools/export/commands.h).
 #include "tools/export/commands.h"
 
+#include "lockd/audit/rotation_drop.h"
+
 #include <sys/stat.h>
 
 #include <iostream>
@@ -82,6 +84,16 @@ int RunExport(const ExportArgs& args, std::ostream& out, std::ostream& err) {
   if (!st_write.ok()) {
     err << kWho << ": " << st_write.error().message << "\n";
     return kExitUsage;
+  }
+  // Mark what the bundle took, so that a rotation deleting those records later does not
+  // count them as unsaved (docs/audit-log.md, "Retention"). A terminal whose log directory is
+  // read-only to us still gets its bundle; the mark is then only missing.
+  if (bundle->chain_ok && bundle->head_seq > 0) {
+    auto marked =
+        lockd::audit::WriteExportMark(req.config.audit_log, bundle->head_seq, bundle->head_hash);
+    if (!marked.ok()) {
+      err << kWho << ": note: the export mark was not written: " << marked.error().message << "\n";
+    }
   }
   for (const auto& note : bundle->notes) err << kWho << ": note: " << note << "\n";
   out << "wrote " << (tar ? "archive " : "directory ") << args.out << ": " << bundle->files.size()

@@ -23,15 +23,16 @@ std::string M(std::string_view key, std::string_view value) {
 }  // namespace
 
 std::string BlocksCsv(const AuditFacts& facts) {
-  std::string out =
-      CsvRow({"seq", "time", "type", "reason", "mode", "path", "path_hex", "path_truncated",
-              "sha256", "exe", "exe_hex", "pid", "uid", "generation", "cached"});
+  std::string out = CsvRow({"seq", "time", "type", "reason", "mode", "path", "path_hex",
+                            "path_truncated", "sha256", "exe", "exe_hex", "pid", "uid",
+                            "generation", "cached", "record", "count", "first_time", "last_time"});
   for (const auto& b : facts.blocks) {
     out += CsvRow({std::to_string(b.seq), DisplayText(b.time), b.type, DisplayText(b.reason),
                    DisplayText(b.mode), DisplayText(b.path), HexBytes(b.path),
                    b.path_truncated ? "true" : "false", DisplayText(b.sha256), DisplayText(b.exe),
                    HexBytes(b.exe), DisplayText(b.pid), DisplayText(b.uid),
-                   DisplayText(b.generation), DisplayText(b.cached)});
+                   DisplayText(b.generation), DisplayText(b.cached), b.repeat ? "repeat" : b.type,
+                   std::to_string(b.count), DisplayText(b.first_time), DisplayText(b.last_time)});
   }
   return out;
 }
@@ -166,7 +167,7 @@ std::vector<BlockedFile> TopBlockedFiles(const AuditFacts& facts, std::size_t li
     auto& f = by_file[{b.path, b.sha256}];
     f.path = b.path;
     f.sha256 = b.sha256;
-    (b.type == "deny" ? f.deny : f.would_deny) += 1;
+    (b.type == "deny" ? f.deny : f.would_deny) += b.count;
     f.last_time = std::max(f.last_time, b.time);
   }
   std::vector<BlockedFile> out;

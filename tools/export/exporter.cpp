@@ -68,6 +68,7 @@ hashdb::Result<ExportResult> BuildBundle(const ExportRequest& req, Token* token)
   const lockd::audit::VerifyReport chain = lockd::audit::VerifyLogs(logs);
   result.chain_ok = !logs.empty() && chain.ok();
   result.head_hash = chain.head_hash;
+  result.head_seq = chain.last_seq;
   if (chain.broken) {
     result.notes.push_back("audit log chain BROKEN at " + chain.broken->place.file + ":" +
                            std::to_string(chain.broken->place.line) + ": " + chain.broken->reason);

@@ -1,7 +1,8 @@
 #pragma once
 // Assembling the auditor's bundle from the terminal's files (lockctl export). Read-only on
 // the terminal: the database, trust dir, state dir (terminal id) and audit log are read, never
-// written or created; the daemon need not run (when its control socket answers, its
+// written or created (the command, not this function, writes the export mark next to the log,
+// lockd/audit/rotation_drop.h); the daemon need not run (when its control socket answers, its
 // `status --json` is included too).
 
 #include <chrono>
@@ -33,6 +34,7 @@ struct ExportResult {
   std::vector<std::string> notes;  // what is missing or doubtful, for the operator's terminal
   bool chain_ok = false;
   std::string head_hash;
+  std::uint64_t head_seq = 0;  // the last record's seq (0: none)
 };
 
 // Builds every file of the bundle, then MANIFEST.sha256 and, with a token, signer.pem,

@@ -45,8 +45,9 @@ std::string InventoryCsv(const hashdb::Database& db, const AuditFacts& facts) {
       std::to_string(db.generation()) + " (in force)";
   std::string out = CsvRow({"path", "path_hex", "sha256", "kind", "size", "mode", "owner",
                             "generation_added", "generation_added_basis"});
-  for (std::uint32_t i = 0; i < db.record_count(); ++i) {
-    const hashdb::RecordView r = db.RecordAt(i);
+  hashdb::RecordCursor cursor(db);
+  while (cursor.Next()) {
+    const hashdb::RecordView& r = cursor.record();
     const std::string sha = hashdb::ToHex(*r.digest);
     char mode[16];
     std::snprintf(mode, sizeof mode, "0%o", r.mode);
@@ -88,8 +89,16 @@ std::string DatabaseJson(const hashdb::Database* db, const DatabaseFacts& f) {
     for (std::size_t i = 0; i < p.interpreters.size(); ++i) {
       o << (i ? "," : "") << JsonString(p.interpreters[i]);
     }
-    o << "]},\"records\":" << db->record_count() << ",\"digests\":" << db->digest_count()
-      << ",\"digests_per_kind\":{";
+    o << "],\"watch\":[";
+    for (std::size_t i = 0; i < p.watch.size(); ++i) o << (i ? "," : "") << JsonString(p.watch[i]);
+    o << "],\"restrict_user_namespaces\":" << (p.restrict_user_namespaces ? "true" : "false")
+      << ",\"deny_user_writable\":" << (p.deny_user_writable ? "true" : "false")
+      << ",\"trusted_owners\":[";
+    for (std::size_t i = 0; i < p.trusted_owners.size(); ++i) {
+      o << (i ? "," : "") << p.trusted_owners[i];
+    }
+    o << "]},\"format_version\":" << db->format_version() << ",\"records\":" << db->record_count()
+      << ",\"digests\":" << db->digest_count() << ",\"digests_per_kind\":{";
     bool first = true;
     for (const auto& [kind, n] : per_kind) {
       o << (first ? "" : ",") << JsonString(kind) << ":" << n;

@@ -94,7 +94,7 @@ std::string RenderReportHtml(const ReportInput& in) {
              "<span class=\"bad\">no audit log found at " + Html(in.log_base) + "</span>");
   }
   std::uint64_t deny = 0, would = 0;
-  for (const auto& b : f.blocks) (b.type == "deny" ? deny : would) += 1;
+  for (const auto& b : f.blocks) (b.type == "deny" ? deny : would) += b.count;
   o << Row("Blocked executions", std::to_string(deny) + " denied, " + std::to_string(would) +
                                      " would have been denied (audit mode)");
   o << Row("Maintenance sessions", std::to_string(f.sessions.size()));
@@ -114,8 +114,9 @@ std::string RenderReportHtml(const ReportInput& in) {
   std::vector<DayCount> days;
   for (const auto& b : f.blocks) {
     if (b.time.size() < 10) continue;
-    days.push_back(
-        DayCount{b.time.substr(0, 10), b.type == "deny" ? 1u : 0u, b.type == "deny" ? 0u : 1u});
+    // A repeat record is counted on the day of its last denial.
+    days.push_back(DayCount{b.time.substr(0, 10), b.type == "deny" ? b.count : 0u,
+                            b.type == "deny" ? 0u : b.count});
   }
   o << DailyBarChartSvg(FillDays(days));
 

@@ -20,28 +20,6 @@ std::string Sha256Hex(std::string_view bytes) {
       hashdb::Sha256({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}));
 }
 
-// audit/audit.jsonl.N ... audit/audit.jsonl.1, audit/audit.jsonl: rotated files oldest first.
-std::vector<std::string> LogFilesInChainOrder(const Files& files) {
-  std::vector<std::pair<long, std::string>> found;
-  for (const auto& [name, bytes] : files) {
-    if (!name.starts_with("audit/")) continue;
-    const auto dot = name.rfind('.');
-    const std::string suffix = dot == std::string::npos ? "" : name.substr(dot + 1);
-    long n = 0;
-    if (!suffix.empty() && std::all_of(suffix.begin(), suffix.end(), ::isdigit) &&
-        suffix.size() < 6) {
-      n = std::stol(suffix);
-    }
-    found.emplace_back(n, name);
-  }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
-  std::vector<std::string> out;
-  for (auto& [n, name] : found) out.push_back(name);
-  return out;
-}
-
 void CheckSignature(const Files& files, const hashdb::TrustStore* trust,
                     const std::string& trust_name, BundleVerdict& v) {
   auto sig_it = files.find(kSignatureName);
@@ -158,6 +136,27 @@ void CheckChain(const Files& files, BundleVerdict& v) {
 }
 
 }  // namespace
+
+std::vector<std::string> LogFilesInChainOrder(const Files& files) {
+  std::vector<std::pair<long, std::string>> found;
+  for (const auto& [name, bytes] : files) {
+    if (!name.starts_with("audit/")) continue;
+    const auto dot = name.rfind('.');
+    const std::string suffix = dot == std::string::npos ? "" : name.substr(dot + 1);
+    long n = 0;
+    if (!suffix.empty() && std::all_of(suffix.begin(), suffix.end(), ::isdigit) &&
+        suffix.size() < 6) {
+      n = std::stol(suffix);
+    }
+    found.emplace_back(n, name);
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<std::string> out;
+  for (auto& [n, name] : found) out.push_back(name);
+  return out;
+}
 
 BundleVerdict VerifyBundle(const BundleContents& bundle, const hashdb::TrustStore* trust,
                            const std::string& trust_name) {

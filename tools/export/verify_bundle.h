@@ -25,6 +25,10 @@ struct BundleVerdict {
   bool ok() const { return problems.empty(); }
 };
 
+// The names of the bundle's audit/ files in chain order: audit/audit.jsonl.N ...
+// audit/audit.jsonl.1, audit/audit.jsonl (rotated files oldest first).
+std::vector<std::string> LogFilesInChainOrder(const Files& files);
+
 // trust: nullptr when no --trust was given; trust_name for messages.
 BundleVerdict VerifyBundle(const BundleContents& bundle, const hashdb::TrustStore* trust,
                            const std::string& trust_name);

@@ -38,6 +38,21 @@ void PrintJson(const std::vector<std::string>& files, const VerifyReport& r, std
         << ",\"acknowledged\":" << (t.acknowledged ? "true" : "false") << "}";
   }
   out << "]";
+  auto tally = [&](const char* name, const lockd::audit::DecisionTally& t) {
+    out << ",\"" << name << "\":{\"total\":" << t.total() << ",\"records\":" << t.records
+        << ",\"repeated\":" << t.repeated << ",\"lost\":" << t.lost
+        << ",\"rotated_away\":" << t.rotated_away << "}";
+  };
+  tally("denials", r.deny);
+  tally("would_denials", r.would_deny);
+  out << ",\"declared_drops\":[";
+  for (std::size_t i = 0; i < r.declared_drops.size(); ++i) {
+    const auto& d = r.declared_drops[i];
+    out << (i ? "," : "") << "{\"file\":" << JsonString(d.file) << ",\"records\":" << d.records
+        << ",\"first_seq\":" << d.first_seq << ",\"last_seq\":" << d.last_seq
+        << ",\"unsaved\":" << d.unsaved << ",\"declared_at\":" << d.place.seq.value_or(0) << "}";
+  }
+  out << "],\"drops_reach_chain\":" << (r.drops_reach_chain ? "true" : "false");
   if (r.broken) {
     const auto& b = *r.broken;
     out << ",\"break\":{\"file\":" << JsonString(b.place.file) << ",\"line\":" << b.place.line;
@@ -57,6 +72,9 @@ void PrintText(const std::vector<std::string>& files, const VerifyReport& r, std
     out << "records:  " << r.records << " (seq " << r.first_seq << ".." << r.last_seq << "), ";
     if (r.starts_at_genesis) {
       out << "chain starts at genesis\n";
+    } else if (r.drops_reach_chain) {
+      out << "chain starts at seq " << r.first_seq
+          << "; the records before it were rotated away, as the chain declares\n";
     } else {
       out << "chain starts at seq " << r.first_seq << " after a record with hash " << r.first_prev
           << " (earlier records are not in these files)\n";
@@ -68,6 +86,24 @@ void PrintText(const std::vector<std::string>& files, const VerifyReport& r, std
                            : "at the end, torn by a crash and not yet repaired by the writer")
         << "\n";
   }
+  std::uint64_t unsaved = 0;
+  for (const auto& d : r.declared_drops) unsaved += d.unsaved;
+  if (!r.declared_drops.empty()) {
+    out << "rotated:  " << r.declared_drops.size() << " file(s) deleted by rotation, declared in "
+        << "the chain";
+    if (unsaved > 0)
+      out << "; " << unsaved << " of their records were neither exported nor forwarded";
+    out << "\n";
+  }
+  auto tally = [&](const char* name, const lockd::audit::DecisionTally& t) {
+    if (t.total() == 0 && t.rotated_away == 0) return;
+    out << name << t.total() << " (" << t.records << " records, " << t.repeated
+        << " counted in repeat records, " << t.lost << " in records_lost)";
+    if (t.rotated_away > 0) out << "; " << t.rotated_away << " more in rotated-away files";
+    out << "\n";
+  };
+  tally("denials:  ", r.deny);
+  tally("would-deny: ", r.would_deny);
   if (r.records > 0) {
     out << "head:     seq " << r.last_seq << " sha256 " << r.head_hash << " (" << r.head.file << ":"
         << r.head.line << ")\n";
@@ -119,7 +155,8 @@ int RunLogVerify(const LogVerifyArgs& args, std::ostream& out, std::ostream& err
 }
 
 void RegisterLogCommands(CLI::App& app, int& exit_code) {
-  CLI::App* log = app.add_subcommand("log", "Read and verify the hash-chained audit log");
+  CLI::App* log =
+      app.add_subcommand("log", "Read, verify and summarise the hash-chained audit log");
   log->require_subcommand(1);
 
   auto verify = std::make_shared<LogVerifyArgs>();
@@ -149,6 +186,29 @@ void RegisterLogCommands(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   s->add_flag("--json", show->json, "Print the matching lines exactly as stored");
   s->callback([&exit_code, show] { exit_code = RunLogShow(*show, std::cout, std::cerr); });
+
+  auto summary = std::make_shared<LogSummaryArgs>();
+  CLI::App* m = log->add_subcommand(
+      "summary",
+      "Group would-deny (or deny) records by file and content, with counts, uids, programs, "
+      "first and last time, and a proposal for each (add to the baseline, investigate, ...)");
+  m->add_option("files", summary->input.files,
+                "Log files oldest first (default: the rotated files of the config's audit_log)");
+  auto* summary_log =
+      m->add_option("--log", summary->input.log, "Log whose rotated files are discovered");
+  auto* summary_cfg = m->add_option("--config", summary->config,
+                                    "lockd configuration: audit log, baseline roots, database")
+                          ->capture_default_str();
+  m->add_option("--since", summary->since,
+                "Only records at or after: 2026-11-27T08:00:00Z, 2026-11-27, or 30m/12h/7d ago");
+  m->add_option("--type", summary->types, "would-deny (default) or deny, or both: would-deny,deny")
+      ->delimiter(',');
+  m->add_flag("--json", summary->json, "JSON output");
+  m->callback([&exit_code, summary, summary_log, summary_cfg] {
+    summary->log_given = summary_log->count() > 0;
+    summary->config_given = summary_cfg->count() > 0;
+    exit_code = RunLogSummary(*summary, std::cout, std::cerr);
+  });
 }
 
 }  // namespace lockctl

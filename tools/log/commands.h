@@ -38,6 +38,22 @@ struct LogShowArgs {
 // not records are shown as such, never skipped silently.
 int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err);
 
+struct LogSummaryArgs {
+  LogFilesArgs input;
+  bool log_given = false;  // --log given: else the config's audit_log
+  std::string config = "/etc/lockd/lockd.toml";
+  bool config_given = false;  // a missing --config file is an error then
+  std::string since;
+  std::vector<std::string> types;  // would-deny (default), deny; "_" or "-" spelled
+  bool json = false;
+};
+
+// Groups the deny / would_deny records and proposes what to do with each (tools/log/summary.h).
+// The configuration gives the baseline roots and the database in force (compared path by
+// path); neither is required. Exit 0 (also when nothing was blocked); 2 on bad usage or an
+// unreadable file.
+int RunLogSummary(const LogSummaryArgs& args, std::ostream& out, std::ostream& err);
+
 // The files to read: args.files, or the rotated files of args.log. nullopt after printing the
 // reason to err.
 std::optional<std::vector<std::string>> ResolveLogFiles(const LogFilesArgs& args,

@@ -155,7 +155,12 @@ int RunLogShow(const LogShowArgs& args, std::ostream& out, std::ostream& err) {
       }
       if (!args.types.empty()) {
         bool match = false;
-        for (const auto& ty : args.types) match = match || ty == type->string;
+        // A repeat record counts denials of its `of` type: --type deny shows them too.
+        const JsonValue* of = type->string == "repeat" ? record->Find("of") : nullptr;
+        for (const auto& ty : args.types) {
+          match = match || ty == type->string ||
+                  (of && of->type == JsonValue::Type::kString && ty == of->string);
+        }
         if (!match) continue;
       }
       if (args.json) {

@@ -161,6 +161,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
   contents.generation = generation;
   contents.policy = (*current)->policy();
   contents.entries = std::move(rescan->entries);
+  // What was an interpreter stays one (by content, and at a path flagged by hand).
+  hashdb::CarryInterpreterFlags(**current, contents.entries);
   auto bytes = hashdb::BuildDatabase(contents, **token);
   if (!bytes.ok()) return Fail(bytes.error().message, err);
   const std::string staged = StagingPath(config->state_dir, kMaintenanceStagingName);

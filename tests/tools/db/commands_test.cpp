@@ -57,13 +57,23 @@ struct Fixture {
     Copy(keys + "/public.pem", trust + "/signer.pem", 0644);
   }
 
-  Run Build(std::uint64_t generation = 1, const std::string& out_path = "") {
+  lockctl::DbBuildOptions Options() const {
     lockctl::DbBuildOptions o;
     o.roots = {image};
     o.strip_prefix = image;
     o.key_path = keys + "/private.key";
+    o.out_path = db;
+    return o;
+  }
+
+  Run Build(std::uint64_t generation = 1, const std::string& out_path = "") {
+    lockctl::DbBuildOptions o = Options();
     o.out_path = out_path.empty() ? db : out_path;
     o.generation = generation;
+    return Build(o);
+  }
+
+  static Run Build(const lockctl::DbBuildOptions& o) {
     Run r;
     std::ostringstream out, err;
     r.rc = lockctl::RunDbBuild(o, out, err);
@@ -137,6 +147,13 @@ TEST_CASE("db build -> verify -> show -> list -> lookup round trip") {
   CHECK(json->Find("kinds")->Find("elf-so")->Find("records")->uint_value == 1);
   CHECK(json->Find("kinds")->Find("script")->Find("records")->uint_value == 3);
   CHECK(json->Find("policy")->Find("mode")->string == "enforce");
+  CHECK(json->Find("format_version")->uint_value == 2);
+  // The newer policy settings hold their strong defaults.
+  CHECK(json->Find("policy")->Find("watch")->array.empty());
+  CHECK(json->Find("policy")->Find("restrict_user_namespaces")->boolean);
+  CHECK(json->Find("policy")->Find("deny_user_writable")->boolean);
+  CHECK(json->Find("policy")->Find("trusted_owners")->array.empty());
+  CHECK(json->Find("interpreter_digests")->uint_value == 0);
 
   Run list = Capture(
       [&](auto& o, auto& e) { return lockctl::RunDbList(f.db, f.trust, false, true, o, e); });
@@ -175,6 +192,114 @@ TEST_CASE("db build -> verify -> show -> list -> lookup round trip") {
   });
   CHECK(missing.rc == lockctl::kExitUsage);
   CHECK(missing.err.find(f.dir.Join("nope")) != std::string::npos);
+}
+
+TEST_CASE("db build sets the signed policy from its options; db show prints it") {
+  Fixture f;
+  lockctl::DbBuildOptions o = f.Options();
+  o.watch = {"/opt/app", "/usr"};
+  o.allow_user_namespaces = true;
+  o.allow_user_writable_code = true;
+  o.trusted_owners = {1001, 1000, 1001};  // sorted and made unique
+  Run build = Fixture::Build(o);
+  INFO(build.out, build.err);
+  REQUIRE(build.rc == 0);
+  Run show = Capture(
+      [&](auto& o2, auto& e) { return lockctl::RunDbShow(f.db, f.trust, false, true, o2, e); });
+  REQUIRE(show.rc == 0);
+  auto json = lockd::audit::ParseJson(show.out.substr(0, show.out.size() - 1));
+  REQUIRE(json.ok());
+  const auto* p = json->Find("policy");
+  REQUIRE(p->Find("watch")->array.size() == 2);
+  CHECK(p->Find("watch")->array[0].string == "/opt/app");
+  CHECK(p->Find("watch")->array[1].string == "/usr");
+  CHECK_FALSE(p->Find("restrict_user_namespaces")->boolean);
+  CHECK_FALSE(p->Find("deny_user_writable")->boolean);
+  REQUIRE(p->Find("trusted_owners")->array.size() == 2);
+  CHECK(p->Find("trusted_owners")->array[0].uint_value == 1000);
+  CHECK(p->Find("trusted_owners")->array[1].uint_value == 1001);
+
+  Run text = Capture(
+      [&](auto& o2, auto& e) { return lockctl::RunDbShow(f.db, f.trust, false, false, o2, e); });
+  CHECK(text.out.find("format:       version 2\n") != std::string::npos);
+  CHECK(text.out.find("watch:        /opt/app /usr\n") != std::string::npos);
+  CHECK(text.out.find("user ns:      allowed (--allow-user-namespaces)\n") != std::string::npos);
+  CHECK(text.out.find("user-writable code: allowed (--allow-user-writable-code); trusted owners: "
+                      "root, 1000, 1001\n") != std::string::npos);
+
+  // The defaults, in text.
+  REQUIRE(f.Build().rc == 0);
+  text = Capture(
+      [&](auto& o2, auto& e) { return lockctl::RunDbShow(f.db, f.trust, false, false, o2, e); });
+  CHECK(text.out.find("watch:        every local filesystem\n") != std::string::npos);
+  CHECK(text.out.find("user ns:      restricted") != std::string::npos);
+  CHECK(text.out.find("user-writable code: denied (reason writable-by-user); trusted owners: "
+                      "root\n") != std::string::npos);
+
+  // Bad values are refused before anything is scanned or written, naming the setting.
+  lockctl::DbBuildOptions bad = f.Options();
+  bad.out_path = f.dir.Join("bad.lockdb");
+  bad.watch = {"relative/dir"};
+  Run r = Fixture::Build(bad);
+  CHECK(r.rc == lockctl::kExitUsage);
+  CHECK(r.err.find("watch path 'relative/dir' is not a canonical absolute path") !=
+        std::string::npos);
+  bad.watch = {"/srv/"};
+  CHECK(Fixture::Build(bad).rc == lockctl::kExitUsage);
+  bad.watch = {};
+  bad.trusted_owners = {0};
+  r = Fixture::Build(bad);
+  CHECK(r.rc == lockctl::kExitUsage);
+  CHECK(r.err.find("root is always trusted") != std::string::npos);
+  CHECK(::access(bad.out_path.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("db build flags interpreters by name and by --interpreter; show and lookup say so") {
+  Fixture f;
+  // An interpreter by name, a renamed copy of it, and a program flagged by hand.
+  Copy("/bin/true", f.image + "/usr/bin/python3.11", 0755);
+  Copy("/bin/true", f.image + "/usr/bin/renamed", 0755);
+  testsupport::WriteFile(f.image + "/usr/bin/runner", "#!/bin/sh\nexec \"$@\"\n", 0755);
+  lockctl::DbBuildOptions o = f.Options();
+  o.interpreters = {f.image + "/usr/bin/runner"};  // as on disk: --strip-prefix applies
+  Run build = Fixture::Build(o);
+  INFO(build.out, build.err);
+  REQUIRE(build.rc == 0);
+  // true, python3.11 and renamed share one content: the flag is on the content.
+  CHECK(build.out.find("flagged:  2 distinct contents as interpreters") != std::string::npos);
+  CHECK(build.out.find("1 file(s) by --interpreter") != std::string::npos);
+
+  Run lookup = Capture([&](auto& o2, auto& e) {
+    return lockctl::RunDbLookup(f.db, f.trust,
+                                {f.image + "/usr/bin/renamed", f.image + "/usr/bin/hello"}, o2, e);
+  });
+  CHECK(lookup.rc == 0);
+  CHECK(lookup.out.find("renamed: allowed as elf-exec, an interpreter (") != std::string::npos);
+  CHECK(lookup.out.find("hello: allowed as script (") != std::string::npos);
+
+  Run show = Capture(
+      [&](auto& o2, auto& e) { return lockctl::RunDbShow(f.db, f.trust, false, false, o2, e); });
+  CHECK(show.out.find("interpreter contents: 2 distinct digests flagged") != std::string::npos);
+  Run list = Capture(
+      [&](auto& o2, auto& e) { return lockctl::RunDbList(f.db, f.trust, false, true, o2, e); });
+  auto entries = lockd::audit::ParseJson(list.out.substr(0, list.out.size() - 1));
+  REQUIRE(entries.ok());
+  int flagged = 0;
+  for (const auto& e : entries->array) {
+    if (e.Find("interpreter")->boolean) ++flagged;
+  }
+  CHECK(flagged == 4);  // true, python3.11, renamed, runner
+
+  // A path the scan does not record is an error, with the reason.
+  o.interpreters = {f.image + "/usr/bin/link"};  // a symbolic link
+  o.out_path = f.dir.Join("bad.lockdb");
+  Run bad = Fixture::Build(o);
+  CHECK(bad.rc == lockctl::kExitUsage);
+  CHECK(bad.err.find("--interpreter /usr/bin/link: not recorded by the scan") != std::string::npos);
+  o.interpreters = {"usr/bin/runner"};
+  bad = Fixture::Build(o);
+  CHECK(bad.rc == lockctl::kExitUsage);
+  CHECK(bad.err.find("expected an absolute path") != std::string::npos);
 }
 
 TEST_CASE("db verify rejects tampered files, unknown signers and missing files") {
@@ -254,4 +379,43 @@ TEST_CASE("lockctl db commands are wired to the command line") {
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse order
   app.parse(args);
   CHECK(exit_code == 0);
+
+  // The policy options of db build reach the database.
+  const std::string db2 = f.dir.Join("opts.lockdb");
+  args = {"db",
+          "build",
+          "--root",
+          f.image,
+          "--strip-prefix",
+          f.image,
+          "--key",
+          f.keys + "/private.key",
+          "--out",
+          db2,
+          "--watch",
+          "/usr",
+          "--watch",
+          "/opt",
+          "--allow-user-namespaces",
+          "--allow-user-writable-code",
+          "--trusted-owner",
+          "1000",
+          "--interpreter",
+          f.image + "/usr/bin/hello"};
+  std::reverse(args.begin(), args.end());
+  CLI::App app2;
+  exit_code = -1;
+  lockctl::RegisterDbCommands(app2, exit_code);
+  app2.parse(args);
+  REQUIRE(exit_code == 0);
+  auto db = hashdb::Database::OpenUnverified(db2);
+  REQUIRE(db.ok());
+  const hashdb::Policy& p = (*db)->policy();
+  CHECK(p.watch == std::vector<std::string>{"/usr", "/opt"});
+  CHECK_FALSE(p.restrict_user_namespaces);
+  CHECK_FALSE(p.deny_user_writable);
+  CHECK(p.trusted_owners == std::vector<std::uint32_t>{1000});
+  auto hello = (*db)->FindPath("/usr/bin/hello");
+  REQUIRE(hello.has_value());
+  CHECK((*db)->RecordAt(*hello).interpreter);
 }

@@ -206,6 +206,11 @@ TEST_CASE("export: bundle contents from a terminal's files") {
   CHECK(Contains(f.at("host.json"), "\"terminal_id\":\"0123456789abcdef0123456789abcdef\""));
   CHECK(Contains(f.at("database.json"), "\"signature_verified\":true"));
   CHECK(Contains(f.at("database.json"), "\"generation\":2"));
+  // The whole signed policy, the settings of format version 2 included.
+  CHECK(Contains(f.at("database.json"), "\"format_version\":2"));
+  CHECK(Contains(f.at("database.json"),
+                 "\"watch\":[],\"restrict_user_namespaces\":true,\"deny_user_writable\":true,"
+                 "\"trusted_owners\":[]}"));
   CHECK(Contains(f.at("chain.json"), "\"ok\":true,\"files\":[\"audit/audit.jsonl."));
   CHECK(Contains(f.at("chain.json"),
                  "\"audit/audit.jsonl.1\",\"audit/audit.jsonl\"],\"records\":10,"));
