@@ -38,6 +38,9 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE "")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from the linked libraries (libssl3, libc6...)
+# Named as well, so the dependency holds even where dpkg-shlibdeps is not run: libmount parses
+# the mount tables lockd marks from (lockd/os/mountinfo.cpp).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libmount1")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(_lockd_debian ${CMAKE_CURRENT_LIST_DIR}/../installer/debian)

@@ -19,6 +19,7 @@
 #include "hashdb/file_hasher.h"
 #include "hashdb/format.h"
 #include "hashdb/fs_types.h"
+#include "hashdb/scan_count.h"
 #include "hashdb/unique_fd.h"
 
 namespace hashdb {
@@ -150,6 +151,8 @@ class ScanRun {
     return {};
   }
 
+  void set_files_total(std::uint64_t n) { files_total_ = n; }
+
   ScanResult Run() {
     const auto start = std::chrono::steady_clock::now();
     start_ = start;
@@ -161,7 +164,8 @@ class ScanRun {
       queue_.Push(WorkItem{std::move(root), {}});
     }
     std::thread progress_thread;
-    if (opt_.progress) progress_thread = std::thread([this] { ProgressLoop(); });
+    if (opt_.progress || opt_.reporter != nullptr)
+      progress_thread = std::thread([this] { ProgressLoop(); });
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this, i] { Work(i); });
     for (std::thread& t : workers) t.join();
@@ -201,6 +205,17 @@ class ScanRun {
     for (std::uint64_t n : skipped_by_reason_) r.skipped_total += n;
     r.threads = threads;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (opt_.reporter != nullptr) {
+      ScanProgress p;
+      p.directories = r.directories;
+      p.files_examined = r.files_examined;
+      p.files_recorded = r.files_recorded;
+      p.bytes_hashed = r.bytes_hashed;
+      p.skipped = r.skipped_total;
+      p.files_total = files_total_;
+      p.seconds = r.seconds;
+      opt_.reporter->Finished(p);
+    }
     return result;
   }
 
@@ -420,9 +435,11 @@ class ScanRun {
         std::lock_guard<std::mutex> skip_lock(skip_mu_);
         for (std::uint64_t n : skipped_by_reason_) p.skipped += n;
       }
+      p.files_total = files_total_;
       p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       lock.unlock();
-      opt_.progress(p);
+      if (opt_.progress) opt_.progress(p);
+      if (opt_.reporter != nullptr) opt_.reporter->Progress(p);
       lock.lock();
     }
   }
@@ -438,6 +455,7 @@ class ScanRun {
   std::vector<SkippedPath> skipped_;
   std::array<std::uint64_t, kSkipReasonCount> skipped_by_reason_{};
   std::chrono::steady_clock::time_point start_;
+  std::uint64_t files_total_ = 0;
   std::mutex progress_mu_;
   std::condition_variable progress_cv_;
   bool done_ = false;
@@ -506,6 +524,17 @@ Result<ScanResult> Scan(const ScanOptions& options) {
                        "root " + *norm + " is not under the strip prefix " + strip);
     }
     HASHDB_TRY(run.AddRoot(*norm));
+    roots.push_back(*norm);
+  }
+  if (options.count_first) {
+    CountOptions count;
+    count.roots = std::move(roots);
+    count.strip = strip;
+    count.excludes = options.excludes;
+    count.one_file_system = options.one_file_system;
+    count.reporter = options.reporter;
+    count.interval_ms = options.progress_interval_ms;
+    run.set_files_total(CountScanFiles(count));
   }
   return run.Run();
 }

@@ -30,6 +30,7 @@
 
 #include "hashdb/entry.h"
 #include "hashdb/result.h"
+#include "hashdb/scan_progress.h"
 
 namespace hashdb {
 
@@ -54,15 +55,6 @@ struct SkippedPath {
   std::string detail;  // e.g. "Permission denied", "fs type proc"
 };
 
-struct ScanProgress {
-  std::uint64_t directories = 0;
-  std::uint64_t files_examined = 0;  // regular files looked at
-  std::uint64_t files_recorded = 0;
-  std::uint64_t bytes_hashed = 0;
-  std::uint64_t skipped = 0;
-  double seconds = 0;
-};
-
 struct ScanOptions {
   // Directories to scan. A relative root is taken relative to the current directory. A root
   // that is missing, not a directory, or itself a symlink fails the whole scan.
@@ -81,7 +73,13 @@ struct ScanOptions {
   // Called from a single thread (never concurrently), about every progress_interval_ms while
   // the scan runs. Must not call back into the scanner.
   std::function<void(const ScanProgress&)> progress;
+  // The same reports through an interface (hashdb/scan_progress.h), plus the first pass's count
+  // and a final report; may be set together with progress. Not owned; must outlive Scan().
+  ScanReporter* reporter = nullptr;
   int progress_interval_ms = 200;
+  // Count the regular files first (hashdb/scan_count.h: a listing of the directories, no file
+  // opened), so progress reports carry files_total for an estimate of the time left.
+  bool count_first = false;
 };
 
 struct ScanReport {

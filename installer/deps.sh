@@ -5,9 +5,9 @@
 #   installer/deps.sh --runtime  only what the installed daemon and lockctl need at run time
 set -euo pipefail
 
-runtime=(libssl3 openssl libtomlplusplus3)
+runtime=(libssl3 openssl libtomlplusplus3 libmount1)
 build=(build-essential cmake pkg-config libssl-dev libcli11-dev libtomlplusplus-dev doctest-dev
-       libp11-kit-dev nlohmann-json3-dev)
+       libp11-kit-dev nlohmann-json3-dev libmount-dev)
 test=(softhsm2 opensc gnutls-bin rsyslog e2fsprogs squashfs-tools dosfstools util-linux
       python3 file procps kmod jq debootstrap zstd lintian squashfuse fuse3)
 test+=(chromium)  # tests/integration/export_browser_test.sh renders the export's report.html

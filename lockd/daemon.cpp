@@ -22,11 +22,12 @@
 #include "lockd/filesystem_marker.h"
 #include "lockd/log.h"
 #include "lockd/mode.h"
+#include "lockd/mount_discovery.h"
 #include "lockd/os/fanotify.h"
-#include "lockd/os/mount_watcher.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
+#include "lockd/quarantine/quarantine.h"
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
@@ -144,8 +145,12 @@ int RunDaemon(const DaemonOptions& options) {
                     hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument, "no fanotify group")));
   }
   os::FanotifyGroup& g = *options.group;
-  auto mount_watcher = os::MountWatcher::Open();
-  if (!mount_watcher.ok()) return Fail(options, "mount table", mount_watcher.error());
+  // The mark mask follows the coverage policy of the database in force at start (a reload that
+  // changes it is reported: marks are placed once). No mark is placed before step 7.
+  const os::MarkMask mask = MarkMaskFor((*db)->policy());
+  FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
+  // A superblock newly marked or gone: what the cache holds for its device number is stale.
+  marker.SetOnSuperblockChange([&cache](std::uint64_t dev) { cache.ForgetDevice(dev); });
 
   // 7. Decider and workers (before the marks: events flow as soon as a mark is placed).
   Stats stats;
@@ -159,7 +164,7 @@ int RunDaemon(const DaemonOptions& options) {
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
   decider_options.large_workers = std::max(1u, workers / 2);
-  decider_options.fd_path = [](int fd) { return os::FdPath(fd); };
+  decider_options.fd_path = [&marker](int fd) { return marker.EventPath(fd, os::FdPath(fd)); };
   decider_options.fill_process_facts = [&c = (*privileged)->controller()](DecisionRecord& r) {
     os::ProcessFacts f = os::ReadProcessFacts(r.pid);
     r.ppid = f.ppid;
@@ -183,15 +188,17 @@ int RunDaemon(const DaemonOptions& options) {
       }
     }
   }
-  // The mark mask follows the coverage policy of the database in force at start (a reload that
-  // changes it is reported: marks are placed once).
-  const os::MarkMask mask = MarkMaskFor((*db)->policy());
-  FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
-  auto mounts = mount_watcher->Read();
-  if (!mounts.ok()) return Fail(options, "mount table", mounts.error());
-  std::vector<std::string> failures;
-  marker.Sync(*mounts, failures);
-  for (const auto& f : failures) LogError("cannot mark " + f);
+  auto discovery = MountDiscovery::Open(marker);
+  if (!discovery.ok()) {
+    decider.Shutdown();
+    return Fail(options, "mount table", discovery.error());
+  }
+  auto first = (*discovery)->SyncOwn();
+  if (!first.ok()) {
+    decider.Shutdown();
+    return Fail(options, "mount table", first.error());
+  }
+  for (const auto& f : first->failures) LogError("cannot mark " + f);
   if (marker.Marked().empty()) {
     decider.Shutdown();
     return Fail(options, "marks",
@@ -264,6 +271,8 @@ int RunDaemon(const DaemonOptions& options) {
     s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
     s.workers = workers;
     s.marked = marker.Marked();
+    s.mount_discovery = (*discovery)->Describe();
+    s.overlay_gaps = marker.OverlayGaps();
     s.last_denials = stats.RecentDenials();
     if (auto w = (*privileged)->controller().window()) {
       s.maintenance_session = w->session;
@@ -284,6 +293,11 @@ int RunDaemon(const DaemonOptions& options) {
   handlers.status = status;
   handlers.reload = reload;
   (*privileged)->AddHandlers(handlers);
+  quarantine::QuarantineEnv quarantine_env{
+      config->audit_log, (*privileged)->authorizer().terminal_id(), {}};
+  handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
+    return quarantine::HandleQuarantine(request, quarantine_env, events);
+  };
   auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
 
   // 11. Ready: the marks are in place.
@@ -306,7 +320,7 @@ int RunDaemon(const DaemonOptions& options) {
   BackgroundTask sighup_reload([&] { (void)reload(); });
   EventLoopParts parts{g,
                        *signals,
-                       *mount_watcher,
+                       **discovery,
                        marker,
                        decider,
                        cache,

@@ -73,6 +73,13 @@ void DecisionCache::Clear() {
   floor_ = seq_++;
 }
 
+void DecisionCache::ForgetDevice(std::uint64_t dev) {
+  std::lock_guard lock(mu_);
+  std::erase_if(entries_, [dev](const auto& kv) { return kv.first.dev == dev; });
+  // A judgement in flight for a file of that device is refused too.
+  floor_ = seq_++;
+}
+
 std::size_t DecisionCache::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();

@@ -61,6 +61,9 @@ class DecisionCache {
   void Invalidate(std::uint64_t dev, std::uint64_t ino);
   // Drops everything (database swap, mode change).
   void Clear();
+  // Drops every entry of one st_dev: its superblock was unmounted, or lockd just marked a
+  // superblock with that number (which may have been reused by a new filesystem).
+  void ForgetDevice(std::uint64_t dev);
 
   std::size_t size() const;
   std::uint64_t hits() const;

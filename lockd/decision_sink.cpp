@@ -43,6 +43,8 @@ std::string_view DaemonEventName(DaemonEventKind kind) {
       return "authorization-refused";
     case DaemonEventKind::kDecider:
       return "decider-restart";
+    case DaemonEventKind::kQuarantine:
+      return "quarantine";
   }
   return "error";
 }

@@ -64,6 +64,7 @@ enum class DaemonEventKind {
   kTrustChange,            // audit "trust_change"
   kAuthorizationRefused,   // audit "authz_refused": which check failed
   kDecider,                // audit "decider_restart": the supervisor started a fresh decider
+  kQuarantine,             // audit "quarantine": a file copied into a forensic archive
 };
 std::string_view DaemonEventName(DaemonEventKind kind);
 

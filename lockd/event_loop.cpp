@@ -11,7 +11,6 @@
 #include "lockd/coverage_gate.h"
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
-#include "lockd/os/mount_namespaces.h"
 #include "lockd/os/sd_notify.h"
 
 namespace lockd {
@@ -24,46 +23,7 @@ constexpr int kTickMs = 1000;
 
 EventLoop::EventLoop(EventLoopParts parts) : p_(std::move(parts)), self_(::getpid()) {}
 
-void EventLoop::SyncMounts() {
-  auto mounts = p_.mounts.Read();
-  if (!mounts.ok()) {
-    LogError(mounts.error().message);
-    return;
-  }
-  std::vector<std::string> failures;
-  const std::size_t added = p_.marker.Sync(*mounts, failures);
-  for (const auto& f : failures) LogError("cannot mark " + f);
-  if (added > 0) LogInfo("marked " + std::to_string(added) + " new filesystem(s)");
-  SyncOtherNamespaces();
-}
-
-void EventLoop::SyncOtherNamespaces() {
-  struct Table {
-    pid_t pid;
-    std::vector<os::MountEntry> mounts;
-  };
-  std::vector<Table> tables;
-  std::vector<std::uint64_t> devs;
-  for (const auto& ns : os::ListOtherMountNamespaces()) {
-    auto watcher = os::MountWatcher::Open("/proc/" + std::to_string(ns.pid) + "/mountinfo");
-    if (!watcher.ok()) continue;  // the process exited
-    auto mounts = watcher->Read();
-    if (!mounts.ok()) continue;
-    for (const auto& m : *mounts) devs.push_back(m.dev());
-    tables.push_back({ns.pid, std::move(*mounts)});
-  }
-  p_.marker.ForgetForeignExcept(devs);
-  std::vector<std::string> failures;
-  std::size_t added = 0;
-  for (const auto& t : tables) added += p_.marker.SyncForeign(t.pid, t.mounts, failures);
-  for (const auto& f : failures) {
-    // A mount that cannot be marked fails again every second: say it once.
-    if (foreign_failures_logged_.insert(f).second) LogError("cannot mark " + f);
-  }
-  if (added > 0) {
-    LogInfo("marked " + std::to_string(added) + " new filesystem(s) of other mount namespaces");
-  }
-}
+void EventLoop::SyncMounts() { p_.mounts.SyncAll(); }
 
 void EventLoop::HandleNotification(os::FanotifyEvent& event) {
   if (!event.fd.valid()) return;
@@ -194,14 +154,19 @@ int EventLoop::Run() {
     if (p_.watchdog_interval && next_watchdog < until) until = next_watchdog;
     const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
-    pollfd fds[3] = {
-        {p_.group.fd(), POLLIN, 0}, {p_.signals.fd(), POLLIN, 0}, {p_.mounts.fd(), POLLPRI, 0}};
-    const int n = ::poll(fds, 3, timeout_ms);
+    // fds[3] is -1 (ignored by poll) when mount notifications are not in use.
+    pollfd fds[4] = {{p_.group.fd(), POLLIN, 0},
+                     {p_.signals.fd(), POLLIN, 0},
+                     {p_.mounts.table_fd(), POLLPRI, 0},
+                     {p_.mounts.notify_fd(), POLLIN, 0}};
+    const int n = ::poll(fds, 4, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       LogError(std::string("poll: ") + std::strerror(errno));
       continue;
     }
+    // A new mount first: every exec from it before its mark is placed is unseen.
+    if (fds[3].revents & POLLIN) p_.mounts.OnNotifications();
     if (fds[0].revents & POLLIN) DrainFanotify();
     if (fds[2].revents & (POLLPRI | POLLERR)) SyncMounts();
     if (fds[1].revents & POLLIN) {

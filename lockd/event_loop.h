@@ -6,8 +6,8 @@
 //     everything else is allowed at once; write notifications invalidate the decision cache,
 //     queue overflows are reported;
 //   - the signalfd: SIGHUP reloads the database, SIGTERM/SIGINT stop;
-//   - /proc/self/mountinfo: new mounts are marked (also checked once a second, together with
-//     the mount tables of other mount namespaces);
+//   - /proc/self/mountinfo and the fanotify mount notifications (mount_discovery.h): new mounts
+//     are marked (every namespace's table is also re-read once a second);
 //   - a timer: the systemd watchdog ping.
 // It runs until a stop signal, then returns; the daemon (daemon.cpp) does the teardown.
 
@@ -22,8 +22,8 @@
 #include "lockd/decision_sink.h"
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/mount_discovery.h"
 #include "lockd/os/fanotify.h"
-#include "lockd/os/mount_watcher.h"
 #include "lockd/os/signal_fd.h"
 #include "lockd/stats.h"
 
@@ -32,7 +32,7 @@ namespace lockd {
 struct EventLoopParts {
   os::FanotifyGroup& group;
   os::SignalFd& signals;
-  os::MountWatcher& mounts;
+  MountDiscovery& mounts;
   FilesystemMarker& marker;
   ExecDecider& decider;
   DecisionCache& cache;
@@ -67,13 +67,12 @@ class EventLoop {
   // removed, so every event already queued is answered).
   void DrainFanotify();
 
-  // Re-reads the mount table and marks new filesystems, then those of other mount namespaces.
+  // Re-reads every mount namespace's table and marks new filesystems (MountDiscovery::SyncAll):
+  // once a second, on mount changes of lockd's own namespace, and at start after READY. A
+  // filesystem created and used inside another namespace before lockd reads it is not seen
+  // (docs/threat-model.md).
   void SyncMounts();
-  // Marks new superblocks mounted in other mount namespaces (filesystem_marker.h SyncForeign):
-  // every process's /proc/<pid>/ns/mnt is looked at, once a second and on mount changes of
-  // lockd's own namespace. A filesystem created and used inside another namespace within that
-  // second is not seen (docs/threat-model.md).
-  void SyncOtherNamespaces();
+  void SyncOtherNamespaces() { SyncMounts(); }
 
  private:
   // Handles one batch; returns false on a fatal read error.
@@ -85,7 +84,6 @@ class EventLoop {
 
   EventLoopParts p_;
   const pid_t self_;
-  std::set<std::string> foreign_failures_logged_;
 };
 
 }  // namespace lockd

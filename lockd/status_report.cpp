@@ -53,8 +53,15 @@ std::string RenderStatusText(const StatusSnapshot& s) {
   out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
   for (const auto& m : s.marked) {
     out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
-    out.append(", ").append(KindName(m.kind)).append(" mark)\n");
+    out.append(", ").append(KindName(m.kind)).append(" mark");
+    if (!m.via.empty()) out.append(", through ").append(EscapeLogValue(m.via));
+    out.append(")\n");
   }
+  if (!s.mount_discovery.empty()) {
+    out.append("mount discovery: ").append(EscapeLogValue(s.mount_discovery)).append("\n");
+  }
+  out.append("overlay gaps: ").append(std::to_string(s.overlay_gaps.size())).append("\n");
+  for (const auto& g : s.overlay_gaps) out.append("  ").append(EscapeLogValue(g)).append("\n");
   out.append("last denials: ").append(std::to_string(s.last_denials.size())).append("\n");
   for (const auto& d : s.last_denials) {
     out.append("  ").append(FormatTimeUtc(d.time_unix_ns)).append(" ");
@@ -121,8 +128,15 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     o.append("{").append(JsonBytesMember("mount_point", m.mount_point));
     o.append(",\"fs_type\":").append(JsonString(m.fs_type));
     o.append(",\"dev\":").append(std::to_string(m.dev));
-    o.append(",\"mark\":").append(JsonString(KindName(m.kind))).append("},");
+    o.append(",\"mark\":").append(JsonString(KindName(m.kind)));
+    if (!m.via.empty()) o.append(",").append(JsonBytesMember("via", m.via));
+    o.append("},");
   }
+  if (o.back() == ',') o.pop_back();
+  o.append("],");
+  str("mount_discovery", s.mount_discovery);
+  o.append("\"overlay_gaps\":[");
+  for (const auto& g : s.overlay_gaps) o.append("{").append(JsonBytesMember("gap", g)).append("},");
   if (o.back() == ',') o.pop_back();
   o.append("],\"last_denials\":[");
   for (const auto& d : s.last_denials) {

@@ -49,6 +49,10 @@ struct StatusSnapshot {
   std::uint64_t denied_while_down = 0;
   std::uint64_t workers = 0;
   std::vector<MarkedFilesystem> marked;
+  // How new filesystems are learnt of (mount_discovery.h Describe).
+  std::string mount_discovery;
+  // Overlay layers whose filesystem is not marked ("overlay X: upper layer Y not covered (..)").
+  std::vector<std::string> overlay_gaps;
   std::vector<DenialSummary> last_denials;
 };
 

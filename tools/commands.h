@@ -21,6 +21,7 @@ void RegisterDoctorCommands(CLI::App& app, int& exit_code);
 void RegisterExportCommands(CLI::App& app, int& exit_code);
 void RegisterMaintenanceCommands(CLI::App& app, int& exit_code);
 void RegisterTrustCommands(CLI::App& app, int& exit_code);
+void RegisterQuarantineCommands(CLI::App& app, int& exit_code);
 void RegisterDbInstallCommand(CLI::App& app, int& exit_code);  // after RegisterDbCommands
 void RegisterFleetCommands(CLI::App& app, int& exit_code);
 

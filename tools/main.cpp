@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lockctl::RegisterExportCommands(app, exit_code);
   lockctl::RegisterMaintenanceCommands(app, exit_code);
   lockctl::RegisterTrustCommands(app, exit_code);
+  lockctl::RegisterQuarantineCommands(app, exit_code);
   lockctl::RegisterDbInstallCommand(app, exit_code);
   lockctl::RegisterFleetCommands(app, exit_code);
   try {

@@ -45,6 +45,8 @@ std::string_view EventType(DaemonEventKind kind) {
       return "authz_refused";
     case DaemonEventKind::kDecider:
       return "decider_restart";
+    case DaemonEventKind::kQuarantine:
+      return "quarantine";
   }
   return "daemon_error";
 }

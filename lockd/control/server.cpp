@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -72,7 +73,25 @@ constexpr ActCommand kActCommands[] = {
 
 constexpr char kKnownCommands[] =
     "status, status --json, reload, challenge, maintenance-status, maintenance-start, "
-    "maintenance-finish, maintenance-abort, db-install, trust-add, trust-retire";
+    "maintenance-finish, maintenance-abort, db-install, trust-add, trust-retire, quarantine";
+
+// Lower-case hex of a path's bytes -> the bytes, when it is an absolute path (4096 bytes at
+// most, no NUL).
+std::optional<std::string> HexPath(std::string_view hex) {
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 2 * 4096) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (std::size_t j = i; j < i + 2; ++j) {
+      const char c = hex[j];
+      v = v * 16 + (c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -256);
+    }
+    if (v <= 0) return std::nullopt;  // not hex, or a NUL byte
+    out.push_back(static_cast<char>(v));
+  }
+  if (out[0] != '/') return std::nullopt;
+  return out;
+}
 
 }  // namespace
 
@@ -112,6 +131,24 @@ ControlReply ControlServerThread::Handle(const std::string& request, uid_t uid,
     }
     if (!handlers.challenge) return Error("challenge: not available");
     return handlers.challenge(*act, argument);
+  }
+  if (command == "quarantine") {
+    const bool remove = words.size() == 2 && words[1] == "--remove";
+    std::string_view rest(body);
+    if (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);
+    const auto nl2 = rest.find('\n');
+    std::optional<std::string> path, out_dir;
+    if (nl2 != std::string_view::npos) {
+      path = HexPath(rest.substr(0, nl2));
+      out_dir = HexPath(rest.substr(nl2 + 1));
+    }
+    if ((words.size() != 1 && !remove) || !path || !out_dir) {
+      return Error(
+          "quarantine: expected 'quarantine [--remove]' and a body of two lines, the file's "
+          "absolute path and the output directory, each as lower-case hex of its bytes");
+    }
+    if (!handlers.quarantine) return Error("quarantine: not available");
+    return handlers.quarantine(QuarantineRequest{*path, *out_dir, remove});
   }
   for (const ActCommand& c : kActCommands) {
     if (command != c.name) continue;

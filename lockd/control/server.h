@@ -25,6 +25,11 @@
 //   db-install <db path>      + authorization   install and load a database (argument: SHA-256)
 //   trust-add <pem path>      + authorization   add a trust anchor (argument: its key id)
 //   trust-retire <key id hex> + authorization   retire one (argument: its key id); never the last
+//   quarantine [--remove]     + body            copy a file into a non-executable archive
+//                                               (lockd/quarantine/quarantine.h); body: two
+//                                               lines, the file's path and the output
+//                                               directory, each as lower-case hex of its
+//                                               bytes; root only, like status (no token)
 //
 // "+ authorization" means the body is the lockd-authorization-v1 text the token produced for a
 // challenge this lockd issued for that act and argument. Every refusal names the check that
@@ -81,6 +86,13 @@ struct ActRequest {
   pid_t peer_pid = 0;
 };
 
+// A quarantine request after parsing (lockd/quarantine/quarantine.h does it).
+struct QuarantineRequest {
+  std::string path;     // absolute, raw bytes
+  std::string out_dir;  // absolute, raw bytes
+  bool remove = false;
+};
+
 // Handlers for the commands; each may be empty (the command is then answered "error: not
 // available"). They run on the control thread, one request at a time.
 struct ControlHandlers {
@@ -91,6 +103,8 @@ struct ControlHandlers {
   std::function<std::string(bool json)> maintenance_status;
   // The operand's form has been checked; the authorization is non-empty text.
   std::function<ControlReply(const ActRequest& request)> act;
+  // Both paths absolute, without NUL.
+  std::function<ControlReply(const QuarantineRequest& request)> quarantine;
 };
 
 class ControlServerThread {

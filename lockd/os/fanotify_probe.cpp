@@ -74,4 +74,17 @@ ProbeResult ProbeFanotifyFilesystemMark(const std::string& dir) {
   return {ProbeResult::State::kAvailable, detail};
 }
 
+ProbeResult ProbeFanotifyMountNotifications() {
+  constexpr unsigned kFanReportMnt = 0x00004000;  // Linux 6.14; Debian 12's headers lack it
+  hashdb::UniqueFd fd(
+      ::fanotify_init(FAN_CLASS_NOTIF | kFanReportMnt | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY));
+  if (!fd.valid()) {
+    ProbeResult r = InitFailure("fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_MNT)", errno);
+    if (r.state == ProbeResult::State::kUnavailable) r.detail += " (Linux 6.14+)";
+    return r;
+  }
+  return {ProbeResult::State::kAvailable,
+          "fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_MNT) succeeded"};
+}
+
 }  // namespace lockd::os

@@ -30,4 +30,8 @@ ProbeResult ProbeFanotifyPermissionEvents();
 // described above.
 ProbeResult ProbeFanotifyFilesystemMark(const std::string& dir = "/");
 
+// fanotify mount notifications (FAN_REPORT_MNT, Linux 6.14+): a FAN_CLASS_NOTIF group is created
+// and closed; no mark is placed.
+ProbeResult ProbeFanotifyMountNotifications();
+
 }  // namespace lockd::os

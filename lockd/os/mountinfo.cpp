@@ -1,49 +1,56 @@
 #include "lockd/os/mountinfo.h"
 
+#include <libmount.h>
 #include <sys/sysmacros.h>
 
 #include <array>
-#include <charconv>
+#include <cstdio>
+#include <memory>
 
 namespace lockd::os {
 
 namespace {
 
-std::vector<std::string_view> SplitSpaces(std::string_view line) {
-  std::vector<std::string_view> fields;
+struct TableDeleter {
+  void operator()(libmnt_table* t) const { mnt_unref_table(t); }
+};
+struct IterDeleter {
+  void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
+};
+struct FileDeleter {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// libmount guesses the format (mountinfo or fstab) from the first line it reads. A first line
+// that does not start with "<number> <number>" would make it parse the whole table as fstab,
+// so such leading lines are skipped here (and reported) before libmount sees the text.
+bool LooksLikeMountInfoLine(std::string_view line) {
   std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && line[i] == ' ') ++i;
-    std::size_t start = i;
-    while (i < line.size() && line[i] != ' ') ++i;
-    if (i > start) fields.push_back(line.substr(start, i - start));
+  while (i < line.size() && line[i] == ' ') ++i;
+  if (i >= line.size() || !IsDigit(line[i])) return false;
+  while (i < line.size() && IsDigit(line[i])) ++i;
+  if (i >= line.size() || line[i] != ' ') return false;
+  while (i < line.size() && line[i] == ' ') ++i;
+  return i < line.size() && IsDigit(line[i]);
+}
+
+struct ParseContext {
+  std::vector<std::string>* skipped;
+  std::size_t line_offset;  // lines removed before libmount's line 1
+};
+
+int OnParseError(libmnt_table* table, const char* /*filename*/, int line) {
+  auto* ctx = static_cast<ParseContext*>(mnt_table_get_userdata(table));
+  if (ctx != nullptr) {
+    ctx->skipped->push_back("line " + std::to_string(line + ctx->line_offset) +
+                            ": not a mountinfo entry");
   }
-  return fields;
+  return 1;  // recoverable: skip the line, keep parsing
 }
 
-bool IsOctal(char c) { return c >= '0' && c <= '7'; }
-
-std::string Unescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && IsOctal(s[i + 1]) && IsOctal(s[i + 2]) &&
-        IsOctal(s[i + 3])) {
-      out.push_back(
-          static_cast<char>(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-template <typename T>
-bool ParseNumber(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
+std::string Str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
 }  // namespace
 
@@ -61,42 +68,56 @@ bool MountEntry::read_only() const {
   return false;
 }
 
-hashdb::Result<std::vector<MountEntry>> ParseMountInfo(std::string_view text) {
-  std::vector<MountEntry> mounts;
-  std::size_t line_no = 0;
+hashdb::Result<MountTable> ParseMountInfo(std::string_view text) {
+  MountTable out;
+  ParseContext ctx{&out.skipped, 0};
   while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    if (LooksLikeMountInfoLine(line)) break;
+    ++ctx.line_offset;
+    if (!line.empty()) {
+      out.skipped.push_back("line " + std::to_string(ctx.line_offset) + ": not a mountinfo entry");
+    }
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (line.empty()) continue;
-    auto bad = [&](const std::string& why) {
-      return hashdb::MakeError(hashdb::ErrorCode::kFormat,
-                               "mountinfo line " + std::to_string(line_no) + ": " + why);
-    };
-    std::vector<std::string_view> f = SplitSpaces(line);
-    std::size_t sep = 6;
-    while (sep < f.size() && f[sep] != "-") ++sep;
-    if (f.size() < 10 || sep + 2 >= f.size()) {
-      return bad("expected at least 10 fields with a '-' separator");
-    }
-    MountEntry e;
-    std::string_view devfield = f[2];
-    std::size_t colon = devfield.find(':');
-    if (!ParseNumber(f[0], e.mount_id) || !ParseNumber(f[1], e.parent_id) ||
-        colon == std::string_view::npos || !ParseNumber(devfield.substr(0, colon), e.major) ||
-        !ParseNumber(devfield.substr(colon + 1), e.minor)) {
-      return bad("expected numeric mount id, parent id and major:minor");
-    }
-    e.root = Unescape(f[3]);
-    e.mount_point = Unescape(f[4]);
-    e.options = std::string(f[5]);
-    e.fs_type = Unescape(f[sep + 1]);
-    e.source = Unescape(f[sep + 2]);
-    if (e.mount_point.empty() || e.mount_point[0] != '/') return bad("mount point is not absolute");
-    mounts.push_back(std::move(e));
   }
-  return mounts;
+  if (text.empty()) return out;
+  // fmemopen needs a writable-looking buffer and a non-zero size; it only reads here.
+  std::string copy(text);
+  std::unique_ptr<std::FILE, FileDeleter> file(::fmemopen(copy.data(), copy.size(), "r"));
+  if (!file) return hashdb::ErrnoError("mountinfo: fmemopen");
+  std::unique_ptr<libmnt_table, TableDeleter> table(mnt_new_table());
+  std::unique_ptr<libmnt_iter, IterDeleter> iter(mnt_new_iter(MNT_ITER_FORWARD));
+  if (!table || !iter) {
+    return hashdb::MakeError(hashdb::ErrorCode::kIo, "mountinfo: libmount: out of memory");
+  }
+  mnt_table_set_userdata(table.get(), &ctx);
+  mnt_table_set_parser_errcb(table.get(), OnParseError);
+  if (int rc = mnt_table_parse_stream(table.get(), file.get(), "mountinfo"); rc < 0) {
+    return hashdb::ErrnoError("mountinfo: libmount parse", -rc);
+  }
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    MountEntry e;
+    e.mount_id = mnt_fs_get_id(fs);
+    e.parent_id = mnt_fs_get_parent_id(fs);
+    const dev_t dev = mnt_fs_get_devno(fs);
+    e.major = ::major(dev);
+    e.minor = ::minor(dev);
+    e.root = Str(mnt_fs_get_root(fs));
+    e.mount_point = Str(mnt_fs_get_target(fs));
+    e.options = Str(mnt_fs_get_vfs_options(fs));
+    e.fs_type = Str(mnt_fs_get_fstype(fs));
+    e.source = Str(mnt_fs_get_source(fs));
+    e.super_options = Str(mnt_fs_get_fs_options(fs));
+    if (e.mount_point.empty() || e.mount_point[0] != '/') {
+      out.skipped.push_back("mount id " + std::to_string(e.mount_id) +
+                            ": mount point is not an absolute path");
+      continue;
+    }
+    out.mounts.push_back(std::move(e));
+  }
+  return out;
 }
 
 FsClass ClassifyFilesystem(std::string_view t) {
@@ -115,6 +136,7 @@ FsClass ClassifyFilesystem(std::string_view t) {
     if (t == n) return FsClass::kNetwork;
   }
   if (t == "fuse" || t == "fuseblk" || t.substr(0, 5) == "fuse.") return FsClass::kFuse;
+  if (t == "overlay") return FsClass::kOverlay;
   return FsClass::kLocal;
 }
 
@@ -128,6 +150,8 @@ std::string_view FsClassName(FsClass c) {
       return "network";
     case FsClass::kFuse:
       return "fuse";
+    case FsClass::kOverlay:
+      return "overlay";
   }
   return "unknown";
 }

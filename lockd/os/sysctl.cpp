@@ -99,7 +99,7 @@ hashdb::Result<std::optional<long>> Sysctl::ReadInt(std::string_view name) const
 hashdb::Status Sysctl::Write(std::string_view name, std::string_view value) const {
   auto path = PathOf(name);
   if (!path.ok()) return path.error();
-  hashdb::UniqueFd fd(::open(path->c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  hashdb::UniqueFd fd(::open(path->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) {
     hashdb::Error e = hashdb::ErrnoError(*path);
     if (errno == ENOENT) e.code = hashdb::ErrorCode::kNotFound;

@@ -33,8 +33,9 @@ class Sysctl {
   hashdb::Result<std::optional<std::string>> Read(std::string_view name) const;
   // Read() parsed as one decimal integer; a value that is not one is kFormat.
   hashdb::Result<std::optional<long>> ReadInt(std::string_view name) const;
-  // Writes value followed by '\n' in one write(2). ENOENT is kNotFound; EPERM / EACCES /
-  // EINVAL from the kernel are returned as kIo with the errno kept.
+  // Writes value followed by '\n' in one write(2) (O_TRUNC: /proc ignores it, a plain file
+  // standing in for a setting in tests then holds exactly the value). ENOENT is kNotFound; EPERM /
+  // EACCES / EINVAL from the kernel are returned as kIo with the errno kept.
   hashdb::Status Write(std::string_view name, std::string_view value) const;
 
   const std::string& root() const { return root_; }
@@ -71,5 +72,17 @@ struct MemfdNoexecResult {
 // `lockctl doctor` fails the check). Errors: the write was refused (EPERM without privilege),
 // the value could not be read, or it did not read back as 2 after writing.
 hashdb::Result<MemfdNoexecResult> SetMemfdNoexec(const Sysctl& sysctl = Sysctl());
+
+// The settings that let unprivileged users create user namespaces, and with them mount
+// namespaces in which they mount filesystems of their own (tmpfs, overlay, FUSE) that lockd
+// must find before they are used:
+//   user.max_user_namespaces: how many user namespaces may exist; 0 refuses every new one, to
+//     root as well (a container runtime or a sandboxing browser then needs another setting).
+//     It is per user namespace and checked in every ancestor, so a test can set it inside a
+//     user namespace of its own without touching the machine's value;
+//   kernel.unprivileged_userns_clone: Debian's and Ubuntu's own patch; 0 refuses them to
+//     unprivileged users only. Absent on other kernels.
+inline constexpr std::string_view kMaxUserNamespacesName = "user.max_user_namespaces";
+inline constexpr std::string_view kUnprivilegedUsernsCloneName = "kernel.unprivileged_userns_clone";
 
 }  // namespace lockd::os

@@ -62,11 +62,16 @@ expect "report" fleet ""
 expect "show summary verify" log ""
 expect "--db-trust" fleet report --db
 expect "" fleet report --out ""
-# Every option of every db, maintenance, trust, fleet and log command is offered after "--".
+# Progress modes and the quarantine command (issue 15).
+expect "auto json none tty" db build --root / --progress ""
+expect "auto json none tty" maintenance finish --progress ""
+expect "--out" quarantine --ou
+# Every option of every db, maintenance, trust, token, fleet, log and quarantine command is
+# offered after "--".
 for c in "db build" "db verify" "db show" "db list" "db lookup" "db diff" "db install" \
   "maintenance start" "maintenance status" "maintenance finish" "maintenance abort" \
   "trust add" "trust retire" "trust list" "token create" "token show" "token check" \
-  "token sign" "token rekey" "fleet report" "log summary" "log show" "log verify"; do
+  "token sign" "token rekey" "fleet report" "log summary" "log show" "log verify" "quarantine"; do
   read -r -a cmd <<<"$c"
   opts=$("$bin" "${cmd[@]}" --help | awk '/^[A-Za-z][^ ]*:$/ {s = $0; next} s == "Options:" && /^  -/ {
     n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^--/) print a[i] }' | sort |

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Filesystems mounted after lockd started, of every common kind (vfat, squashfs, overlay; tmpfs
-# and ext4 are in new_mount_test.sh), a bind mount, and a tmpfs created inside another mount
-# namespace (unshare -m), which lockd's own mount table never shows: a foreign binary on each is
-# denied, the allowlisted one runs.
+# Filesystems mounted after lockd started, of every common kind (vfat, squashfs; tmpfs and ext4
+# are in new_mount_test.sh), a bind mount, and a tmpfs created inside another mount namespace
+# (unshare -m), which lockd's own mount table never shows: a foreign binary on each is denied,
+# the allowlisted one runs. An overlay whose layers lockd does not mark is reported as a gap
+# (overlays with marked layers: coverage_overlay_test.sh).
 source "$(dirname "$0")/lib.sh"
 
 setup_standard tmpfs
@@ -62,11 +63,32 @@ else
   log "no mksquashfs or no squashfs in this kernel: squashfs not tested"
 fi
 
-# overlay whose lower layer is on an unmarked filesystem: the overlay is its own superblock.
+# An overlay whose layers are on an unmarked filesystem (/, outside the watch list). lockd never
+# marks an overlay superblock (with a marked layer that makes lockd's own read of the event fd
+# wait on lockd: coverage_overlay_test.sh); an overlay's files are judged through the marks on
+# its layers' filesystems, so here they are not, and lockd says so: a gap in `lockctl status`.
 mkdir -p "$T/upper" "$T/work" "$MNT/ovl"
 mount -t overlay overlay -o "lowerdir=$stage,upperdir=$T/upper,workdir=$T/work" "$MNT/ovl"
 MOUNTS+=("$MNT/ovl")
-wait_denied "$MNT/ovl/foreign" overlay
+gap="overlay $MNT/ovl: lower layer $stage not covered"
+for _ in $(seq 60); do
+  ctl status --json | "$PYTHON" -c '
+import json, sys
+gaps = [g["gap"] for g in json.load(sys.stdin)["overlay_gaps"]]
+sys.exit(0 if any(g.startswith(sys.argv[1]) for g in gaps) else 1)' "$gap" && break
+  sleep 0.05
+done
+if ctl status | grep -qF "  $gap"; then
+  log "ok: status reports the overlay's uncovered layers"
+else
+  fail "status does not report '$gap'"
+fi
+grep -qF "error: $gap" "$LOCKD_LOG" || fail "the overlay gap was not logged"
+[[ $(grep -cF "error: $gap" "$LOCKD_LOG") -eq 1 ]] || fail "the overlay gap was logged more than once"
+ctl status --json | "$PYTHON" -c '
+import json, sys
+fs = [m["fs_type"] for m in json.load(sys.stdin)["marked_filesystems"]]
+sys.exit(1 if "overlay" in fs else 0)' || fail "an overlay superblock was marked"
 expect_runs "$MNT/ovl/good"
 # The same bytes through the lower layer's own path are not on a watched filesystem (control).
 expect_runs "$stage/foreign"

@@ -23,7 +23,7 @@ items_of() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .items[].path
 doctor_json
 [[ $(jq -r .schema "$T/out.json") == lockd-doctor/1 ]] || fail "schema is not lockd-doctor/1"
 ids=$(jq -r '[.checks[].id] | join(",")' "$T/out.json")
-want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems"
+want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems,overlay_layers,mount_discovery"
 [[ $ids == "$want" ]] || fail "check ids: got $ids"
 jq -e '.checks | all(.status == "ok" or .status == "warn" or .status == "fail")' "$T/out.json" \
   >/dev/null || fail "a status is not ok/warn/fail"
@@ -39,6 +39,13 @@ fi
 # As root the probes must give an answer, not "could not tell".
 [[ $(status_of fanotify_permission) == ok ]] || fail "fanotify permission events not available?"
 [[ $(status_of fanotify_filesystem_mark) == ok ]] || fail "FAN_MARK_FILESYSTEM not available?"
+# fanotify mount notifications: since Linux 6.14.
+kv=$(uname -r | awk -F. '{print $1 * 1000 + $2}')
+if ((kv >= 6014)); then
+  [[ $(status_of mount_discovery) == ok ]] || fail "FAN_REPORT_MNT not found on $(uname -r)"
+else
+  [[ $(status_of mount_discovery) == warn ]] || fail "mount_discovery not a warn before 6.14"
+fi
 
 # The text form: one line per check plus a summary, same exit code.
 set +e

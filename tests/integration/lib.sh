@@ -69,6 +69,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# lockd turns unprivileged user namespaces off at start when its signed policy says so (the
+# default: restrict_user_namespaces), by writing user.max_user_namespaces (or Debian's
+# kernel.unprivileged_userns_clone): settings of the machine's user namespace, which this test's
+# namespaces do not separate. So in this test's private mount namespace a plain file stands in
+# for each (a bind mount over the /proc/sys file: lockd reads and writes the file, the machine's
+# value is never touched). USERNS_SYSCTL_STANDIN is the stand-in for user.max_user_namespaces.
+USERNS_SYSCTL_STANDIN="$T/sysctl-user.max_user_namespaces"
+for _f in /proc/sys/user/max_user_namespaces /proc/sys/kernel/unprivileged_userns_clone; do
+  [[ -e $_f ]] || continue
+  _standin="$T/sysctl-$(basename "$(dirname "$_f")").$(basename "$_f")"
+  cat "$_f" >"$_standin"
+  mount --bind "$_standin" "$_f" || { echo "cannot put a stand-in over $_f: refusing to run" >&2; exit 1; }
+done
+unset _f _standin
+
 fail() {
   log "FAIL: $*"
   FAILURES=$((FAILURES + 1))

@@ -16,6 +16,7 @@
 #include "tools/db/build.h"
 #include "tools/db/commands.h"
 #include "tools/output.h"
+#include "tools/progress.h"
 #include "tools/token/token_options.h"
 
 namespace lockctl {
@@ -24,20 +25,6 @@ namespace {
 
 // Skipped paths printed in the summary; the rest are counted.
 constexpr std::size_t kSkippedShown = 50;
-
-std::string ProgressLine(const hashdb::ScanProgress& p) {
-  char buf[200];
-  const double rate = p.seconds > 0 ? p.bytes_hashed / p.seconds : 0;
-  std::snprintf(buf, sizeof(buf),
-                "\r\033[Kscanning: %llu dirs, %llu files examined, %llu recorded, %s (%s/s), "
-                "%llu skipped, %.1f s",
-                static_cast<unsigned long long>(p.directories),
-                static_cast<unsigned long long>(p.files_examined),
-                static_cast<unsigned long long>(p.files_recorded),
-                HumanBytes(static_cast<double>(p.bytes_hashed)).c_str(), HumanBytes(rate).c_str(),
-                static_cast<unsigned long long>(p.skipped), p.seconds);
-  return buf;
-}
 
 }  // namespace
 
@@ -155,15 +142,12 @@ int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& e
   scan_options.one_file_system = !options.cross_filesystems;
   scan_options.strip_prefix = options.strip_prefix;
   scan_options.threads = options.threads;
-  bool progress_shown = false;
-  if (options.progress) {
-    scan_options.progress = [&err, &progress_shown](const hashdb::ScanProgress& p) {
-      err << ProgressLine(p) << std::flush;
-      progress_shown = true;
-    };
+  StreamProgressReporter reporter(options.progress, "db-build", err);
+  if (options.progress != ProgressMode::kNone) {
+    scan_options.reporter = &reporter;
+    scan_options.count_first = true;
   }
   auto scan = hashdb::Scan(scan_options);
-  if (progress_shown) err << "\r\033[K" << std::flush;
   if (!scan.ok()) {
     err << who << ": " << scan.error().message << "\n";
     return kExitUsage;

@@ -61,8 +61,14 @@ void RegisterDbCommands(CLI::App& app, int& exit_code) {
                 "Flag this file's content as an interpreter, whatever its name (a path under a "
                 "--root; repeatable)");
   b->add_option("--threads", build->threads, "Hashing threads (default: all cores)");
-  b->callback([&exit_code, build] {
-    build->progress = ::isatty(STDERR_FILENO) == 1;
+  auto progress = std::make_shared<std::string>("auto");
+  b->add_option("--progress", *progress,
+                "Progress on stderr: auto (a live line on a terminal, else nothing), none, tty, "
+                "json (one JSON object per line)")
+      ->check(CLI::IsMember({"auto", "none", "tty", "json"}))
+      ->capture_default_str();
+  b->callback([&exit_code, build, progress] {
+    build->progress = *ParseProgressMode(*progress, ::isatty(STDERR_FILENO) == 1);
     exit_code = RunDbBuild(*build, std::cout, std::cerr);
   });
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/progress.h"
 #include "tools/token/token_options.h"
 
 namespace lockctl {
@@ -36,8 +37,9 @@ struct DbBuildOptions {
   // --interpreter: recorded paths (after --strip-prefix) whose content is flagged as an
   // interpreter, besides every file named like one of the policy's interpreters.
   std::vector<std::string> interpreters;
-  unsigned threads = 0;   // 0: all cores
-  bool progress = false;  // progress line on err (the caller decides: a TTY)
+  unsigned threads = 0;          // 0: all cores
+  // Progress on err (tools/progress.h); the caller resolves --progress=auto (a TTY or not).
+  ProgressMode progress = ProgressMode::kNone;
 };
 int RunDbBuild(const DbBuildOptions& options, std::ostream& out, std::ostream& err);
 

@@ -134,6 +134,12 @@ void RegisterDoctorCommands(CLI::App& app, int& exit_code) {
   doctor->add_option("--db", options->db_path,
                      "Allowlist database: also list the interpreters it allows");
   doctor->add_option("--trust", options->trust_dir, "Trust anchor directory to verify --db with");
+  options->collect.daemon_socket = "/run/lockd/control.sock";
+  doctor
+      ->add_option("--socket", options->collect.daemon_socket,
+                   "Control socket of the running lockd, asked for its own view (overlay "
+                   "gaps, how it learns of new mounts); nothing there: left out")
+      ->capture_default_str();
   doctor->callback(
       [options, &exit_code] { exit_code = RunDoctor(*options, std::cout, std::cerr); });
 }

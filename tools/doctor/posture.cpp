@@ -271,10 +271,24 @@ PostureCheck UserNamespaces(const PostureFacts& f) {
     return Make("unprivileged_userns", title, CheckStatus::kOk,
                 "absent: " + KernelNote(f) + " has no user namespaces");
   }
+  const std::string what =
+      "allowed: any user can make a mount namespace and mount a fresh tmpfs, overlay or FUSE "
+      "filesystem in it, and run from it before lockd has found and marked it";
+  if (f.restrict_user_namespaces.value_or(false)) {
+    return Make("unprivileged_userns", title, CheckStatus::kFail,
+                what +
+                    "; the signed policy turns them off (restrict_user_namespaces) but the kernel "
+                    "still allows them: lockd sets this at start, so is it running? (set "
+                    "user.max_user_namespaces=0)");
+  }
+  if (f.restrict_user_namespaces.has_value()) {
+    return Make("unprivileged_userns", title, CheckStatus::kWarn,
+                what + "; the signed policy leaves them on (restrict_user_namespaces off)");
+  }
   return Make("unprivileged_userns", title, CheckStatus::kWarn,
-              "allowed: any user can make a mount namespace and mount a fresh tmpfs or FUSE "
-              "filesystem in it, a new filesystem lockd must find before it is used; set "
-              "user.max_user_namespaces=0 unless a service needs them");
+              what +
+                  "; set user.max_user_namespaces=0 unless a service needs them (lockd does "
+                  "at start when the policy's restrict_user_namespaces is on; --db compares)");
 }
 
 PostureCheck WritableExecMounts(const PostureFacts& f) {
@@ -343,6 +357,94 @@ PostureCheck UncoveredFilesystems(const PostureFacts& f) {
   return c;
 }
 
+// A filesystem lockd marks when it runs without a watch list: everything but pseudo
+// filesystems and overlays (whose own files are judged through their layers).
+bool MarkedByLockd(const PostureFacts& f, dev_t dev) {
+  for (const auto& m : f.mounts) {
+    if (m.dev() != dev) continue;
+    const os::FsClass c = os::ClassifyFilesystem(m.fs_type);
+    return c != os::FsClass::kPseudo && c != os::FsClass::kOverlay;
+  }
+  return false;
+}
+
+PostureCheck OverlayLayersCheck(const PostureFacts& f) {
+  const std::string title = "overlay layers";
+  PostureCheck c = Make("overlay_layers", title, CheckStatus::kOk, "");
+  if (f.daemon && !f.daemon->error) {
+    for (const auto& g : f.daemon->overlay_gaps) c.items.push_back({g, "reported by lockd"});
+    if (!c.items.empty()) {
+      c.status = CheckStatus::kFail;
+      c.why = std::to_string(c.items.size()) +
+              " overlay layer(s) on no marked filesystem (lockd never marks an overlay itself: "
+              "its files are judged through its layers): programs there run unchecked; mount "
+              "the layers on filesystems lockd marks";
+      return c;
+    }
+  }
+  if (f.mounts_error) {
+    c.status = CheckStatus::kFail;
+    c.why = "cannot read the mount table: " + *f.mounts_error;
+    return c;
+  }
+  for (const auto& o : f.overlays) {
+    if (o.layers.empty()) {
+      c.items.push_back({o.mount_point, "no layer found in its options"});
+    }
+    for (const auto& l : o.layers) {
+      if (!l.dev) {
+        c.items.push_back({o.mount_point, l.role + " layer " + l.path + ": " + l.problem});
+      } else if (!MarkedByLockd(f, *l.dev)) {
+        c.items.push_back(
+            {o.mount_point, l.role + " layer " + l.path + ": on no filesystem lockd marks"});
+      }
+    }
+  }
+  if (!c.items.empty()) {
+    c.status = CheckStatus::kFail;
+    c.why = std::to_string(c.items.size()) +
+            " overlay layer(s) lockd cannot cover (lockd never marks an overlay itself: its "
+            "files are judged through the marks on its layers' filesystems)";
+  } else if (f.overlays.empty()) {
+    c.why = "no overlay mounted";
+  } else {
+    c.why = std::to_string(f.overlays.size()) +
+            " overlay(s), every layer on a filesystem lockd marks" +
+            (f.daemon && !f.daemon->error ? " (lockd reports no gap)" : "");
+  }
+  return c;
+}
+
+PostureCheck MountDiscoveryCheck(const PostureFacts& f) {
+  const std::string title = "new mounts";
+  const std::string lockd_says = f.daemon && !f.daemon->error && !f.daemon->mount_discovery.empty()
+                                     ? "; lockd uses: " + f.daemon->mount_discovery
+                                     : "";
+  switch (f.mount_notifications.state) {
+    case os::ProbeResult::State::kAvailable:
+      if (!lockd_says.empty() &&
+          f.daemon->mount_discovery.find("FAN_MNT_ATTACH") == std::string::npos) {
+        return Make(
+            "mount_discovery", title, CheckStatus::kWarn,
+            "the kernel has fanotify mount notifications but lockd does not use them" + lockd_says);
+      }
+      return Make("mount_discovery", title, CheckStatus::kOk,
+                  "fanotify mount notifications (FAN_MNT_ATTACH): lockd marks a new mount when "
+                  "the kernel reports it, still after the mount (not a boundary)" +
+                      lockd_says);
+    case os::ProbeResult::State::kUnavailable:
+      return Make("mount_discovery", title, CheckStatus::kWarn,
+                  "no fanotify mount notifications in " + KernelNote(f) +
+                      " (Linux 6.14+): lockd finds new mounts by re-reading mount tables, up to "
+                      "a second late" +
+                      lockd_says);
+    case os::ProbeResult::State::kUnknown:
+      break;
+  }
+  return Make("mount_discovery", title, CheckStatus::kWarn,
+              "could not tell: " + f.mount_notifications.detail + lockd_says);
+}
+
 PostureCheck Interpreters(const InterpreterFacts& in) {
   const std::string title = "interpreters in the allowlist";
   if (in.error) {
@@ -396,6 +498,8 @@ std::vector<PostureCheck> EvaluatePosture(const PostureFacts& facts) {
   checks.push_back(UserNamespaces(facts));
   checks.push_back(WritableExecMounts(facts));
   checks.push_back(UncoveredFilesystems(facts));
+  checks.push_back(OverlayLayersCheck(facts));
+  checks.push_back(MountDiscoveryCheck(facts));
   if (facts.interpreters) checks.push_back(Interpreters(*facts.interpreters));
   return checks;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "hashdb/database.h"
+#include "lockd/mount_selection.h"
 #include "lockd/os/fanotify_probe.h"
 #include "lockd/os/mountinfo.h"
 
@@ -61,6 +62,19 @@ struct InterpreterFacts {
   std::vector<CheckItem> found;  // allowlisted files whose basename names an interpreter
 };
 
+struct OverlayFacts {
+  std::string mount_point;
+  std::vector<LayerFinding> layers;  // as lockd/mount_selection.h finds them
+};
+
+// What the running lockd says about itself (`lockctl status --json`).
+struct DaemonFacts {
+  std::string socket;
+  std::optional<std::string> error;  // it answered, but not with a status we could read
+  std::string mount_discovery;       // how it learns of new mounts
+  std::vector<std::string> overlay_gaps;
+};
+
 struct PostureFacts {
   std::string kernel_release;  // uname -r
   os::ProbeResult fanotify_permission;
@@ -78,6 +92,13 @@ struct PostureFacts {
   SettingFact apparmor_restrict_userns;   // kernel.apparmor_restrict_unprivileged_userns
   std::vector<os::MountEntry> mounts;     // the reader's mount namespace
   std::optional<std::string> mounts_error;
+  // Each overlay of `mounts` with its layers followed from the reader's namespace.
+  std::vector<OverlayFacts> overlays;
+  os::ProbeResult mount_notifications;  // FAN_REPORT_MNT available in this kernel
+  // The running lockd's own view (status over its control socket), when one answers.
+  std::optional<DaemonFacts> daemon;
+  // The signed policy's restrict_user_namespaces (with --db); absent when not known.
+  std::optional<bool> restrict_user_namespaces;
   std::optional<InterpreterFacts> interpreters;
 };
 
@@ -104,6 +125,9 @@ struct CollectOptions {
   std::string mountinfo = "/proc/self/mountinfo";
   bool probe_fanotify = true;  // off in unit tests (results then kUnknown, "not probed")
   std::string probe_dir = "/";
+  // lockd's control socket, asked for its status (overlay gaps, mount discovery); "" or a path
+  // where nothing answers: the daemon's view is left out.
+  std::string daemon_socket;
 };
 
 // Reads the running system. Never fails as a whole: what cannot be read is recorded in the

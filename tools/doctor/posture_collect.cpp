@@ -7,6 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
+
+#include "audit/json_parse.h"
+#include "lockd/control/socket.h"
+#include "lockd/os/mount_object.h"
 #include "lockd/os/sysctl.h"
 #include "tools/doctor/posture.h"
 
@@ -27,6 +32,68 @@ std::optional<std::string> ReadOptional(const std::string& path) {
   return *v;
 }
 
+// Each overlay's layers, followed from this process's namespace (paths as the overlay's options
+// name them).
+std::vector<OverlayFacts> CollectOverlays(const std::vector<os::MountEntry>& mounts) {
+  std::vector<OverlayFacts> out;
+  for (const auto& m : mounts) {
+    if (os::ClassifyFilesystem(m.fs_type) != os::FsClass::kOverlay) continue;
+    OverlayFacts o;
+    o.mount_point = m.mount_point;
+    const OverlayLayers layers = ParseOverlayLayers(m.super_options);
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const auto& l : layers.lower) named.emplace_back("lower", l);
+    if (!layers.upper.empty()) named.emplace_back("upper", layers.upper);
+    for (const auto& [role, path] : named) {
+      LayerFinding f{role, path, std::nullopt, ""};
+      if (path.empty() || path[0] != '/') {
+        f.problem = "a relative path: it cannot be followed now";
+      } else if (auto id = os::IdentifyPath(path, /*want_unique=*/false); id.ok()) {
+        f.dev = id->dev;
+      } else {
+        f.problem = "its path does not lead anywhere now (detached or removed)";
+      }
+      o.layers.push_back(std::move(f));
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// The running lockd's status, when something answers on `socket`.
+std::optional<DaemonFacts> AskDaemon(const std::string& socket) {
+  if (socket.empty()) return std::nullopt;
+  struct stat st {};
+  if (::stat(socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
+  auto reply = os::ControlRequest(socket, "status --json", 5000);
+  if (!reply.ok()) return std::nullopt;  // nothing listening: no daemon to ask
+  DaemonFacts d;
+  d.socket = socket;
+  std::string_view body = *reply;
+  if (body.substr(0, 3) != "ok\n") {
+    d.error = "status refused: " + std::string(body.substr(0, body.find('\n')));
+    return d;
+  }
+  body.remove_prefix(3);
+  while (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+  auto json = audit::ParseJson(body);
+  if (!json.ok()) {
+    d.error = "status not readable: " + json.error().message;
+    return d;
+  }
+  if (const auto* m = json->Find("mount_discovery");
+      m && m->type == audit::JsonValue::Type::kString) {
+    d.mount_discovery = m->string;
+  }
+  if (const auto* gaps = json->Find("overlay_gaps");
+      gaps && gaps->type == audit::JsonValue::Type::kArray) {
+    for (const auto& g : gaps->array) {
+      if (auto text = audit::FieldBytes(g, "gap")) d.overlay_gaps.push_back(*text);
+    }
+  }
+  return d;
+}
+
 }  // namespace
 
 PostureFacts CollectPostureFacts(const CollectOptions& options) {
@@ -37,10 +104,13 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   if (options.probe_fanotify) {
     f.fanotify_permission = os::ProbeFanotifyPermissionEvents();
     f.fanotify_filesystem_mark = os::ProbeFanotifyFilesystemMark(options.probe_dir);
+    f.mount_notifications = os::ProbeFanotifyMountNotifications();
   } else {
     f.fanotify_permission = {os::ProbeResult::State::kUnknown, "not probed"};
     f.fanotify_filesystem_mark = {os::ProbeResult::State::kUnknown, "not probed"};
+    f.mount_notifications = {os::ProbeResult::State::kUnknown, "not probed"};
   }
+  f.daemon = AskDaemon(options.daemon_socket);
 
   const os::Sysctl sysctl(options.proc_root + "/sys");
   f.memfd_noexec = ReadSetting(sysctl, os::kMemfdNoexecName);
@@ -86,7 +156,16 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   if (!mounts.ok()) {
     f.mounts_error = options.mountinfo + ": " + mounts.error().message;
   } else {
-    f.mounts = std::move(*mounts);
+    f.mounts = std::move(mounts->mounts);
+    f.overlays = CollectOverlays(f.mounts);
+    // A line that could not be read is a mount the checks cannot judge: say so (the mount
+    // checks then fail) rather than judge a table with a hole in it.
+    if (!mounts->skipped.empty()) {
+      f.mounts_error = options.mountinfo + ": " + mounts->skipped.front() +
+                       (mounts->skipped.size() > 1
+                            ? " (and " + std::to_string(mounts->skipped.size() - 1) + " more)"
+                            : "");
+    }
   }
   return f;
 }

@@ -66,7 +66,8 @@ void ReadRecord(const JsonValue& r, std::uint64_t seq, const std::string& time,
       g.changed = f("changed");
     }
     facts.generations.push_back(g);
-  } else if (type == "mode_change" || type == "trust_change" || type == "authz_refused") {
+  } else if (type == "mode_change" || type == "trust_change" || type == "authz_refused" ||
+             type == "quarantine") {
     AuthorizedAct a;
     a.seq = seq;
     a.time = time;

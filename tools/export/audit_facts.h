@@ -69,7 +69,7 @@ struct MaintenanceSession {
   std::vector<LearnedFile> learned;
 };
 
-// mode_change, trust_change and authz_refused: acts around maintenance an auditor asks about.
+// mode_change, trust_change, authz_refused and quarantine: acts an auditor asks about.
 struct AuthorizedAct {
   std::uint64_t seq = 0;
   std::string time, type, message;

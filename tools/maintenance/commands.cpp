@@ -130,7 +130,14 @@ void RegisterMaintenanceCommands(CLI::App& app, int& exit_code) {
   f->add_option("--threads", finish->threads, "Hashing threads (default: all cores)");
   AddTerminalOptions(f, finish->terminal);
   AddTokenOptions(f, finish->token);
-  f->callback([finish, &exit_code] {
+  auto progress = std::make_shared<std::string>("auto");
+  f->add_option("--progress", *progress,
+                "Progress of the rescan on stderr: auto (a live line on a terminal, else "
+                "nothing), none, tty, json (one JSON object per line)")
+      ->check(CLI::IsMember({"auto", "none", "tty", "json"}))
+      ->capture_default_str();
+  f->callback([finish, progress, &exit_code] {
+    finish->progress = *ParseProgressMode(*progress, ::isatty(STDERR_FILENO) == 1);
     exit_code =
         RunMaintenanceFinish(*finish, std::cin, ::isatty(STDIN_FILENO) == 1, std::cout, std::cerr);
   });

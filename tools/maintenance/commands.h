@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tools/control_client.h"
+#include "tools/progress.h"
 #include "tools/token/token_options.h"
 
 namespace lockctl {
@@ -29,6 +30,8 @@ struct FinishOptions {
   bool full = false;          // list every path of the diff
   bool updater_only = false;  // see tools/maintenance/rescan.h
   unsigned threads = 0;
+  // The rescan's progress on err (tools/progress.h); the caller resolves --progress=auto.
+  ProgressMode progress = ProgressMode::kNone;
 };
 
 // in_is_terminal: whether `in` is a terminal to confirm on; without one, --yes is required.

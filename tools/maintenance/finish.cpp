@@ -110,6 +110,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
            "wrote or ran are learned\n";
   }
   rescan_options.threads = o.threads;
+  StreamProgressReporter reporter(o.progress, "maintenance-rescan", err);
+  if (o.progress != ProgressMode::kNone) rescan_options.reporter = &reporter;
   const std::vector<hashdb::FileEntry> before = hashdb::EntriesOf(**current);
   auto rescan = Rescan(rescan_options, before);
   if (!rescan.ok()) return Fail(rescan.error().message, err);

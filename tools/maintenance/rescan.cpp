@@ -268,6 +268,8 @@ hashdb::Result<RescanResult> Rescan(const RescanOptions& options,
     scan_options.roots = options.roots;
     scan_options.excludes = options.excludes;
     scan_options.threads = options.threads;
+    scan_options.reporter = options.reporter;
+    scan_options.count_first = options.reporter != nullptr;
     auto scan = hashdb::Scan(scan_options);
     if (!scan.ok()) return scan.error();
     for (const auto& e : scan->entries) {

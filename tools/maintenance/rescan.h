@@ -89,6 +89,8 @@ struct RescanOptions {
   bool learned_complete = true;
   bool updater_only = false;
   unsigned threads = 0;
+  // Receives the full rescan's progress (with a first pass's count); not owned, may be null.
+  hashdb::ScanReporter* reporter = nullptr;
 };
 
 // A file on disk that the new database does not take, and why.

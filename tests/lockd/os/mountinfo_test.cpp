@@ -18,9 +18,18 @@ constexpr char kFixture[] =
     "42 25 0:51 /sub /srv/nfs rw - nfs4 server:/export rw\n";
 }
 
-TEST_CASE("parses a real-looking mountinfo") {
-  auto m = ParseMountInfo(kFixture);
+// The entries of a parse that must succeed.
+std::vector<lockd::os::MountEntry> Entries(std::string_view text) {
+  auto m = ParseMountInfo(text);
   REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().message));
+  return m->mounts;
+}
+
+TEST_CASE("parses a real-looking mountinfo") {
+  auto parsed = ParseMountInfo(kFixture);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->skipped.empty());
+  auto* m = &parsed->mounts;
   REQUIRE(m->size() == 6);
   CHECK((*m)[0].fs_type == "proc");
   CHECK((*m)[1].mount_point == "/");
@@ -40,31 +49,83 @@ TEST_CASE("parses a real-looking mountinfo") {
 }
 
 TEST_CASE("escaped newline and backslash in a mount point") {
-  auto m = ParseMountInfo("1 0 0:1 / /a\\012b\\134c rw - tmpfs tmpfs rw\n");
-  REQUIRE(m.ok());
-  CHECK((*m)[0].mount_point == "/a\nb\\c");
+  auto m = Entries("1 0 0:1 / /a\\012b\\134c rw - tmpfs tmpfs rw\n");
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].mount_point == "/a\nb\\c");
 }
 
-TEST_CASE("malformed lines are errors naming the line") {
+TEST_CASE("a malformed line is skipped and named; every other line still counts") {
+  // The old parser refused the whole table for one bad line: every filesystem of that mount
+  // namespace then stayed unmarked.
   for (const char* bad : {
-           "22 1 0:21 / /proc rw\n",                         // too short
-           "x 1 0:21 / /proc rw - proc proc rw extra\n",     // mount id not a number
-           "22 1 021 / /proc rw a b - proc proc rw\n",       // no major:minor
-           "22 1 0:21 / /proc rw a b c d e f g h i\n",       // no separator
-           "22 1 0:21 / proc rw shared:1 - proc proc rw\n",  // relative mount point
+           "22 1 0:21 / /proc rw\n",                      // too short
+           "x 1 0:21 / /proc rw - proc proc rw extra\n",  // mount id not a number
+           "22 1 0:21 / /proc rw a b c d e f g h i\n",    // no separator
        }) {
-    std::string text = std::string(kFixture) + bad;
+    std::string text = std::string(kFixture) + bad + "99 25 0:77 / /late rw - tmpfs t rw\n";
     auto m = ParseMountInfo(text);
-    REQUIRE_FALSE(m.ok());
-    CHECK(m.error().message.find("mountinfo line 7") == 0);
+    REQUIRE(m.ok());
+    CHECK(m->mounts.size() == 7);
+    CHECK(m->mounts.back().mount_point == "/late");
+    REQUIRE(m->skipped.size() == 1);
+    CHECK_MESSAGE(m->skipped[0].find("line 7") == 0, m->skipped[0]);
   }
+}
+
+TEST_CASE("a mount whose source is the empty string is parsed, and the table with it") {
+  // Any user can make one in a user namespace: mount("", "/x", "tmpfs", 0, NULL). The kernel
+  // prints nothing between the type and the super options (two spaces).
+  auto m = Entries(
+      "25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+      "612 611 0:88 / /tmp/u/m rw,relatime - tmpfs  rw,size=1024k,uid=65534,inode64\n"
+      "613 611 0:89 / /tmp/u/n rw,relatime - tmpfs t rw\n");
+  REQUIRE(m.size() == 3);
+  CHECK(m[1].mount_point == "/tmp/u/m");
+  CHECK(m[1].fs_type == "tmpfs");
+  CHECK(m[1].source.empty());
+  CHECK(m[1].dev() == makedev(0, 88));
+  CHECK(m[1].super_options == "rw,size=1024k,uid=65534,inode64");
+  CHECK(m[2].dev() == makedev(0, 89));
+}
+
+TEST_CASE("stacked mounts: both entries, in order, the later one on top") {
+  auto m = Entries(
+      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "70 25 0:50 / /x rw - tmpfs lower rw\n"
+      "71 70 0:51 / /x rw - tmpfs upper rw\n");
+  REQUIRE(m.size() == 3);
+  CHECK(m[1].mount_point == "/x");
+  CHECK(m[2].mount_point == "/x");
+  CHECK(m[2].parent_id == 70);
+  CHECK(m[1].dev() != m[2].dev());
+}
+
+TEST_CASE("leading lines that are not mountinfo do not turn the table into fstab") {
+  auto m = ParseMountInfo("# comment\ngarbage\n25 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
+  REQUIRE(m.ok());
+  REQUIRE(m->mounts.size() == 1);
+  CHECK(m->mounts[0].mount_id == 25);
+  CHECK(m->skipped.size() == 2);
+}
+
+TEST_CASE("empty text and super options of an overlay") {
+  auto empty = ParseMountInfo("");
+  REQUIRE(empty.ok());
+  CHECK(empty->mounts.empty());
+  auto m = Entries(
+      "69 45 0:40 / /tmp/mx/o rw,relatime - overlay ov "
+      "rw,lowerdir=/tmp/a/l\\134:1:/tmp/a/l\\0403,upperdir=/tmp/a/u,workdir=/tmp/a/w,uuid=on\n");
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].fs_type == "overlay");
+  CHECK(m[0].super_options ==
+        "rw,lowerdir=/tmp/a/l\\:1:/tmp/a/l 3,upperdir=/tmp/a/u,workdir=/tmp/a/w,uuid=on");
 }
 
 TEST_CASE("filesystem classification") {
   CHECK(ClassifyFilesystem("ext4") == FsClass::kLocal);
   CHECK(ClassifyFilesystem("tmpfs") == FsClass::kLocal);
   CHECK(ClassifyFilesystem("vfat") == FsClass::kLocal);
-  CHECK(ClassifyFilesystem("overlay") == FsClass::kLocal);
+  CHECK(ClassifyFilesystem("overlay") == FsClass::kOverlay);    // never marked: its layers are
   CHECK(ClassifyFilesystem("some-new-fs") == FsClass::kLocal);  // unknown: marked
   CHECK(ClassifyFilesystem("proc") == FsClass::kPseudo);
   CHECK(ClassifyFilesystem("sysfs") == FsClass::kPseudo);

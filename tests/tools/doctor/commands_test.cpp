@@ -22,6 +22,7 @@ lockd::PostureFacts HostileFacts() {
   f.kexec_load_disabled = lockd::SettingFact::Value(1);
   f.unprivileged_bpf_disabled = lockd::SettingFact::Value(1);
   f.max_user_namespaces = lockd::SettingFact::Value(0);
+  f.mount_notifications = {lockd::os::ProbeResult::State::kAvailable, "ok"};
   lockd::os::MountEntry m;
   m.mount_point = "/mnt/a\nfail fake line\xff";
   m.options = "rw";
@@ -43,7 +44,7 @@ TEST_CASE("doctor text: one aligned line per check, hostile paths escaped") {
   std::size_t check_lines = 0, column = std::string::npos;
   while (std::getline(in, line)) {
     if (line.rfind("summary: ", 0) == 0) {
-      CHECK(line == "summary: 8 ok, 1 warn, 1 fail");
+      CHECK(line == "summary: 10 ok, 1 warn, 1 fail");
       continue;
     }
     if (line.rfind("       ", 0) == 0) {  // an item line

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,13 +40,14 @@ PostureFacts GoodFacts() {
   f.kexec_load_disabled = SettingFact::Value(1);
   f.unprivileged_bpf_disabled = SettingFact::Value(1);
   f.max_user_namespaces = SettingFact::Value(0);
+  f.mount_notifications = {ProbeResult::State::kAvailable, "init ok"};
   auto m = lockd::os::ParseMountInfo(
       "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
       "23 1 0:22 / /sys rw,nosuid,nodev,relatime - sysfs sysfs rw\n"
       "25 1 8:1 / / ro,relatime - ext4 /dev/sda1 rw\n"
       "26 25 0:23 / /tmp rw,nosuid,nodev,noexec - tmpfs tmpfs rw\n");
   REQUIRE(m.ok());
-  f.mounts = *m;
+  f.mounts = m->mounts;
   return f;
 }
 
@@ -63,7 +65,7 @@ CheckStatus StatusOf(const PostureFacts& f, const std::string& id) {
 std::vector<lockd::os::MountEntry> Mounts(const char* text) {
   auto m = lockd::os::ParseMountInfo(text);
   REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().message));
-  return *m;
+  return m->mounts;
 }
 
 }  // namespace
@@ -77,11 +79,11 @@ TEST_CASE("a hardened system passes every check, in a fixed order") {
     CHECK_FALSE(c.why.empty());
     CHECK(c.why.find('\n') == std::string::npos);
   }
-  CHECK(ids == std::vector<std::string>{"fanotify_permission", "fanotify_filesystem_mark",
-                                        "memfd_noexec", "ptrace_scope", "kernel_modules",
-                                        "kexec_load_disabled", "unprivileged_bpf_disabled",
-                                        "unprivileged_userns", "writable_exec_mounts",
-                                        "uncovered_filesystems"});
+  CHECK(ids == std::vector<std::string>{
+                   "fanotify_permission", "fanotify_filesystem_mark", "memfd_noexec",
+                   "ptrace_scope", "kernel_modules", "kexec_load_disabled",
+                   "unprivileged_bpf_disabled", "unprivileged_userns", "writable_exec_mounts",
+                   "uncovered_filesystems", "overlay_layers", "mount_discovery"});
   CHECK(lockd::WorstStatus(checks) == CheckStatus::kOk);
 }
 
@@ -338,4 +340,84 @@ TEST_CASE("fanotify probes on the running kernel (root only)") {
   CHECK_MESSAGE(fs.state == ProbeResult::State::kAvailable, fs.detail);
   ProbeResult missing = lockd::os::ProbeFanotifyFilesystemMark("/no/such/dir");
   CHECK(missing.state != ProbeResult::State::kAvailable);
+}
+
+TEST_CASE("unprivileged user namespaces against the signed policy's switch") {
+  PostureFacts f = GoodFacts();
+  f.max_user_namespaces = SettingFact::Value(96367);
+  f.unprivileged_userns_clone = SettingFact::Absent();
+  // Policy unknown (no --db): a warning, as before.
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kWarn);
+  // The policy says off, the kernel allows them: lockd did not (or could not) apply it.
+  f.restrict_user_namespaces = true;
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kFail);
+  CHECK(Find(EvaluatePosture(f), "unprivileged_userns").why.find("restrict_user_namespaces") !=
+        std::string::npos);
+  // The policy deliberately leaves them on: a warning naming that choice.
+  f.restrict_user_namespaces = false;
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kWarn);
+  CHECK(Find(EvaluatePosture(f), "unprivileged_userns").why.find("leaves them on") !=
+        std::string::npos);
+  // Applied: ok whatever the policy.
+  f.restrict_user_namespaces = true;
+  f.max_user_namespaces = SettingFact::Value(0);
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kOk);
+  f.max_user_namespaces = SettingFact::Value(96367);
+  f.unprivileged_userns_clone = SettingFact::Value(0);
+  CHECK(StatusOf(f, "unprivileged_userns") == CheckStatus::kOk);
+}
+
+TEST_CASE("overlay layers: found on filesystems lockd marks, or not") {
+  PostureFacts f = GoodFacts();
+  f.mounts = Mounts(
+      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "30 25 0:40 / /srv rw - tmpfs t rw\n"
+      "31 25 0:41 / /ovl rw - overlay o rw,lowerdir=/srv/l,upperdir=/srv/u,workdir=/srv/w\n"
+      "32 25 0:20 / /proc rw - proc proc rw\n");
+  CHECK(StatusOf(f, "overlay_layers") == CheckStatus::kOk);  // no overlay facts yet
+  lockd::OverlayFacts o;
+  o.mount_point = "/ovl";
+  o.layers.push_back({"lower", "/srv/l", makedev(0, 40), ""});
+  o.layers.push_back({"upper", "/srv/u", makedev(0, 40), ""});
+  f.overlays = {o};
+  auto c = Find(EvaluatePosture(f), "overlay_layers");
+  CHECK(c.status == CheckStatus::kOk);
+  CHECK(c.why.find("every layer") != std::string::npos);
+  // An upper layer on proc (never marked) and a lower layer that cannot be followed.
+  f.overlays[0].layers[1].dev = makedev(0, 20);
+  f.overlays[0].layers.push_back({"lower", "rel", std::nullopt, "a relative path"});
+  c = Find(EvaluatePosture(f), "overlay_layers");
+  CHECK(c.status == CheckStatus::kFail);
+  REQUIRE(c.items.size() == 2);
+  CHECK(c.items[0].detail == "upper layer /srv/u: on no filesystem lockd marks");
+  CHECK(c.items[1].detail == "lower layer rel: a relative path");
+  // The running lockd's own report wins: it knows what it marked.
+  f.overlays[0].layers.pop_back();
+  f.overlays[0].layers[1].dev = makedev(0, 40);
+  lockd::DaemonFacts d;
+  d.socket = "/run/lockd/control.sock";
+  d.overlay_gaps = {"overlay /ovl: upper layer /srv/u not covered (no mark)"};
+  f.daemon = d;
+  c = Find(EvaluatePosture(f), "overlay_layers");
+  CHECK(c.status == CheckStatus::kFail);
+  REQUIRE(c.items.size() == 1);
+  CHECK(c.items[0].path == "overlay /ovl: upper layer /srv/u not covered (no mark)");
+  f.daemon->overlay_gaps.clear();
+  CHECK(StatusOf(f, "overlay_layers") == CheckStatus::kOk);
+}
+
+TEST_CASE("new mounts: mount notifications in the kernel, and what lockd uses") {
+  PostureFacts f = GoodFacts();
+  CHECK(StatusOf(f, "mount_discovery") == CheckStatus::kOk);
+  f.mount_notifications = {ProbeResult::State::kUnavailable, "EINVAL (Linux 6.14+)"};
+  CHECK(StatusOf(f, "mount_discovery") == CheckStatus::kWarn);
+  f.mount_notifications = {ProbeResult::State::kAvailable, "ok"};
+  lockd::DaemonFacts d;
+  d.mount_discovery = "mount table polling: ...";
+  f.daemon = d;
+  auto c = Find(EvaluatePosture(f), "mount_discovery");
+  CHECK(c.status == CheckStatus::kWarn);
+  CHECK(c.why.find("lockd uses: mount table polling") != std::string::npos);
+  f.daemon->mount_discovery = "fanotify mount notifications (FAN_MNT_ATTACH) in 3 of 3";
+  CHECK(StatusOf(f, "mount_discovery") == CheckStatus::kOk);
 }

@@ -475,3 +475,31 @@ TEST_CASE("confirmation: yes or y only; finish without a terminal needs --yes") 
         "lockctl: maintenance finish: no terminal to confirm on: give --yes to install without "
         "asking\n");
 }
+
+TEST_CASE("rescan progress: the full rescan counts first and reports to the reporter") {
+  testsupport::TempDir dir;
+  const std::string root = dir.Join("root");
+  REQUIRE(::mkdir(root.c_str(), 0755) == 0);
+  testsupport::WriteFile(root + "/a.sh", "#!/bin/sh\na\n", 0755);
+  testsupport::WriteFile(root + "/b.txt", "b\n");
+  std::ostringstream json;
+  lockctl::StreamProgressReporter reporter(lockctl::ProgressMode::kJson, "maintenance-rescan",
+                                           json);
+  lockctl::RescanOptions o;
+  o.roots = {root};
+  o.reporter = &reporter;
+  auto full = lockctl::Rescan(o, {});
+  REQUIRE(full.ok());
+  const std::string text = json.str();
+  CHECK(text.find("{\"event\":\"count\",\"task\":\"maintenance-rescan\",\"files_counted\":2,"
+                  "\"done\":true}\n") != std::string::npos);
+  CHECK(text.find("{\"event\":\"done\",\"task\":\"maintenance-rescan\",\"files_examined\":2,"
+                  "\"files_total\":2,\"files_recorded\":1,") != std::string::npos);
+  // Updater-only does not scan: no progress at all.
+  std::ostringstream none;
+  lockctl::StreamProgressReporter quiet(lockctl::ProgressMode::kJson, "maintenance-rescan", none);
+  o.reporter = &quiet;
+  o.updater_only = true;
+  REQUIRE(lockctl::Rescan(o, {}).ok());
+  CHECK(none.str().empty());
+}
