@@ -126,11 +126,15 @@ echo "lockd's log:"
 grep -a 'deny' "$work/log/lockd.log" | tail -n 3
 
 say "maintenance: the engineer unlocks the terminal with the token for an update"
-"$lockctl" maintenance start --minutes 15 "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
-"$lockctl" status --socket "$work/run/control.sock" | grep -E '^(mode|maintenance)' || true
-echo "installing the update: a new program, report"
-cp "$(command -v hostname)" "$sandbox/bin/report"
-"$sandbox/bin/report" >/dev/null && echo "report runs during maintenance (and is learned)"
+# The engineer's shell (a subshell here): what it and the programs it starts write or run
+# during the window is learned; what any other process writes is listed as NOT learned.
+(
+  "$lockctl" maintenance start --minutes 15 "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
+  "$lockctl" status --socket "$work/run/control.sock" | grep -E '^(mode|maintenance)' || true
+  echo "installing the update: a new program, report"
+  cp "$(command -v hostname)" "$sandbox/bin/report"
+  "$sandbox/bin/report" >/dev/null && echo "report runs during maintenance (and is learned)"
+)
 
 say "maintenance finish: rescan, diff, generation 2 signed by the token, back to enforce"
 "$lockctl" maintenance finish --yes "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"

@@ -39,10 +39,14 @@ struct Config {
   // finish --updater-only` accepts those without a full rescan.
   std::vector<std::string> trusted_updaters;
   // What `lockctl maintenance finish` rescans (absolute paths), and fnmatch(3) patterns of
-  // paths it skips. The defaults match installer/install.sh's baseline of a whole system
-  // (root "/", pseudo filesystems left out).
+  // trees it skips (hashdb::PathExcluded: "/run" is the whole /run tree). The default root is
+  // installer/install.sh's baseline of a whole system; the default excludes leave out the
+  // pseudo filesystems and every tree an ordinary user can write to (/home, /tmp, /var/tmp,
+  // /dev/shm, /run/user: the last two lie in /dev and /run and are named so that they stay out
+  // if those are dropped): nothing found there is learned into the allowlist.
   std::vector<std::string> baseline_roots{"/"};
-  std::vector<std::string> baseline_excludes{"/proc", "/sys", "/dev", "/run"};
+  std::vector<std::string> baseline_excludes{"/proc", "/sys",     "/dev",     "/run",     "/home",
+                                             "/tmp",  "/var/tmp", "/dev/shm", "/run/user"};
 
   unsigned EffectiveWorkers() const;
 };

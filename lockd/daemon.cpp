@@ -165,12 +165,14 @@ int RunDaemon(const DaemonOptions& options) {
   decider_options.small_workers = workers;
   decider_options.large_workers = std::max(1u, workers / 2);
   decider_options.fd_path = [&marker](int fd) { return marker.EventPath(fd, os::FdPath(fd)); };
-  decider_options.fill_process_facts = [](DecisionRecord& r) {
+  decider_options.fill_process_facts = [&c = (*privileged)->controller()](DecisionRecord& r) {
     os::ProcessFacts f = os::ReadProcessFacts(r.pid);
     r.ppid = f.ppid;
     r.uid = f.uid;
     r.tty_nr = f.tty_nr;
     r.exe = std::move(f.exe);
+    // Whether the maintenance session runs it: now, while the process is held.
+    if (r.mode == EffectiveMode::kMaintenance) r.maintenance_by = c.AttributeNow(r.pid);
   };
   ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
                       cache, *sink, stats, decider_options);

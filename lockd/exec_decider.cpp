@@ -163,6 +163,7 @@ void ExecDecider::Finish(PermissionRequest& request, const Decision& decision, E
                          bool from_cache) {
   DecisionRecord r;
   r.pid = request.pid;
+  r.mode = mode;  // fill_process_facts looks at it (maintenance: whose process this is)
   // Who is executing, read before answering (see Judge).
   if (decision.notable() && options_.fill_process_facts) options_.fill_process_facts(r);
   if (!responder_(request.fd.get(), decision.allow()).ok()) {

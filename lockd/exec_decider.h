@@ -62,7 +62,8 @@ using Responder = std::function<hashdb::Status(int fd, bool allow)>;
 struct ExecDeciderOptions {
   unsigned small_workers = 2;
   unsigned large_workers = 1;
-  // Gathers pid facts for the log (os::ReadProcessFacts in the daemon). May be empty.
+  // Gathers pid facts for the log (os::ReadProcessFacts in the daemon), and in maintenance
+  // mode (r.mode is set) whose process it is, before the answer. May be empty.
   std::function<void(DecisionRecord&)> fill_process_facts;
   // The file path of an event fd (os::FdPath in the daemon).
   std::function<std::string(int fd)> fd_path;

@@ -12,6 +12,7 @@
 # stopped. Leaves $T/allowlist.lockdb (generation 2), $T/gen1.lockdb and the real log in
 # $T/log/.
 fleet_seed() {
+  engineer_login  # the test acts as the field engineer: what it installs is the session's
   make_file_token fe
   FILE_TOKEN_FE=$FILE_TOKEN
   make_file_token auditor

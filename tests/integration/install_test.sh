@@ -70,6 +70,7 @@ EOL
 }
 # Paths named under FILES in the manuals that lockd or an operator creates later.
 runtime_paths="/run/lockd/control.sock /var/lib/lockd/highest-generation /var/log/lockd/audit.jsonl"
+runtime_paths+=" /var/lib/lockd/maintenance/window /var/lib/lockd/maintenance/learned"
 
 # Every path the manuals list under FILES (roff escapes removed).
 documented_paths() {
