@@ -26,8 +26,10 @@ struct Config {
   // Threads that hash and decide; 0 means one per CPU, at least 2.
   unsigned workers = 0;
   LogLevel log_level = LogLevel::kInfo;
-  // When set, only the filesystems of these paths, and of every mount at or below them
-  // (including ones mounted later), are marked. When unset, every local filesystem is.
+  // When set, the filesystems of these paths, and of every mount at or below them (including
+  // ones mounted later), are marked. When unset, the signed policy's watch is used. With the
+  // database in enforce mode a set list must be the same as or wider than the signed one, or
+  // lockd does not start (lockd/watch_policy.h): this file can never narrow enforcement.
   std::optional<std::vector<std::string>> watch;
   // The hash-chained audit log (docs/audit-log.md). Always written: it is the auditor's record.
   std::string audit_log = "/var/log/lockd/audit.jsonl";

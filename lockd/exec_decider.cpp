@@ -84,10 +84,16 @@ void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cach
   }
   DecisionInput input;
   input.regular_file = true;
+  if (db != nullptr) {
+    input.deny_user_writable = db->policy().deny_user_writable;
+    input.trusted_owners = db->policy().trusted_owners;
+  }
   auto before = os::StatFd(fd);
   if (!before.ok()) {
     input.hash = HashStatus::kReadFailed;
   } else {
+    input.owner_uid = before->uid;
+    input.file_mode = before->mode;
     auto digest = hashdb::Sha256File(fd, before->size);
     auto after = os::StatFd(fd);
     stats_.hashes.fetch_add(1, std::memory_order_relaxed);

@@ -81,6 +81,6 @@ fleet_drift_db() {
   rm "$image/run.sh"
   cp /usr/bin/env "$image/extra-tool"
   "$LOCKCTL" db build --root "$image" --strip-prefix "$T/drift-root" --out "$1" --generation 2 \
-    --mode enforce --key "$T/keys/signer.pem" >"$T/drift-build.log" 2>&1 ||
+    --mode enforce "${WATCH_ARGS[@]}" --key "$T/keys/signer.pem" >"$T/drift-build.log" 2>&1 ||
     fail "drift db build: $(cat "$T/drift-build.log")"
 }

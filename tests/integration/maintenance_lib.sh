@@ -67,7 +67,7 @@ setup_terminal() {
   chmod 0755 "$MNT/app/run.sh"
   cp /usr/bin/id "$MNT/foreign"
   "$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
-    --mode enforce "$@" >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log" >&2; return 1; }
+    --mode enforce "${WATCH_ARGS[@]}" "$@" >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log" >&2; return 1; }
   write_config
   cat >>"$T/lockd.toml" <<TOML
 baseline_roots = ["$MNT/app"]

@@ -19,7 +19,7 @@ cp /usr/bin/true "$MNT/app/good"
 # would not be the updater). It stays a moment after its last write so that the test does not
 # depend on how soon lockd looks at the writer's /proc/PID/exe.
 cp /usr/bin/python3 "$MNT/app/updater"
-"$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
+"$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 "${WATCH_ARGS[@]}" \
   --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1 || fail "db build"
 write_config
 cat >>"$T/lockd.toml" <<TOML
