@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 
 #include "hashdb/version.h"
 #include "lockd/audit/audit_sink.h"
@@ -35,6 +37,7 @@
 #include "lockd/status_report.h"
 #include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
+#include "lockd/watch_policy.h"
 
 namespace lockd {
 
@@ -137,6 +140,15 @@ int RunDaemon(const DaemonOptions& options) {
          (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
+  // Where to enforce: the signed policy's watch; lockd.toml may only widen it when enforcing
+  // (watch_policy.h). Refused before any mark is placed.
+  auto watch = ChooseWatch((*db)->policy(), config->watch, config->source);
+  if (!watch.ok()) {
+    sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
+                         "not starting: " + watch.error().message, (*db)->generation()});
+    return Fail(options, "watch", watch.error());
+  }
+  LogInfo("marking " + DescribeWatch(watch->watch) + " (watch from " + watch->source + ")");
 
   // 6. fanotify group (made by the supervisor, see daemon.h), mount table.
   if (options.group == nullptr) {
@@ -148,7 +160,7 @@ int RunDaemon(const DaemonOptions& options) {
   // The mark mask follows the coverage policy of the database in force at start (a reload that
   // changes it is reported: marks are placed once). No mark is placed before step 7.
   const os::MarkMask mask = MarkMaskFor((*db)->policy());
-  FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
+  FilesystemMarker marker(g, mask, watch->watch, UntrustedMarkMask());
   // A superblock newly marked or gone: what the cache holds for its device number is stale.
   marker.SetOnSuperblockChange([&cache](std::uint64_t dev) { cache.ForgetDevice(dev); });
 
@@ -166,6 +178,9 @@ int RunDaemon(const DaemonOptions& options) {
   decider_options.large_workers = std::max(1u, workers / 2);
   // Audit records name an event's file as the marker sees it (overlay layers, EventPath).
   decider_options.coverage = &marker;
+  decider_options.attribute_maintenance = [&c = (*privileged)->controller()](int pid) {
+    return c.AttributeNow(pid);
+  };
   ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
   // From here on every step that starts something pushes what undoes it; a failed step returns
   // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
@@ -178,13 +193,23 @@ int RunDaemon(const DaemonOptions& options) {
   teardown.Push("workers drained (every request submitted is answered)",
                 [&] { decider.Shutdown(); });
 
-  // 8. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
-  // filesystem holds its nearest existing parent (often /).
-  if (config->watch) {
-    for (const auto& w : *config->watch) {
-      struct stat st {};
-      if (::stat(w.c_str(), &st) != 0) {
-        return Fail(options, "marks", hashdb::ErrnoError(config->source + ": watch path " + w));
+  // 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
+  // whatever filesystem holds its nearest existing parent (often /), and one that passes
+  // through a symbolic link (which anyone who can write the disk offline can plant in place of
+  // a signed directory) names a different place from the one the marks are chosen by.
+  if (watch->watch) {
+    for (const auto& w : *watch->watch) {
+      char resolved[PATH_MAX];
+      if (::realpath(w.c_str(), resolved) == nullptr) {
+        return Fail(options, "marks", hashdb::ErrnoError(watch->source + ": watch path " + w));
+      }
+      if (w != resolved) {
+        return Fail(
+            options, "marks",
+            hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument,
+                              watch->source + ": watch path " + w + " resolves to " + resolved +
+                                  ": watch paths must be canonical (no "
+                                  "symbolic link, '.' or '..')"));
       }
     }
   }
@@ -229,6 +254,19 @@ int RunDaemon(const DaemonOptions& options) {
           "the new policy covers shared objects or scripts but the marks were placed "
           "without FAN_OPEN_PERM: restart lockd to apply it");
     }
+    // Marks are placed once, at start: a new signed watch is applied by a restart, and one
+    // that lockd.toml would narrow makes that restart refuse. Both are said now.
+    auto new_watch = ChooseWatch(policy, config->watch, config->source);
+    if (!new_watch.ok()) {
+      Report(*sink, LogLevel::kError, DaemonEventKind::kError,
+             "reload: the new policy's watch: " + new_watch.error().message +
+                 ": lockd keeps the marks it placed at start and will refuse to restart",
+             generation);
+    } else if (new_watch->watch != watch->watch) {
+      LogError("the new policy enforces on " + DescribeWatch(new_watch->watch) +
+               " but the marks were placed for " + DescribeWatch(watch->watch) +
+               ": restart lockd to apply it");
+    }
     if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
     Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
     return {ControlReply::Code::kOk, outcome.message + "\n"};
@@ -265,6 +303,9 @@ int RunDaemon(const DaemonOptions& options) {
     s.failed_starts = options.restart ? options.restart->failed_starts : 0;
     s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
     s.workers = workers;
+    s.watch = DescribeWatch(watch->watch);
+    s.watch_source = watch->source;
+    if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;
     s.marked = marker.Marked();
     s.mount_discovery = (*discovery)->Describe();
     s.overlay_gaps = marker.OverlayGaps();

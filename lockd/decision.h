@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "hashdb/database.h"
@@ -44,7 +45,19 @@ struct DecisionInput {
   hashdb::Digest digest{};
   // The database's answer for digest (only meaningful when hash == kOk).
   std::optional<hashdb::LookupResult> lookup;
+  // Owner and st_mode of the file from the fstat of the event fd that brackets the hash (a
+  // chown or chmod during the hash makes it kChanged), and the signed policy's rule on them
+  // (deny_user_writable, trusted_owners; the span must outlive the call).
+  std::uint32_t owner_uid = 0;
+  std::uint32_t file_mode = 0;
+  bool deny_user_writable = true;
+  std::span<const std::uint32_t> trusted_owners;
 };
+
+// Whether someone other than root and the trusted owners can rewrite the file's bytes through
+// its inode: its owner is neither root nor in `trusted_owners`, or group or others may write it.
+bool UserWritable(std::uint32_t owner_uid, std::uint32_t mode,
+                  std::span<const std::uint32_t> trusted_owners);
 
 enum class Reason {
   kAllowlisted,          // digest in the allowlist
@@ -60,6 +73,11 @@ enum class Reason {
   // its content cannot be allowlisted: denied without reading it (an exec of a huge sparse
   // file must not occupy a worker).
   kLargerThanAllowlist,
+  // Allowlisted content in a file a user can rewrite (UserWritable) under a policy with
+  // deny_user_writable: the digest holds only for the moment of the check, and a mapped
+  // library or a script being read is read again later, so the owner could run other bytes.
+  // Checked only for allowlisted content: foreign content stays not-in-allowlist.
+  kWritableByUser,
 };
 std::string_view ReasonName(Reason reason);  // "allowlisted", "not-in-allowlist", ...
 

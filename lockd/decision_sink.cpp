@@ -35,6 +35,8 @@ std::string_view DaemonEventName(DaemonEventKind kind) {
       return "maintenance-expired";
     case DaemonEventKind::kMaintenanceLearned:
       return "maintenance-learned";
+    case DaemonEventKind::kMaintenanceNotLearned:
+      return "maintenance-not-learned";
     case DaemonEventKind::kTrustChange:
       return "trust-change";
     case DaemonEventKind::kAuthorizationRefused:

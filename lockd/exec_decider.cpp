@@ -17,6 +17,7 @@ ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
       sink_(sink),
       stats_(stats),
       coverage_(options.coverage),
+      attribute_maintenance_(std::move(options.attribute_maintenance)),
       pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
 
 ExecDecider::~ExecDecider() { Shutdown(); }
@@ -37,6 +38,8 @@ DecisionInput ExecDecider::FactsOf(const PermissionRequest& request, const hashd
   if (db != nullptr) {
     input.deny_untrusted_fs = db->policy().deny_untrusted_fs;
     input.max_allowlisted_size = db->max_file_size();
+    input.deny_user_writable = db->policy().deny_user_writable;
+    input.trusted_owners = db->policy().trusted_owners;
   }
   return input;
 }
@@ -96,6 +99,8 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
     if (!before.ok()) {
       input.hash = HashStatus::kReadFailed;
     } else {
+      input.owner_uid = before->uid;
+      input.file_mode = before->mode;
       auto digest = hashdb::Sha256File(fd, before->size);
       auto after = kernel_.Stat(fd);
       stats_.hashes.fetch_add(1, std::memory_order_relaxed);
@@ -163,6 +168,10 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       r.uid = f.uid;
       r.tty_nr = f.tty_nr;
       r.exe = std::move(f.exe);
+      // Whether the maintenance session runs it: now, while the process is held.
+      if (mode == EffectiveMode::kMaintenance && attribute_maintenance_) {
+        r.maintenance_by = attribute_maintenance_(w.pid);
+      }
     }
   }
   // A refused exec is noted before the kernel hears of it: the opens it causes (bash reading

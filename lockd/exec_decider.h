@@ -68,6 +68,9 @@ struct ExecDeciderOptions {
   // Names the event's file in audit records (FilesystemCoverage::EventPath: files reached
   // through an overlay); null: the kernel's path of the fd as it is. Must outlive the decider.
   const FilesystemCoverage* coverage = nullptr;
+  // In maintenance mode: whose process this is (MaintenanceController::AttributeNow), asked
+  // before the answer while the process is held. May be empty.
+  std::function<std::string(int pid)> attribute_maintenance;
 };
 
 class ExecDecider {
@@ -103,6 +106,7 @@ class ExecDecider {
   DecisionSink& sink_;
   Stats& stats_;
   const FilesystemCoverage* coverage_;
+  std::function<std::string(int pid)> attribute_maintenance_;
   ExecFollowUps follow_ups_;
   std::mutex mu_;
   // Requests waiting for the judgement of one inode version (the first one's fd is hashed).

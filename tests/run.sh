@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls this script):
 #   1. installs the build and test dependencies (installer/deps.sh),
 #   2. builds everything in build/ and runs every ctest test, including the `root` integration
-#      tests against the real kernel when run as root (each in a private mount namespace),
+#      tests against the real kernel when run as root (each in a private mount namespace) and
+#      the system test bed (label `system`: lockd with the shipped configuration in a whole
+#      Debian root of its own, behind its guard; tests/system/README.md),
 #   3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
 #      the unit tests and fuzz corpora there.
 # Set LOCKD_SKIP_ASAN=1 to skip step 3. Exits non-zero when any test fails.
@@ -23,8 +25,10 @@ if [[ $(id -u) -ne 0 ]]; then
   labels=(-LE root)
 fi
 if [[ $(id -u) -eq 0 ]]; then
-  # The Debian chroot the package test installs the .deb into (built once, then cached).
+  # The Debian chroot the package test installs the .deb into, and the root of the system test
+  # bed (tests/system/README.md), each built once, then cached.
   bash tests/integration/chroot_cache.sh >/dev/null
+  bash tests/integration/chroot_cache.sh --system >/dev/null
 fi
 ctest --test-dir build --output-on-failure --timeout 600 "${labels[@]}"
 

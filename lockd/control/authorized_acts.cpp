@@ -10,7 +10,9 @@
 #include "hashdb/terminal_id.h"
 #include "lockd/log.h"
 #include "lockd/maintenance/db_install.h"
+#include "lockd/maintenance/session.h"
 #include "lockd/maintenance/trust_anchors.h"
+#include "lockd/os/process_tree.h"
 #include "lockd/report.h"
 
 namespace lockd::maintenance {
@@ -41,6 +43,8 @@ hashdb::Result<std::unique_ptr<Services>> Services::Start(const Config& config,
   s->authorizer_ = std::make_unique<Authorizer>(*terminal_id, config.trust_dir, sink, now);
   ControllerOptions options;
   options.state_dir = config.state_dir;
+  options.trust_dir = config.trust_dir;
+  options.terminal_id = *terminal_id;
   options.trusted_updaters = config.trusted_updaters;
   options.now = now;
   options.self = ::getpid();
@@ -90,12 +94,15 @@ ControlReply Services::MaintenanceStart(const ActRequest& request) {
   if (auto w = controller_->window()) {
     return Refused("maintenance already open: session " + w->session);
   }
+  // Whose processes will be the maintenance session: the requester's, read now while it waits
+  // for this answer.
+  const os::ProcFs procs;
+  auto origin = OriginOf(request.peer_pid, controller_->self(), procs);
+  if (!origin.ok()) return Refused("maintenance start: " + origin.error().message);
   ControlReply refusal;
   auto who = authorizer_->Verify(request.act, std::nullopt, request.authorization, &refusal);
   if (!who) return refusal;
-  const auto minutes = ParseMaintenanceMinutes(who->authorization.challenge.argument);
-  if (!minutes) return Refused("maintenance start: bad window length");  // checked in Verify
-  return controller_->Start(*who, *minutes);
+  return controller_->Start(*who, *origin);
 }
 
 ControlReply Services::MaintenanceAbort(const ActRequest& request) {

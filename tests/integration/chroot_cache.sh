@@ -2,13 +2,21 @@
 # Builds (once) the Debian chroot tarball that install_test.sh installs the .deb into, so that
 # the package is never installed into the machine running the tests. The chroot holds the
 # runtime packages installer/deps.sh names, so dpkg -i inside it needs no network.
+# With --system: the root of the system test bed (tests/system/), which also holds what a
+# terminal's day needs (tests/system/packages: python3, cron, logrotate, procps, ...).
 # Prints the tarball's path on stdout. Uses the Debian mirror this machine's apt is set up
-# with. Usage: chroot_cache.sh [TIMEOUT_SECONDS]   (default: no limit)
+# with. Usage: chroot_cache.sh [--system] [TIMEOUT_SECONDS]   (default: no limit)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${LOCKD_CHROOT_CACHE:-/var/cache/lockd-test}
 runtime=$(sed -n 's/^runtime=(\(.*\))$/\1/p' "$src/installer/deps.sh")
-tarball=$cache/bookworm-minbase-$(echo "$runtime" | sha256sum | cut -c1-12).tar.zst
+flavour=minbase
+if [[ "${1:-}" == --system ]]; then
+  shift
+  flavour=system
+  runtime="$runtime $(sed 's/#.*//' "$src/tests/system/packages" | xargs)"
+fi
+tarball=$cache/bookworm-$flavour-$(echo "$runtime" | sha256sum | cut -c1-12).tar.zst
 if [[ -f $tarball ]]; then
   echo "$tarball"
   exit 0
@@ -36,5 +44,6 @@ if ! "${limit[@]}" debootstrap --variant=minbase --include="$(tr ' ' ',' <<<"$ru
   exit 1
 fi
 rm -f "$dbs.log"
+chmod 0755 "$dbs"  # the root directory of the chroot (mktemp made it 0700)
 tar --zstd -C "$dbs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 echo "$tarball"

@@ -12,6 +12,7 @@
 # stopped. Leaves $T/allowlist.lockdb (generation 2), $T/gen1.lockdb and the real log in
 # $T/log/.
 fleet_seed() {
+  engineer_login  # the test acts as the field engineer: what it installs is the session's
   make_file_token fe
   FILE_TOKEN_FE=$FILE_TOKEN
   make_file_token auditor
@@ -80,6 +81,6 @@ fleet_drift_db() {
   rm "$image/run.sh"
   cp /usr/bin/env "$image/extra-tool"
   "$LOCKCTL" db build --root "$image" --strip-prefix "$T/drift-root" --out "$1" --generation 2 \
-    --mode enforce --key "$T/keys/signer.pem" >"$T/drift-build.log" 2>&1 ||
+    --mode enforce "${WATCH_ARGS[@]}" --key "$T/keys/signer.pem" >"$T/drift-build.log" 2>&1 ||
     fail "drift db build: $(cat "$T/drift-build.log")"
 }

@@ -5,8 +5,10 @@
 # system, and inside a fresh pid namespace (-p -f --mount-proc): lockd raises
 # vm.memfd_noexec to 2 when the database's policy says so, a setting that is per pid
 # namespace and can never be lowered again; in the test's own namespace it dies with it.
-# lockd marks only the test mount (config `watch`); the tools the test itself runs
-# (bash, coreutils, python3) live on / which is not marked, so they keep working.
+# lockd marks only the test mount: the test databases are signed with `--watch $MNT`
+# (WATCH_ARGS), since in enforce mode lockd takes its watch from the signed policy, and the
+# test's lockd.toml names the same path (it may only widen the signed watch). The tools the test
+# itself runs (bash, coreutils, python3) live on / which is not marked, so they keep working.
 # Every wait has a timeout; the EXIT trap stops lockd (by its pid) and removes the mounts even
 # when a test fails.
 #
@@ -39,6 +41,10 @@ PYTHON=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "/tmp/lockd-it-${TEST_NAME}.XXXXXX")
 MNT="$T/mnt"
+# `lockctl db build` options for every database a test daemon loads: the signed watch, the test
+# mount only. Never build a test database without it: a database signed for every filesystem,
+# loaded with no `watch` in lockd.toml, would make a test daemon mark the whole machine.
+WATCH_ARGS=(--watch "$MNT")
 LOCKD_PID=""
 LOCKD_LOG="$T/lockd.log"
 SOCK="$T/run/control.sock"
@@ -154,7 +160,7 @@ trust_key() {
 }
 
 # make_db KEY OUT GENERATION MODE FILE...: signed database allowing the content of FILE...
-# (with lockctl: a staging directory holding copies of the files is scanned).
+# (with lockctl: a staging directory holding copies of the files is scanned), watch $MNT.
 make_db() {
   local key=$1 out=$2 gen=$3 mode=$4
   shift 4
@@ -163,12 +169,14 @@ make_db() {
     stage=$(mktemp -d "$T/stage.XXXXXX")
     for f in "$@"; do cp "$f" "$stage/f$i"; chmod 0755 "$stage/f$i"; i=$((i + 1)); done
     "$LOCKCTL" db build --root "$stage" --key "$T/keys/$key.pem" --out "$out" \
-      --generation "$gen" --mode "$mode" >/dev/null 2>"$T/db-build.log" ||
+      --generation "$gen" --mode "$mode" ${WATCH_ARGS[@]+"${WATCH_ARGS[@]}"} >/dev/null 2>"$T/db-build.log" ||
       { cat "$T/db-build.log" >&2; return 1; }
     rm -rf "$stage"
   else
     build_make_db
-    "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" "$@"
+    local watch=() a
+    for a in ${WATCH_ARGS[@]+"${WATCH_ARGS[@]}"}; do [[ $a == --watch ]] || watch+=("--watch=$a"); done
+    "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" ${watch[@]+"${watch[@]}"} "$@"
   fi
 }
 

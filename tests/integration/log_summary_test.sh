@@ -21,7 +21,7 @@ trust_key signer
 make_file_token fe
 cp "$T/keys/fe.token.pem" "$T/trust/fe.pem"
 setup_terminal --key "$T/keys/signer.pem"
-"$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 --mode audit \
+"$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 --mode audit "${WATCH_ARGS[@]}" \
   --key "$T/keys/signer.pem" >"$T/db-audit.log" 2>&1 || fail "audit db build: $(cat "$T/db-audit.log")"
 start_lockd
 [[ $(status_field mode) == audit ]] || fail "mode: $(status_field mode)"
@@ -92,7 +92,7 @@ PY
 log "to enforce: the foreign program removed, the baseline rebuilt in enforce mode and installed"
 rm "$MNT/foreign"
 cp /usr/bin/id "$T/dropped-again"
-expect_rc 0 out "$LOCKCTL" db build --root "$MNT/app" --out "$T/enforce.lockdb" --generation 2 \
+expect_rc 0 out "$LOCKCTL" db build --root "$MNT/app" --out "$T/enforce.lockdb" --generation 2 "${WATCH_ARGS[@]}" \
   --mode enforce --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS"
 expect_rc 0 out mctl db install "$T/enforce.lockdb" --token "$FILE_TOKEN" --passphrase-fd 3 3<<<"$PASS"
 log "  -> $out"

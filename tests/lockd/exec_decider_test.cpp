@@ -84,6 +84,9 @@ struct Fixture {
     hashdb::DatabaseContents c;
     c.generation = 3;
     c.policy.mode = mode;
+    // deny_user_writable stays on (the default); the files the test writes are owned by whoever
+    // runs it, trusted here when that is not root.
+    if (::geteuid() != 0) c.policy.trusted_owners = {static_cast<std::uint32_t>(::geteuid())};
     c.entries.push_back(EntryFor("/good", "good content"));
     // A large allowlisted file, so that larger test files are hashed rather than denied for
     // their size alone (Reason::kLargerThanAllowlist).
@@ -321,4 +324,27 @@ TEST_CASE(
   REQUIRE(f.sink.records.size() == 1);
   CHECK(f.sink.records[0].exec);
   CHECK(f.stats.follow_ups_not_recorded.load() == 1);
+}
+
+TEST_CASE("allowlisted content in a file others can rewrite is denied as writable-by-user") {
+  Fixture f;
+  // Same bytes as the allowlisted /good, but group- and world-writable: denied, and the
+  // record carries the digest (it was hashed and found).
+  testsupport::WriteFile(f.dir.Join("open-copy"), "good content", 0755);
+  REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0777) == 0);
+  CHECK_FALSE(f.Decide(f.Request("open-copy", "", true)));
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kWritableByUser);
+  CHECK(f.sink.records[0].digest.has_value());
+  // chmod back: a new version (mode and ctime), judged afresh, not answered from the cache.
+  REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0755) == 0);
+  CHECK(f.Decide(f.Request("open-copy", "", true)));
+  if (::geteuid() == 0) {
+    // Owned by a user who is not trusted: denied, whatever its permission bits.
+    REQUIRE(::chown(f.dir.Join("open-copy").c_str(), 4242, 4242) == 0);
+    REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0500) == 0);
+    CHECK_FALSE(f.Decide(f.Request("open-copy", "", true)));
+    REQUIRE(f.sink.records.size() == 2);
+    CHECK(f.sink.records[1].reason == lockd::Reason::kWritableByUser);
+  }
 }

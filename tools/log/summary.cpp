@@ -123,6 +123,12 @@ Proposal Propose(const Group& g, const Context& ctx) {
             "it runs from a FUSE or network filesystem, which the policy refuses whatever the "
             "content (deny_untrusted_fs): install the program on a local filesystem instead"};
   }
+  if (g.reasons.count("writable-by-user")) {
+    return {Action::kKeepBlocked,
+            "its content is allowlisted, but the file is not owned by root (or a trusted owner) "
+            "or group or others may write it, so its owner could rewrite it after the check "
+            "(deny_user_writable): install it owned by root, not writable by group or others"};
+  }
   for (const char* r : {"read-failed", "changed-while-hashing", "not-regular-file"}) {
     if (g.reasons.count(r)) {
       return {Action::kCheck, std::string("lockd could not hash a stable content (") + r +

@@ -10,7 +10,8 @@
 //
 // The proposals are rules, not judgement (docs/runbook.md lists them), applied in this order:
 //   none           every record was written inside a maintenance window (learned there);
-//   keep-blocked   untrusted-filesystem: the policy refuses it whatever its content;
+//   keep-blocked   untrusted-filesystem or writable-by-user: the policy refuses it whatever
+//                  its content;
 //   check          lockd could not hash a stable content (read-failed, changed-while-hashing,
 //                  not-regular-file, or no sha256);
 //   investigate    from a writable place (/tmp, /var/tmp, /dev/shm, /home, /root, /run/user,

@@ -148,12 +148,16 @@ TEST_CASE("log summary: proposal rules") {
     s.Add(R("/opt/atm/y", kShaA, "0", "t", "/bin/sh", "audit", "changed-while-hashing"));
     s.Add(R("/opt/atm/z", "", "0", "t", "/bin/sh", "audit", "read-failed"));
     s.Add(R("/opt/atm/w", kShaB, "0", "t", "/bin/sh", "maintenance"));
+    s.Add(R("/home/u/true", kShaB, "1000", "t", "/bin/sh", "enforce", "writable-by-user"));
     std::map<std::string, Action> got;
     for (const auto& e : s.Finish(ctx)) got[e.group.path] = e.proposal.action;
     CHECK(got["/opt/atm/fuse/x"] == Action::kKeepBlocked);
     CHECK(got["/opt/atm/y"] == Action::kCheck);
     CHECK(got["/opt/atm/z"] == Action::kCheck);
     CHECK(got["/opt/atm/w"] == Action::kNone);
+    // Allowlisted content in a file a user can rewrite: keep it blocked (not "investigate":
+    // the content is known; the file's owner is the problem).
+    CHECK(got["/home/u/true"] == Action::kKeepBlocked);
   }
 }
 

@@ -1,0 +1,2 @@
+"""The kiosk application of the system test bed: a terminal's own Python software."""
+VERSION = "@VERSION@"

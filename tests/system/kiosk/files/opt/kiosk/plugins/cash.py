@@ -1,0 +1,5 @@
+"""Cash dispenser plugin."""
+
+
+def describe():
+    return "cash-1"
