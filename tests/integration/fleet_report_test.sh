@@ -91,7 +91,8 @@ for t in (a, b, c):
     assert x['db_verified_on_terminal'] == 'true', x
     assert x['baseline'] == 'majority' and x['image_group'] == '1', x
     assert x['generation_lineage'] == '1 > 2', x['generation_lineage']
-    # 3 denials in enforce; 3 would-denials of newtool inside the maintenance window
+    # 3 denials in enforce; 3 would-denials of newtool inside the maintenance window (denials:
+    # records plus the counts of repeat records)
     assert x['sessions'] == '1' and x['deny'] == '3' and x['would_deny'] == '3', x
 x = rows[d]
 assert x['baseline'] == 'drifted' and x['digests_added'] == '1' and x['digests_removed'] == '1', x

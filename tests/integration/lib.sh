@@ -296,6 +296,18 @@ wait_for_log() {
   return 1
 }
 
+# audit_denials LOG VERDICT: the denials (VERDICT deny) or would-denials (would_deny) LOG
+# accounts for: its records plus the counts of its `repeat` records (docs/audit-log.md,
+# "Repeats"), as `lockctl log verify --json` sums them; 0 when it cannot be read. lockd folds
+# repeats of a denial into a repeat record written 10 s after the first repeat or at stop, so
+# counting `"type":"deny"` lines undercounts a run that repeats a denial.
+audit_denials() {
+  "$LOCKCTL" log verify --json "$1" 2>/dev/null | "$PYTHON" -c '
+import json, sys
+key = {"deny": "denials", "would_deny": "would_denials"}[sys.argv[1]]
+print(json.load(sys.stdin)[key]["total"])' "$2" 2>/dev/null || echo 0
+}
+
 # Standard layout: the test mount with an allowlisted binary and a foreign one.
 #   $MNT/good     copy of true (allowlisted)
 #   $MNT/foreign  copy of false's sibling 'id' (not allowlisted; different content)

@@ -11,7 +11,9 @@
 # --json says the same. Then the baseline is rebuilt in enforce mode with a file token and
 # installed (`lockctl db build`, `lockctl db install`), the foreign program is denied, and
 # `lockctl log summary --type deny` shows that deny. LOCKD_SUMMARY_OUT=DIR keeps the outputs
-# (the runbook's example is taken from them).
+# (the runbook's example is taken from them). lockd folds repeats of a denial into counted
+# `repeat` records (docs/audit-log.md, "Repeats"): the summary counts denials, so newtool's 6
+# would-denials are 1 record and a repeat record of 5, written 10 s after the first repeat.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/maintenance_lib.sh"
 out=""  # set by expect_rc
@@ -36,10 +38,16 @@ expect_runs sh "$MNT/app/job.sh"
 chmod 0711 "$T"  # uid 1000 must reach $MNT (mktemp made $T 0700)
 expect_runs setpriv --reuid=1000 --regid=1000 --clear-groups "$MNT/foreign"
 LOG=$T/log/audit.jsonl
+# 11 would-denials: records plus repeat counts (the repeat records come 10 s after the first
+# repeat of each program, so wait up to 25 s).
 for _ in $(seq 100); do
-  [[ $(grep -c '"type":"would_deny"' "$LOG" 2>/dev/null || true) -ge 11 ]] && break
-  sleep 0.1
+  [[ $(audit_denials "$LOG" would_deny) -ge 11 ]] && break
+  sleep 0.25
 done
+[[ $(audit_denials "$LOG" would_deny) -eq 11 ]] ||
+  fail "the log accounts for $(audit_denials "$LOG" would_deny) would-denials, expected 11"
+repeats=$(grep -c '"type":"repeat"' "$LOG" || true)
+[[ $repeats -ge 1 ]] || fail "no repeat record: the test no longer checks that the summary counts them"
 
 log "log summary --type would-deny"
 expect_rc 0 out "$LOCKCTL" log summary --type would-deny --config "$T/lockd.toml"
@@ -63,7 +71,9 @@ g=$(block investigate "$MNT/foreign")
 [[ $g == *"by:      /usr/bin/setpriv (2)"* ]] || fail "foreign group program: $g"
 g=$(block review "$MNT/app/run.sh")
 [[ $g == *"by:      /usr/bin/dash (1), /usr/bin/timeout (1)"* ]] || fail "run.sh: executed and read by the shell: $g"
-grep -q "^would_deny records: 11 in 4 group(s), " "$T/summary.txt" || fail "header: $(head -1 "$T/summary.txt")"
+grep -q "^would_deny: 11 denial(s) in 4 group(s), " "$T/summary.txt" || fail "header: $(head -1 "$T/summary.txt")"
+grep -Eq "^repeats:        [0-9]+ of them counted in $repeats repeat record\(s\)" "$T/summary.txt" ||
+  fail "repeats line ($repeats repeat records): $(sed -n 2p "$T/summary.txt")"
 grep -q "^proposals: 1 investigate, 1 review, 2 add-to-baseline$" "$T/summary.txt" || fail "footer"
 grep -q "^database:       $T/allowlist.lockdb (generation 1, mode audit, signature verified with $T/trust)$" \
   "$T/summary.txt" || fail "database line"
@@ -74,11 +84,13 @@ grep -q "^database:       $T/allowlist.lockdb (generation 1, mode audit, signatu
 log "the same as JSON"
 expect_rc 0 out "$LOCKCTL" log summary --type would_deny --json --config "$T/lockd.toml"
 printf '%s\n' "$out" >"$T/summary.json"
-"$PYTHON" - "$T/summary.json" "$MNT" <<'PY' || fail "summary JSON"
+"$PYTHON" - "$T/summary.json" "$MNT" "$repeats" <<'PY' || fail "summary JSON"
 import json, sys
 s = json.load(open(sys.argv[1]))
 mnt = sys.argv[2]
-assert s["schema"] == "lockd-log-summary/1" and s["records"] == 11, s
+assert s["schema"] == "lockd-log-summary/2" and s["denials"] == 11, s
+assert s["repeat_records"] == int(sys.argv[3]) and 1 <= s["in_repeats"] <= 7, s
+assert sum(x["in_repeats"] for x in s["groups"]) == s["in_repeats"], s
 g = {x["path"]: x for x in s["groups"]}
 assert g[mnt + "/app/newtool"]["action"] == "add-to-baseline" and g[mnt + "/app/newtool"]["count"] == 6
 assert g[mnt + "/app/newtool"]["uids"] == {"0": 6}
@@ -109,7 +121,7 @@ done
 expect_rc 0 out "$LOCKCTL" log summary --type deny --since 1h --config "$T/lockd.toml"
 printf '%s\n' "$out" >"$T/summary-deny.txt"
 printf '%s\n' "$out" >&2
-grep -q "^deny records: [12] in 1 group(s), " "$T/summary-deny.txt" || fail "deny summary: $out"
+grep -q "^deny: [12] denial(s) in 1 group(s), " "$T/summary-deny.txt" || fail "deny summary: $out"
 grep -qx "investigate  $MNT/foreign" "$T/summary-deny.txt" || fail "deny summary: $out"
 expect_rc 2 out "$LOCKCTL" log summary --type exec --config "$T/lockd.toml"
 [[ $out == *'--type "exec": expected would-deny or deny'* ]] || fail "bad --type: $out"
