@@ -10,6 +10,7 @@
 #include "hashdb/policy.h"
 #include "lockd/decision_sink.h"
 #include "lockd/file_facts.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 
 namespace lockd {
@@ -36,7 +37,7 @@ enum class OpenAction {
 // the head through the event fd; for a non-ELF candidate script also the fd's path (suffix)
 // and the opener's executable. Cheap: never hashes. A failed read is kJudge (the decider then
 // denies what it cannot read).
-OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts,
+OpenAction TriageOpen(os::EventKernel& kernel, int event_fd, pid_t pid, const FileFacts& facts,
                       const hashdb::Policy& policy);
 
 // With policy.memfd_noexec: raises vm.memfd_noexec to 2 (os::SetMemfdNoexec) and reports the

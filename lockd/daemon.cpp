@@ -25,27 +25,23 @@
 #include "lockd/log.h"
 #include "lockd/mode.h"
 #include "lockd/mount_discovery.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
 #include "lockd/quarantine/quarantine.h"
+#include "lockd/report.h"
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
+#include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
 #include "lockd/watch_policy.h"
 
 namespace lockd {
 
 namespace {
-
-std::string DescribeDatabase(const hashdb::Database& db) {
-  return db.name() + " generation " + std::to_string(db.generation()) + ", " +
-         std::to_string(db.digest_count()) + " digests, signer " +
-         hashdb::ToHex(db.signer_key_id()).substr(0, 16) + ", mode " +
-         std::string(hashdb::ModeName(db.policy().mode));
-}
 
 // How long an event read during startup may wait for the event loop before it is denied: the
 // terminal must not wait on a slow start (no exec or open waits on lockd for more than a second
@@ -77,8 +73,12 @@ int RunDaemon(const DaemonOptions& options) {
   // 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
   // every filesystem marked, and its config, database and logs live on them
   // (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
+  std::optional<os::LinuxEventKernel> kernel;
   std::optional<StartupResponder> responder;
-  if (options.group != nullptr) responder.emplace(*options.group, kStartupHoldLimit);
+  if (options.group != nullptr) {
+    kernel.emplace(*options.group);
+    responder.emplace(*kernel, kStartupHoldLimit);
+  }
 
   // 3. Configuration.
   auto config = LoadConfig(options.config_path);
@@ -135,9 +135,9 @@ int RunDaemon(const DaemonOptions& options) {
     sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
     return Fail(options, "database", db.error());
   }
-  LogInfo("loaded " + DescribeDatabase(**db));
-  sink->OnDaemonEvent(
-      {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
+  // The record's message is the description alone (as before Report; exports copy it).
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db),
+         (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
   // Where to enforce: the signed policy's watch; lockd.toml may only widen it when enforcing
@@ -176,18 +176,22 @@ int RunDaemon(const DaemonOptions& options) {
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
   decider_options.large_workers = std::max(1u, workers / 2);
-  decider_options.fd_path = [&marker](int fd) { return marker.EventPath(fd, os::FdPath(fd)); };
-  decider_options.fill_process_facts = [&c = (*privileged)->controller()](DecisionRecord& r) {
-    os::ProcessFacts f = os::ReadProcessFacts(r.pid);
-    r.ppid = f.ppid;
-    r.uid = f.uid;
-    r.tty_nr = f.tty_nr;
-    r.exe = std::move(f.exe);
-    // Whether the maintenance session runs it: now, while the process is held.
-    if (r.mode == EffectiveMode::kMaintenance) r.maintenance_by = c.AttributeNow(r.pid);
+  // Audit records name an event's file as the marker sees it (overlay layers, EventPath).
+  decider_options.coverage = &marker;
+  decider_options.attribute_maintenance = [&c = (*privileged)->controller()](int pid) {
+    return c.AttributeNow(pid);
   };
-  ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
-                      cache, *sink, stats, decider_options);
+  ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
+  // From here on every step that starts something pushes what undoes it; a failed step returns
+  // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
+  // at the end of step 12. What a step's undo refers to is declared before `teardown`, so it
+  // outlives the undo.
+  EventLoop* loop_for_teardown = nullptr;        // step 12
+  std::unique_ptr<ControlServerThread> control;  // step 10
+  TeardownSteps teardown;
+  teardown.Push("maintenance thread stopped", [&] { (*privileged)->Stop(); });
+  teardown.Push("workers drained (every request submitted is answered)",
+                [&] { decider.Shutdown(); });
 
   // 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
   // whatever filesystem holds its nearest existing parent (often /), and one that passes
@@ -197,11 +201,9 @@ int RunDaemon(const DaemonOptions& options) {
     for (const auto& w : *watch->watch) {
       char resolved[PATH_MAX];
       if (::realpath(w.c_str(), resolved) == nullptr) {
-        decider.Shutdown();
         return Fail(options, "marks", hashdb::ErrnoError(watch->source + ": watch path " + w));
       }
       if (w != resolved) {
-        decider.Shutdown();
         return Fail(
             options, "marks",
             hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument,
@@ -213,22 +215,25 @@ int RunDaemon(const DaemonOptions& options) {
   }
   auto discovery = MountDiscovery::Open(marker);
   if (!discovery.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", discovery.error());
   }
   auto first = (*discovery)->SyncOwn();
   if (!first.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", first.error());
   }
   for (const auto& f : first->failures) LogError("cannot mark " + f);
   if (marker.Marked().empty()) {
-    decider.Shutdown();
     return Fail(options, "marks",
                 hashdb::MakeError(hashdb::ErrorCode::kNotFound,
                                   "no filesystem could be marked; nothing would be "
                                   "enforced"));
   }
+  // Marks removed first, so no new event arrives; then every event already queued is answered
+  // by the loop (once it exists: before that the startup responder holds them).
+  teardown.Push("marks removed, queued events answered", [&] {
+    marker.UnmarkAll();
+    if (loop_for_teardown != nullptr) loop_for_teardown->DrainFanotify();
+  });
   for (const auto& m : marker.Marked()) {
     LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
             (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
@@ -236,43 +241,35 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 9. Reload (SIGHUP and control socket share it) and status.
   auto reload = [&]() -> ControlReply {
-    auto loaded = databases.Load();
-    if (!loaded.ok()) {
-      auto current = databases.Current();
-      const std::string msg = "reload refused: " + loaded.error().message +
-                              "; keeping generation " +
-                              std::to_string(current ? current->generation() : 0);
-      LogError(msg);
-      sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg,
-                           current ? current->generation() : 0});
-      return {ControlReply::Code::kRefused, msg + "\n"};
+    const ReloadOutcome outcome = databases.Reload();
+    const std::uint64_t generation = outcome.current ? outcome.current->generation() : 0;
+    if (!outcome.loaded) {
+      Report(*sink, LogLevel::kError, DaemonEventKind::kDatabaseRefused, outcome.message,
+             generation);
+      return {ControlReply::Code::kRefused, outcome.message + "\n"};
     }
-    const std::string msg = "loaded " + DescribeDatabase(**loaded);
-    LogInfo(msg);
-    if (!MarkMaskCovers(marker.mask(), (*loaded)->policy())) {
+    const hashdb::Policy& policy = outcome.current->policy();
+    if (!MarkMaskCovers(marker.mask(), policy)) {
       LogError(
           "the new policy covers shared objects or scripts but the marks were placed "
           "without FAN_OPEN_PERM: restart lockd to apply it");
     }
     // Marks are placed once, at start: a new signed watch is applied by a restart, and one
     // that lockd.toml would narrow makes that restart refuse. Both are said now.
-    auto new_watch = ChooseWatch((*loaded)->policy(), config->watch, config->source);
+    auto new_watch = ChooseWatch(policy, config->watch, config->source);
     if (!new_watch.ok()) {
-      LogError("the new policy's watch: " + new_watch.error().message +
-               ": lockd keeps the marks it placed at start and will refuse to restart");
-      sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                           "reload: " + new_watch.error().message, (*loaded)->generation()});
+      Report(*sink, LogLevel::kError, DaemonEventKind::kError,
+             "reload: the new policy's watch: " + new_watch.error().message +
+                 ": lockd keeps the marks it placed at start and will refuse to restart",
+             generation);
     } else if (new_watch->watch != watch->watch) {
       LogError("the new policy enforces on " + DescribeWatch(new_watch->watch) +
                " but the marks were placed for " + DescribeWatch(watch->watch) +
                ": restart lockd to apply it");
     }
-    if ((*loaded)->policy().memfd_noexec) {
-      ApplyMemfdPolicy((*loaded)->policy(), *sink, (*loaded)->generation());
-    }
-    sink->OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, msg, (*loaded)->generation()});
-    return {ControlReply::Code::kOk, msg + "\n"};
+    if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
+    Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
+    return {ControlReply::Code::kOk, outcome.message + "\n"};
   };
   auto status = [&](bool json) {
     StatusSnapshot s;
@@ -323,11 +320,7 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 10. Control socket.
   auto server = os::ControlServer::Listen(config->control_socket);
-  if (!server.ok()) {
-    marker.UnmarkAll();
-    decider.Shutdown();
-    return Fail(options, "control socket", server.error());
-  }
+  if (!server.ok()) return Fail(options, "control socket", server.error());
   ControlHandlers handlers;
   handlers.status = status;
   handlers.reload = reload;
@@ -337,7 +330,8 @@ int RunDaemon(const DaemonOptions& options) {
   handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
     return quarantine::HandleQuarantine(request, quarantine_env, events);
   };
-  auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  teardown.Push("control socket closed", [&] { control.reset(); });
 
   // 11. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
@@ -357,9 +351,9 @@ int RunDaemon(const DaemonOptions& options) {
   // SIGHUP's reload opens the database, on a marked filesystem: never on the loop thread, which
   // alone answers that open (background_task.h).
   BackgroundTask sighup_reload([&] { (void)reload(); });
-  EventLoopParts parts{g,
+  EventLoopParts parts{*kernel,
                        *signals,
-                       **discovery,
+                       discovery->get(),
                        marker,
                        decider,
                        cache,
@@ -372,6 +366,7 @@ int RunDaemon(const DaemonOptions& options) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
   EventLoop loop(std::move(parts));
+  loop_for_teardown = &loop;
   // The loop takes over from the startup responder: what it held is handled first, in order.
   if (responder) {
     auto held = responder->Stop();
@@ -389,15 +384,10 @@ int RunDaemon(const DaemonOptions& options) {
 
   // Teardown, always in this order.
   (void)os::SdNotify("STOPPING=1");
-  LogInfo(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStopping,
-                       "stopping on signal " + std::to_string(sig),
-                       databases.Current() ? databases.Current()->generation() : 0});
-  control.reset();
-  marker.UnmarkAll();
-  loop.DrainFanotify();
-  decider.Shutdown();
-  (*privileged)->Stop();
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kStopping,
+         "stopping on signal " + std::to_string(sig),
+         databases.Current() ? databases.Current()->generation() : 0);
+  teardown.RunAll();  // control socket, marks and queued events, workers, maintenance thread
   LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
           std::to_string(stats.denied.load()) + " denied, " +
           std::to_string(stats.would_deny.load()) + " would-deny");

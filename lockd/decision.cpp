@@ -40,8 +40,19 @@ std::string_view VerdictName(Verdict verdict) {
   return "unknown";
 }
 
-Reason Judge(const DecisionInput& input) {
+std::optional<Reason> JudgeWithoutContent(const DecisionInput& input) {
+  // Without a database there is nothing to allow against; without metadata nothing is known.
+  if (!input.database_loaded || !input.facts_known) return Reason::kReadFailed;
   if (!input.regular_file) return Reason::kNotRegularFile;
+  if (input.untrusted_filesystem && input.deny_untrusted_fs) return Reason::kUntrustedFilesystem;
+  if (input.size >= kUnreadSizeRuleBytes && input.size > input.max_allowlisted_size) {
+    return Reason::kLargerThanAllowlist;
+  }
+  return std::nullopt;
+}
+
+Reason Judge(const DecisionInput& input) {
+  if (auto early = JudgeWithoutContent(input)) return *early;
   switch (input.hash) {
     case HashStatus::kReadFailed:
     case HashStatus::kNotHashed:

@@ -19,6 +19,7 @@
 
 #include "hashdb/digest.h"
 #include "lockd/decision.h"
+#include "lockd/log.h"
 #include "lockd/mode.h"
 
 namespace lockd {
@@ -29,6 +30,9 @@ struct DecisionRecord {
   Reason reason = Reason::kNotInAllowlist;
   EffectiveMode mode = EffectiveMode::kEnforce;
   bool from_cache = false;
+  // An exec (FAN_OPEN_EXEC_PERM), or a plain open judged as a load of code (a library, a script
+  // read by an interpreter).
+  bool exec = true;
   pid_t pid = 0;
   pid_t ppid = -1;
   long uid = -1;
@@ -86,6 +90,9 @@ struct DaemonEvent {
   // {"holder", "..."}). Values are raw bytes; the audit log escapes them. Keys are
   // [a-z_]+ and must not be seq, time, type, prev, message or generation.
   std::vector<std::pair<std::string, std::string>> fields;
+  // The journal priority of its line (Report); unset: error for refusals, overflows and errors,
+  // notice otherwise.
+  std::optional<LogLevel> level;
 };
 
 class DecisionSink {

@@ -13,6 +13,7 @@
 #include "lockd/maintenance/session.h"
 #include "lockd/maintenance/trust_anchors.h"
 #include "lockd/os/process_tree.h"
+#include "lockd/report.h"
 
 namespace lockd::maintenance {
 
@@ -143,15 +144,13 @@ ControlReply Services::Install(const ActRequest& request) {
     const std::string msg = what + " refused: " + outcome.error().message +
                             "; keeping generation " +
                             std::to_string(before ? before->generation() : 0);
-    LogError(msg);
-    sink_.OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg, before ? before->generation() : 0});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kDatabaseRefused, msg,
+           before ? before->generation() : 0);
     return Refused(msg);
   }
   const std::string loaded = "loaded " + outcome->description + " (installed by token " +
                              token.token_id + ", " + token.holder + ")";
-  LogInfo(loaded);
-  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseLoaded, loaded, outcome->generation});
+  Report(sink_, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, loaded, outcome->generation);
   const std::string counts = std::to_string(outcome->added) + " added, " +
                              std::to_string(outcome->removed) + " removed, " +
                              std::to_string(outcome->changed) + " changed";
@@ -202,15 +201,9 @@ ControlReply Services::TrustAdd(const ActRequest& request) {
   if (!added.ok()) return Refused("trust add: " + added.error().message);
   const std::string msg = "trust anchor " + id + " added as " + *added + " by token " +
                           token.token_id + " (" + token.holder + ")";
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kTrustChange,
-                       msg,
-                       0,
-                       {{"action", "add"},
-                        {"key_id", id},
-                        {"token_id", token.token_id},
-                        {"holder", token.holder}}});
+  Report(
+      sink_, LogLevel::kWarning, DaemonEventKind::kTrustChange, msg, 0,
+      {{"action", "add"}, {"key_id", id}, {"token_id", token.token_id}, {"holder", token.holder}});
   return {ControlReply::Code::kOk, msg + "\n"};
 }
 
@@ -225,15 +218,11 @@ ControlReply Services::TrustRetire(const ActRequest& request) {
   if (!removed.ok()) return Refused("trust retire: " + removed.error().message);
   const std::string msg = "trust anchor " + request.operand + " retired (" + *removed +
                           ") by token " + token.token_id + " (" + token.holder + ")";
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kTrustChange,
-                       msg,
-                       0,
-                       {{"action", "retire"},
-                        {"key_id", request.operand},
-                        {"token_id", token.token_id},
-                        {"holder", token.holder}}});
+  Report(sink_, LogLevel::kWarning, DaemonEventKind::kTrustChange, msg, 0,
+         {{"action", "retire"},
+          {"key_id", request.operand},
+          {"token_id", token.token_id},
+          {"holder", token.holder}});
   return {ControlReply::Code::kOk, msg + "\n"};
 }
 

@@ -15,6 +15,7 @@
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
 #include "lockd/os/process_info.h"
+#include "lockd/report.h"
 #include "lockd/text_escape.h"
 
 namespace lockd::maintenance {
@@ -91,9 +92,8 @@ void Controller::OpenLearned(bool truncate) {
   if (!list.ok()) {
     // The window still works (allow and record in the audit log); lockctl's full rescan does
     // not depend on the list.
-    LogError("maintenance: learned list: " + list.error().message);
-    sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                         "maintenance: learned list: " + list.error().message, 0});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kError,
+           "maintenance: learned list: " + list.error().message, 0);
     list_.reset();
     learned_count_ = 0;
     not_learned_count_ = 0;
@@ -109,17 +109,13 @@ void Controller::RefuseResume(const std::string& session, const std::string& che
   const std::string msg = "maintenance window " + (session.empty() ? std::string("?") : session) +
                           " not resumed after a restart: " + check + ": " + why + "; " +
                           PolicyModeName() + " in force";
-  LogError(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kAuthorizationRefused,
-                       msg,
-                       0,
-                       {{"act", std::string(hashdb::ActName(hashdb::Act::kMaintenanceStart))},
-                        {"check", check},
-                        {"key_id", window != nullptr ? window->key_id : ""},
-                        {"token_id", window != nullptr ? window->token_id : ""},
-                        {"session", session},
-                        {"phase", "resume"}}});
+  Report(sink_, LogLevel::kError, DaemonEventKind::kAuthorizationRefused, msg, 0,
+         {{"act", std::string(hashdb::ActName(hashdb::Act::kMaintenanceStart))},
+          {"check", check},
+          {"key_id", window != nullptr ? window->key_id : ""},
+          {"token_id", window != nullptr ? window->token_id : ""},
+          {"session", session},
+          {"phase", "resume"}});
 }
 
 hashdb::Status Controller::Restore() {
@@ -159,16 +155,12 @@ hashdb::Status Controller::Restore() {
       const std::string msg = "maintenance session " + found->session +
                               " resumed after a restart (authorization of token " +
                               found->token_id + " verified again); ends " + Rfc3339(found->end);
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kModeChange,
-                           msg,
-                           0,
-                           {{"from", PolicyModeName()},
-                            {"to", "maintenance"},
-                            {"session", found->session},
-                            {"token_id", found->token_id},
-                            {"holder", found->holder}}});
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kModeChange, msg, 0,
+             {{"from", PolicyModeName()},
+              {"to", "maintenance"},
+              {"session", found->session},
+              {"token_id", found->token_id},
+              {"holder", found->holder}});
     } else {
       const std::string why =
           state == WindowState::kExpired
@@ -178,12 +170,8 @@ hashdb::Status Controller::Restore() {
       if (!removed.ok()) return removed.error();
       const std::string msg =
           "maintenance session " + found->session + " " + why + "; back to " + PolicyModeName();
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kMaintenanceExpired,
-                           msg,
-                           0,
-                           {{"session", found->session}}});
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceExpired, msg, 0,
+             {{"session", found->session}});
     }
   }
   if (options_.start_thread && !thread_.joinable()) {
@@ -224,18 +212,14 @@ ControlReply Controller::Start(const Authorized& who, const SessionOrigin& origi
   const std::string msg = "maintenance session " + w.session + " started by token " + w.token_id +
                           " (" + w.holder + ", " + w.organisation + ") for " +
                           std::to_string(minutes) + " minute(s), ends " + Rfc3339(w.end);
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kMaintenanceStart,
-                       msg,
-                       0,
-                       {{"session", w.session},
-                        {"token_id", w.token_id},
-                        {"holder", w.holder},
-                        {"organisation", w.organisation},
-                        {"key_id", w.key_id},
-                        {"minutes", std::to_string(minutes)},
-                        {"ends", Rfc3339(w.end)}}});
+  Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceStart, msg, 0,
+         {{"session", w.session},
+          {"token_id", w.token_id},
+          {"holder", w.holder},
+          {"organisation", w.organisation},
+          {"key_id", w.key_id},
+          {"minutes", std::to_string(minutes)},
+          {"ends", Rfc3339(w.end)}});
   sink_.OnDaemonEvent(
       {NowUnixNs(),
        DaemonEventKind::kModeChange,
@@ -272,8 +256,7 @@ bool Controller::Close(DaemonEventKind kind, const std::string& message,
     all.emplace_back("holder", closer.holder);
   }
   for (auto& f : fields) all.push_back(std::move(f));
-  LogWarning(message);
-  sink_.OnDaemonEvent({NowUnixNs(), kind, message, generation, std::move(all)});
+  Report(sink_, LogLevel::kWarning, kind, message, generation, std::move(all));
   std::vector<std::pair<std::string, std::string>> mode_fields{{"from", "maintenance"}, {"to", to}};
   if (kind != DaemonEventKind::kMaintenanceExpired) {
     mode_fields.emplace_back("token_id", closer.token_id);

@@ -69,6 +69,34 @@ TEST_CASE("exec of something that is not a regular file is denied") {
   CHECK(Decide(in, EffectiveMode::kEnforce).verdict == Verdict::kDeny);
 }
 
+TEST_CASE("every reason comes from the facts, in order, before any content is read") {
+  DecisionInput in = Hashed(true);
+  CHECK_FALSE(lockd::JudgeWithoutContent(in).has_value());  // must be hashed
+  // A small file larger than every allowlisted one is still hashed (its record keeps the
+  // digest); from kUnreadSizeRuleBytes on it is denied unread.
+  in.size = 100;
+  in.max_allowlisted_size = 99;
+  CHECK_FALSE(lockd::JudgeWithoutContent(in).has_value());
+  in.size = lockd::kUnreadSizeRuleBytes;
+  in.max_allowlisted_size = lockd::kUnreadSizeRuleBytes - 1;
+  CHECK(lockd::JudgeWithoutContent(in) == Reason::kLargerThanAllowlist);
+  CHECK(lockd::Judge(in) == Reason::kLargerThanAllowlist);  // even with an allowlisted digest
+  in.untrusted_filesystem = true;
+  CHECK(lockd::Judge(in) == Reason::kUntrustedFilesystem);
+  in.deny_untrusted_fs = false;  // policy allows them: hashed like any other file
+  CHECK(lockd::Judge(in) == Reason::kLargerThanAllowlist);
+  in.max_allowlisted_size = lockd::kUnreadSizeRuleBytes;  // equal size may be allowlisted
+  CHECK(lockd::Judge(in) == Reason::kAllowlisted);
+  in.regular_file = false;
+  CHECK(lockd::Judge(in) == Reason::kNotRegularFile);
+  in.facts_known = false;
+  CHECK(lockd::Judge(in) == Reason::kReadFailed);
+  in = Hashed(true);
+  in.database_loaded = false;
+  CHECK(lockd::Judge(in) == Reason::kReadFailed);
+  CHECK(Decide(in, EffectiveMode::kAudit).verdict == Verdict::kWouldDeny);
+}
+
 TEST_CASE("names") {
   CHECK(lockd::ReasonName(Reason::kNotInAllowlist) == "not-in-allowlist");
   CHECK(lockd::VerdictName(Verdict::kWouldDeny) == "would-deny");

@@ -1,0 +1,83 @@
+#pragma once
+// EventKernel: everything the event path (event loop, decider, startup responder, the
+// supervisor's down mode) asks of the kernel, as one small interface. The real one is
+// os::LinuxEventKernel (a fanotify group, fstat, leases, pread, /proc); the fake in
+// tests/support/fake_event_kernel.h lets the loop and the decider be tested without root.
+//
+// Event fds are real file descriptors in both (the fake hands out fds of ordinary files), so
+// hashing reads them directly; what the interface hides is where events come from, how answers
+// reach the kernel, and what the kernel says about files and processes.
+//
+// Thread-safety: every method may be called from any thread (the loop reads, workers answer).
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hashdb/result.h"
+#include "lockd/file_facts.h"
+#include "lockd/os/fanotify.h"
+#include "lockd/os/process_info.h"
+
+namespace lockd::os {
+
+class EventKernel {
+ public:
+  virtual ~EventKernel() = default;
+
+  // --- the fanotify group ---
+  // One non-blocking read of queued events (empty when none); *maybe_more when more may be
+  // queued. See FanotifyGroup::ReadEvents.
+  virtual hashdb::Result<std::vector<FanotifyEvent>> ReadEvents(bool* maybe_more) = 0;
+  // Answers a permission event by its fd (before the fd is closed).
+  virtual hashdb::Status Respond(int event_fd, bool allow) = 0;
+  // The group's fd, for poll (-1 in fakes without one).
+  virtual int PollFd() const = 0;
+
+  // --- the file behind an event fd ---
+  virtual hashdb::Result<FileFacts> Stat(int fd) = 0;
+  // Whether the file is open for writing anywhere (read-lease probe, file_probe.h).
+  virtual WriterState ProbeWriters(int fd) = 0;
+  // pread of the first bytes; the number read.
+  virtual hashdb::Result<std::size_t> ReadHead(int fd, std::span<std::uint8_t> buf) = 0;
+  // The path the kernel shows for the fd ("" when unknown).
+  virtual std::string FdPath(int fd) = 0;
+
+  // --- the process behind an event ---
+  // Facts for the log and the deny notice (best effort: empty when gone).
+  virtual ProcessFacts Process(pid_t pid) = 0;
+  // The path of the process's executable ("" when unreadable).
+  virtual std::string ExecutablePath(pid_t pid) = 0;
+  // The identity of the process's executable (stat of /proc/<pid>/exe: the very file it runs,
+  // whatever its name), nullopt when unreadable.
+  virtual std::optional<FileFacts> ExecutableFacts(pid_t pid) = 0;
+};
+
+// The real kernel, over a fanotify group (which must outlive it).
+class LinuxEventKernel final : public EventKernel {
+ public:
+  explicit LinuxEventKernel(FanotifyGroup& group) : group_(group) {}
+
+  hashdb::Result<std::vector<FanotifyEvent>> ReadEvents(bool* maybe_more) override;
+  hashdb::Status Respond(int event_fd, bool allow) override;
+  int PollFd() const override;
+  hashdb::Result<FileFacts> Stat(int fd) override;
+  WriterState ProbeWriters(int fd) override;
+  hashdb::Result<std::size_t> ReadHead(int fd, std::span<std::uint8_t> buf) override;
+  std::string FdPath(int fd) override;
+  ProcessFacts Process(pid_t pid) override;
+  std::string ExecutablePath(pid_t pid) override;
+  std::optional<FileFacts> ExecutableFacts(pid_t pid) override;
+
+  FanotifyGroup& group() { return group_; }
+
+ private:
+  FanotifyGroup& group_;
+};
+
+}  // namespace lockd::os
