@@ -139,7 +139,7 @@ Result<Challenge> IssueChallenge(NonceStore& nonces, const std::string& terminal
                                  std::string argument, std::int64_t now, std::int64_t lifetime) {
   auto c = NewChallenge(terminal_id, act, std::move(argument), now, lifetime);
   if (!c.ok()) return c;
-  HASHDB_TRY(nonces.Issue(c->nonce, c->expires_at, now));
+  HASHDB_TRY(nonces.Issue(c->nonce, c->expires_at, now, SerializeChallenge(*c)));
   return c;
 }
 
@@ -199,18 +199,35 @@ std::string_view AuthzCheckName(AuthzCheck check) {
       return "replay";
     case AuthzCheck::kNonceStore:
       return "nonce store";
+    case AuthzCheck::kNotAsIssued:
+      return "not as issued";
   }
   return "unknown";
 }
 
 namespace {
 AuthzVerdict Refuse(AuthzCheck check, const std::string& details) {
-  return {check, "authorization refused: " + std::string(AuthzCheckName(check)) + ": " + details};
+  return {check, "authorization refused: " + std::string(AuthzCheckName(check)) + ": " + details,
+          ""};
 }
 }  // namespace
 
-AuthzVerdict VerifyAuthorization(const Authorization& a, const AuthzRequest& request,
-                                 const TrustStore& trust, NonceStore& nonces) {
+std::string ChallengeMismatch(const Challenge& issued, const Challenge& s) {
+  if (issued.nonce != s.nonce) return "nonce";
+  if (issued.terminal_id != s.terminal_id) return "terminal";
+  if (issued.act != s.act) return "act";
+  if (issued.argument != s.argument) {
+    return issued.act == Act::kMaintenanceStart ? "duration" : "argument";
+  }
+  if (issued.version != s.version || issued.issued_at != s.issued_at ||
+      issued.expires_at != s.expires_at) {
+    return "validity";
+  }
+  return "";
+}
+
+AuthzVerdict CheckAuthorization(const Authorization& a, const AuthzRequest& request,
+                                const TrustStore& trust) {
   const Challenge& c = a.challenge;
   if (std::string why = CheckFields(c, a.token); !why.empty()) {
     return Refuse(AuthzCheck::kMalformed, why);
@@ -252,11 +269,38 @@ AuthzVerdict VerifyAuthorization(const Authorization& a, const AuthzRequest& req
     return Refuse(AuthzCheck::kTokenExpired, "token " + a.token.token_id + " of " + a.token.holder +
                                                  " was valid until " + a.token.not_after);
   }
+  return {AuthzCheck::kOk, "authorized", ""};
+}
+
+AuthzVerdict VerifyAuthorization(const Authorization& a, const AuthzRequest& request,
+                                 const TrustStore& trust, NonceStore& nonces) {
+  if (AuthzVerdict v = CheckAuthorization(a, request, trust); !v.ok()) return v;
+  const Challenge& c = a.challenge;
+  // What was signed must be what was issued with this nonce: lockd's own record, not the
+  // client's copy of the challenge (which the client could have changed before signing).
+  auto issued_text = nonces.Issued(c.nonce);
+  if (!issued_text.ok()) return Refuse(AuthzCheck::kNonceStore, issued_text.error().message);
+  if (issued_text->has_value()) {
+    auto issued = ParseChallenge(**issued_text, "issued challenge " + ToHex(c.nonce));
+    if (!issued.ok()) return Refuse(AuthzCheck::kNonceStore, issued.error().message);
+    if (std::string field = ChallengeMismatch(*issued, c); !field.empty()) {
+      AuthzVerdict v = Refuse(
+          AuthzCheck::kNotAsIssued,
+          field + ": nonce " + ToHex(c.nonce).substr(0, 16) + " was issued for " +
+              std::string(ActName(issued->act)) + " \"" + issued->argument + "\" on terminal " +
+              issued->terminal_id + ", valid " + std::to_string(issued->issued_at) + ".." +
+              std::to_string(issued->expires_at) + "; the token signed " +
+              std::string(ActName(c.act)) + " \"" + c.argument + "\" on terminal " + c.terminal_id +
+              ", valid " + std::to_string(c.issued_at) + ".." + std::to_string(c.expires_at));
+      v.mismatch = field;
+      return v;
+    }
+  }
   auto state = nonces.Consume(c.nonce);
   if (!state.ok()) return Refuse(AuthzCheck::kNonceStore, state.error().message);
   switch (*state) {
     case NonceStore::State::kIssued:
-      return {AuthzCheck::kOk, "authorized"};
+      return {AuthzCheck::kOk, "authorized", ""};
     case NonceStore::State::kUsed:
       return Refuse(AuthzCheck::kReplay,
                     "nonce " + ToHex(c.nonce) + " was already used by an earlier authorization");

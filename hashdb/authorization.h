@@ -77,8 +77,9 @@ struct Authorization {
 Result<Challenge> NewChallenge(const std::string& terminal_id, Act act, std::string argument,
                                std::int64_t now, std::int64_t lifetime);
 
-// NewChallenge, then records its nonce as issued in nonces: what lockd does for every
-// challenge request. Fails if either step fails (the challenge is then unusable).
+// NewChallenge, then records its nonce as issued in nonces, with the challenge's text (what
+// VerifyAuthorization compares the signed challenge with): what lockd does for every challenge
+// request. Fails if either step fails (the challenge is then unusable).
 Result<Challenge> IssueChallenge(NonceStore& nonces, const std::string& terminal_id, Act act,
                                  std::string argument, std::int64_t now, std::int64_t lifetime);
 
@@ -116,6 +117,7 @@ enum class AuthzCheck {
   kNonceUnknown,      // nonce was not issued by this lockd (or has been pruned)
   kReplay,            // nonce was already used
   kNonceStore,        // the nonce store failed (I/O)
+  kNotAsIssued,       // the signed challenge is not the one issued with its nonce
 };
 std::string_view AuthzCheckName(AuthzCheck check);
 
@@ -130,14 +132,30 @@ struct AuthzRequest {
 struct AuthzVerdict {
   AuthzCheck check = AuthzCheck::kOk;  // kOk, or the first check that failed
   std::string message;                 // "authorization refused: <check>: <details>"
+  // kNotAsIssued only: the first field that differs from the issued challenge: "terminal",
+  // "act", "argument", "duration" (the minutes of maintenance_start) or "validity".
+  std::string mismatch;
   bool ok() const { return check == AuthzCheck::kOk; }
 };
 
-// Checks, in this order: well-formed, signer is an anchor, signature, terminal id, act and
-// argument, validity window, token not-after, then consumes the nonce (only when everything
-// else passed, so a forged or misdirected authorization does not burn a legitimate nonce).
-// Exactly one successful verdict is ever returned for one nonce, as long as the NonceStore
-// keeps its contract. Never throws; never logs.
+// The first field in which signed differs from issued (names as AuthzVerdict::mismatch), ""
+// when they are the same challenge (nonce included).
+std::string ChallengeMismatch(const Challenge& issued, const Challenge& signed_challenge);
+
+// Every check of VerifyAuthorization that does not involve the nonce store: well-formed,
+// signer is an anchor, signature, terminal id, act and argument, validity window at
+// request.now, token not-after at request.now. Used alone when lockd checks again an
+// authorization it accepted earlier (a maintenance window resumed after a restart, with now =
+// the time it was accepted): its nonce is used (or forgotten) by then.
+AuthzVerdict CheckAuthorization(const Authorization& authorization, const AuthzRequest& request,
+                                const TrustStore& trust);
+
+// CheckAuthorization, then: the signed challenge must be exactly the one issued with its nonce
+// (kNotAsIssued: a nonce asked for "maintenance_start 30" does not authorize 1440 minutes or
+// another act), then consumes the nonce (only when everything else passed, so a forged or
+// misdirected authorization does not burn a legitimate nonce). Exactly one successful verdict
+// is ever returned for one nonce, as long as the NonceStore keeps its contract. Never throws;
+// never logs.
 AuthzVerdict VerifyAuthorization(const Authorization& authorization, const AuthzRequest& request,
                                  const TrustStore& trust, NonceStore& nonces);
 

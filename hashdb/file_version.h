@@ -1,6 +1,6 @@
 #pragma once
 // The version of a file's content as far as its metadata tells: which file (device, inode) and
-// which state of it (size, mtime, ctime, mode). The one "same file version" check of the
+// which state of it (size, mtime, ctime, mode, owner). The one "same file version" check of the
 // project: the scanner and `lockctl maintenance finish` compare the stat before and after
 // hashing with it, lockd compares the event's fstat with the cache's and with its own
 // (lockd::FileFacts is this type).
@@ -22,6 +22,7 @@ struct FileVersion {
   std::int64_t mtime_ns = 0;
   std::int64_t ctime_ns = 0;
   std::uint32_t mode = 0;  // st_mode
+  std::uint32_t uid = 0;   // st_uid: who may rewrite it (lockd's deny_user_writable)
 
   static FileVersion FromStat(const struct stat& st);
 
@@ -30,7 +31,8 @@ struct FileVersion {
   // Same file and, as far as metadata shows, same content version.
   bool SameVersion(const FileVersion& other) const {
     return dev == other.dev && ino == other.ino && size == other.size &&
-           mtime_ns == other.mtime_ns && ctime_ns == other.ctime_ns && mode == other.mode;
+           mtime_ns == other.mtime_ns && ctime_ns == other.ctime_ns && mode == other.mode &&
+           uid == other.uid;
   }
 };
 

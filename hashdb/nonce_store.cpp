@@ -14,7 +14,21 @@
 
 namespace hashdb {
 
-Status MemoryNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std::int64_t now) {
+namespace {
+
+Status CheckIssuedText(const std::string& issued) {
+  if (issued.size() > kMaxIssuedText) {
+    return MakeError(ErrorCode::kInvalidArgument, "issued challenge text longer than " +
+                                                      std::to_string(kMaxIssuedText) + " bytes");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status MemoryNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std::int64_t now,
+                               std::string issued) {
+  HASHDB_TRY(CheckIssuedText(issued));
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = it->second.expires_at <= now ? entries_.erase(it) : std::next(it);
@@ -26,10 +40,17 @@ Status MemoryNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std:
     }
     entries_.erase(oldest);
   }
-  if (!entries_.emplace(nonce, Entry{expires_at, false}).second) {
+  if (!entries_.emplace(nonce, Entry{expires_at, false, std::move(issued)}).second) {
     return MakeError(ErrorCode::kConflict, "nonce " + ToHex(nonce) + " was already issued");
   }
   return {};
+}
+
+Result<std::optional<std::string>> MemoryNonceStore::Issued(const Nonce& nonce) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(nonce);
+  if (it == entries_.end() || it->second.used) return std::optional<std::string>();
+  return std::optional<std::string>(it->second.issued);
 }
 
 Result<NonceStore::State> MemoryNonceStore::Consume(const Nonce& nonce) {
@@ -123,7 +144,9 @@ Status FileNonceStore::Prune(std::int64_t now) {
   return {};
 }
 
-Status FileNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std::int64_t now) {
+Status FileNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std::int64_t now,
+                             std::string issued) {
+  HASHDB_TRY(CheckIssuedText(issued));
   HASHDB_TRY(Prune(now));
   const std::string hex = ToHex(nonce);
   if (::access((dir_ + "/used/" + hex).c_str(), F_OK) == 0) {
@@ -137,13 +160,39 @@ Status FileNonceStore::Issue(const Nonce& nonce, std::int64_t expires_at, std::i
     }
     return ErrnoError("create " + path);
   }
-  const std::string content = std::to_string(expires_at) + "\n";
+  const std::string content = std::to_string(expires_at) + "\n" + issued;
   if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
     Status err = ErrnoError("write " + path);
     ::unlink(path.c_str());
     return err;
   }
   return {};
+}
+
+Result<std::optional<std::string>> FileNonceStore::Issued(const Nonce& nonce) {
+  const std::string path = dir_ + "/issued/" + ToHex(nonce);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoError("open " + path);
+  }
+  std::string content;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read " + path);
+    if (n == 0) break;
+    content.append(buf, static_cast<std::size_t>(n));
+    if (content.size() > kMaxIssuedText + 32) {
+      return MakeError(ErrorCode::kFormat, path + ": longer than an issued challenge can be");
+    }
+  }
+  const auto nl = content.find('\n');
+  if (nl == std::string::npos) {
+    return MakeError(ErrorCode::kFormat, path + ": expected the expiry, a newline, the challenge");
+  }
+  return std::optional<std::string>(content.substr(nl + 1));
 }
 
 Result<NonceStore::State> FileNonceStore::Consume(const Nonce& nonce) {

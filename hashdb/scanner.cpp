@@ -124,8 +124,13 @@ class ScanRun {
   ScanRun(const ScanOptions& options, std::string strip)
       : opt_(options), strip_(std::move(strip)) {}
 
-  // Opens a root (failure fails the scan) and queues it.
+  // Opens a root (failure fails the scan) and queues it; a root inside an excluded tree is
+  // counted as excluded and not scanned.
   Status AddRoot(const std::string& root) {
+    if (PathExcluded(Recorded(root), opt_.excludes)) {
+      excluded_.fetch_add(1, std::memory_order_relaxed);
+      return {};
+    }
     UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!fd.valid()) {
       if (errno == ENOTDIR || errno == ELOOP) {
@@ -247,6 +252,8 @@ class ScanRun {
     return false;
   }
 
+  // The entry itself only: its directories were checked when they were entered (and the root
+  // by AddRoot), which makes every pattern a tree (PathExcluded).
   bool Excluded(const std::string& disk_path) const {
     if (opt_.excludes.empty()) return false;
     const std::string recorded = Recorded(disk_path);
@@ -480,6 +487,20 @@ std::string_view SkipReasonName(SkipReason reason) {
       return "path-too-long";
   }
   return "unknown";
+}
+
+bool PathExcluded(std::string_view path, const std::vector<std::string>& patterns) {
+  for (std::string pattern : patterns) {
+    while (pattern.size() > 1 && pattern.back() == '/') pattern.pop_back();
+    if (pattern.empty()) continue;
+    // The path and each leading directory: "/a", "/a/b", ..., "/a/b/c".
+    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+      const std::string prefix(path.substr(0, end));
+      if (!prefix.empty() && ::fnmatch(pattern.c_str(), prefix.c_str(), 0) == 0) return true;
+      if (end == std::string_view::npos) break;
+    }
+  }
+  return false;
 }
 
 Result<ScanResult> Scan(const ScanOptions& options) {

@@ -59,8 +59,9 @@ struct ScanOptions {
   // Directories to scan. A relative root is taken relative to the current directory. A root
   // that is missing, not a directory, or itself a symlink fails the whole scan.
   std::vector<std::string> roots;
-  // fnmatch(3) patterns (no flags: '*' also matches '/') on the recorded path; a matching
-  // directory is not entered, a matching file is not examined.
+  // fnmatch(3) patterns (no flags: '*' also matches '/') on the recorded path, each naming a
+  // tree (PathExcluded): a matching directory is not entered, a matching file is not examined,
+  // and a root inside an excluded tree is not scanned.
   std::vector<std::string> excludes;
   bool one_file_system = true;  // do not cross into other filesystems below a root
   // Removed from the front of every recorded path (whole components), so that a scan of an
@@ -109,5 +110,12 @@ struct ScanResult {
 // everything below a root that cannot be read is reported in ScanReport::skipped instead.
 // Hard links are recorded once per path. Thread-safe; runs its own threads and joins them.
 Result<ScanResult> Scan(const ScanOptions& options);
+
+// Whether path (absolute) lies in a tree an exclude pattern names: the pattern (fnmatch(3), no
+// flags) matches the path itself or one of its leading directories, cut at a "/". So "/run"
+// excludes /run and /run/user/1000/x but not /running; "/home/*/cache" excludes every user's
+// cache tree. A trailing "/" on a pattern is ignored. What the scan skips and what
+// `lockctl maintenance finish` refuses to take from lockd's learned list agree through this.
+bool PathExcluded(std::string_view path, const std::vector<std::string>& patterns);
 
 }  // namespace hashdb

@@ -83,7 +83,7 @@ say "a field engineer's file token (on a USB stick in real life: here $work/stic
 echo "its public key is the terminal's trust anchor: $work/trust/demo-token.pem"
 
 say "build the allowlist of the sandbox's programs, signed by the token"
-"$lockctl" db build --root "$sandbox/bin" "${token[@]}" \
+"$lockctl" db build --root "$sandbox/bin" --watch "$sandbox" "${token[@]}" \
   --out "$work/state/allowlist.lockdb" --generation 1 3<<<"$pass"
 "$lockctl" db verify "$work/state/allowlist.lockdb" --trust "$work/trust"
 "$lockctl" db show "$work/state/allowlist.lockdb" --trust "$work/trust"
@@ -126,11 +126,15 @@ echo "lockd's log:"
 grep -a 'deny' "$work/log/lockd.log" | tail -n 3
 
 say "maintenance: the engineer unlocks the terminal with the token for an update"
-"$lockctl" maintenance start --minutes 15 "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
-"$lockctl" status --socket "$work/run/control.sock" | grep -E '^(mode|maintenance)' || true
-echo "installing the update: a new program, report"
-cp "$(command -v hostname)" "$sandbox/bin/report"
-"$sandbox/bin/report" >/dev/null && echo "report runs during maintenance (and is learned)"
+# The engineer's shell (a subshell here): what it and the programs it starts write or run
+# during the window is learned; what any other process writes is listed as NOT learned.
+(
+  "$lockctl" maintenance start --minutes 15 "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"
+  "$lockctl" status --socket "$work/run/control.sock" | grep -E '^(mode|maintenance)' || true
+  echo "installing the update: a new program, report"
+  cp "$(command -v hostname)" "$sandbox/bin/report"
+  "$sandbox/bin/report" >/dev/null && echo "report runs during maintenance (and is learned)"
+)
 
 say "maintenance finish: rescan, diff, generation 2 signed by the token, back to enforce"
 "$lockctl" maintenance finish --yes "${token[@]}" --config "$work/lockd.toml" 3<<<"$pass"

@@ -26,8 +26,10 @@ struct Config {
   // Threads that hash and decide; 0 means one per CPU, at least 2.
   unsigned workers = 0;
   LogLevel log_level = LogLevel::kInfo;
-  // When set, only the filesystems of these paths, and of every mount at or below them
-  // (including ones mounted later), are marked. When unset, every local filesystem is.
+  // When set, the filesystems of these paths, and of every mount at or below them (including
+  // ones mounted later), are marked. When unset, the signed policy's watch is used. With the
+  // database in enforce mode a set list must be the same as or wider than the signed one, or
+  // lockd does not start (lockd/watch_policy.h): this file can never narrow enforcement.
   std::optional<std::vector<std::string>> watch;
   // The hash-chained audit log (docs/audit-log.md). Always written: it is the auditor's record.
   std::string audit_log = "/var/log/lockd/audit.jsonl";
@@ -39,10 +41,14 @@ struct Config {
   // finish --updater-only` accepts those without a full rescan.
   std::vector<std::string> trusted_updaters;
   // What `lockctl maintenance finish` rescans (absolute paths), and fnmatch(3) patterns of
-  // paths it skips. The defaults match installer/install.sh's baseline of a whole system
-  // (root "/", pseudo filesystems left out).
+  // trees it skips (hashdb::PathExcluded: "/run" is the whole /run tree). The default root is
+  // installer/install.sh's baseline of a whole system; the default excludes leave out the
+  // pseudo filesystems and every tree an ordinary user can write to (/home, /tmp, /var/tmp,
+  // /dev/shm, /run/user: the last two lie in /dev and /run and are named so that they stay out
+  // if those are dropped): nothing found there is learned into the allowlist.
   std::vector<std::string> baseline_roots{"/"};
-  std::vector<std::string> baseline_excludes{"/proc", "/sys", "/dev", "/run"};
+  std::vector<std::string> baseline_excludes{"/proc", "/sys",     "/dev",     "/run",     "/home",
+                                             "/tmp",  "/var/tmp", "/dev/shm", "/run/user"};
 
   unsigned EffectiveWorkers() const;
 };

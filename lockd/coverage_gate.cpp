@@ -7,6 +7,7 @@
 #include "lockd/os/open_probe.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sysctl.h"
+#include "lockd/report.h"
 
 namespace lockd {
 
@@ -27,14 +28,15 @@ bool MarkMaskCovers(const os::MarkMask& marked, const hashdb::Policy& policy) {
   return marked.open_permission || !MarkMaskFor(policy).open_permission;
 }
 
-OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts, const hashdb::Policy& policy,
-                      ScriptCoverage* scripts, const hashdb::Database* db) {
+OpenAction TriageOpen(os::EventKernel& kernel, int event_fd, pid_t pid, const FileFacts& facts,
+                      const hashdb::Policy& policy, ScriptCoverage* scripts,
+                      const hashdb::Database* db) {
   if (!policy.cover_shared_objects && !policy.cover_scripts) return OpenAction::kAllow;
   // An empty file holds no code (a new file being created, O_TMPFILE, O_CREAT with an execute
   // mode): nothing to judge until content is written, and the next open sees that content.
   if (facts.size == 0) return OpenAction::kAllow;
   std::array<std::uint8_t, kSniffBytes> head{};
-  auto n = os::ReadHead(event_fd, head);
+  auto n = kernel.ReadHead(event_fd, head);
   if (!n.ok()) return OpenAction::kJudge;
   const HeadKind kind = SniffHead(std::span<const std::uint8_t>(head.data(), *n));
   if (kind == HeadKind::kElfLoadable) {
@@ -44,12 +46,12 @@ OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts, const has
   // Only now the path: most opens (headers, data, config) stop at the mode check
   // only when they have no execute bit and no "#!"; the suffix needs the name.
   const bool script_like = IsScriptHead(kind) || IsScriptByModeOrName(facts.mode, {}) ||
-                           IsScriptByModeOrName(facts.mode, os::FdPath(event_fd));
+                           IsScriptByModeOrName(facts.mode, kernel.FdPath(event_fd));
   if (scripts == nullptr) {
     if (!script_like) return OpenAction::kAllow;
     // A script: code only when an interpreter reads it. An unreadable exe (the process is
     // gone) is judged: the safe direction.
-    const std::string exe = os::ProcessExe(pid);
+    const std::string exe = kernel.ExecutablePath(pid);
     if (!exe.empty() && !IsInterpreter(exe, policy.interpreters)) return OpenAction::kAllow;
     return OpenAction::kJudge;
   }
@@ -75,15 +77,13 @@ void ApplyMemfdPolicy(const hashdb::Policy& policy, DecisionSink& sink, std::uin
   if (!r.ok()) {
     const std::string msg =
         "cannot set vm.memfd_noexec=2: " + r.error().message + "; execution from memfd is NOT shut";
-    LogError(msg);
-    sink.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError, msg, generation});
+    Report(sink, LogLevel::kError, DaemonEventKind::kError, msg, generation);
     return;
   }
   if (r->outcome == os::MemfdNoexecResult::Outcome::kUnsupported) {
     const std::string msg =
         "this kernel has no vm.memfd_noexec (Linux 6.3+): execution from memfd is NOT shut";
-    LogError(msg);
-    sink.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError, msg, generation});
+    Report(sink, LogLevel::kError, DaemonEventKind::kError, msg, generation);
     return;
   }
   LogInfo(r->message.empty() ? "vm.memfd_noexec is 2" : r->message);

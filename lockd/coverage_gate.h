@@ -10,6 +10,7 @@
 #include "hashdb/policy.h"
 #include "lockd/decision_sink.h"
 #include "lockd/file_facts.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/script_coverage.h"
 
@@ -35,13 +36,15 @@ enum class OpenAction {
 
 // For one FAN_OPEN_PERM event of a regular file (the rules in lockd/coverage.h): one pread of
 // the head through the event fd; for a non-ELF file also the fd's path (suffix) and the
-// opener's executable. With `scripts` (lockd/script_coverage.h) an interpreter is also
-// recognised by its executable's digest in `db`, and a file that is no script by rules 0-2
-// is still judged when it is the file an interpreter's command line or start-up variables
-// name (rule 2b). Without `scripts`: interpreters by name only, no rule 2b. Never hashes the
-// file. A failed read is kJudge (the decider then denies what it cannot read).
-OpenAction TriageOpen(int event_fd, pid_t pid, const FileFacts& facts, const hashdb::Policy& policy,
-                      ScriptCoverage* scripts = nullptr, const hashdb::Database* db = nullptr);
+// opener's executable, all through `kernel`. With `scripts` (lockd/script_coverage.h) an
+// interpreter is also recognised by its executable's digest in `db`, and a file that is no
+// script by rules 0-2 is still judged when it is the file an interpreter's command line or
+// start-up variables name (rule 2b). Without `scripts`: interpreters by name only, no rule 2b.
+// Cheap: never hashes, never opens a file (the judgement itself is the decider's: Judge).
+// A failed read is kJudge (the decider then denies what it cannot read).
+OpenAction TriageOpen(os::EventKernel& kernel, int event_fd, pid_t pid, const FileFacts& facts,
+                      const hashdb::Policy& policy, ScriptCoverage* scripts = nullptr,
+                      const hashdb::Database* db = nullptr);
 
 // With policy.memfd_noexec: raises vm.memfd_noexec to 2 (os::SetMemfdNoexec) and reports the
 // outcome: logged, and where the kernel lacks the setting or refuses it, a daemon error event

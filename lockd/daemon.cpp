@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 
 #include "hashdb/version.h"
 #include "lockd/audit/audit_sink.h"
@@ -23,26 +25,24 @@
 #include "lockd/log.h"
 #include "lockd/mode.h"
 #include "lockd/mount_discovery.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
 #include "lockd/quarantine/quarantine.h"
+#include "lockd/report.h"
+#include "lockd/script_coverage.h"
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
+#include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
+#include "lockd/watch_policy.h"
 
 namespace lockd {
 
 namespace {
-
-std::string DescribeDatabase(const hashdb::Database& db) {
-  return db.name() + " generation " + std::to_string(db.generation()) + ", " +
-         std::to_string(db.digest_count()) + " digests, signer " +
-         hashdb::ToHex(db.signer_key_id()).substr(0, 16) + ", mode " +
-         std::string(hashdb::ModeName(db.policy().mode));
-}
 
 // How long an event read during startup may wait for the event loop before it is denied: the
 // terminal must not wait on a slow start (no exec or open waits on lockd for more than a second
@@ -74,8 +74,12 @@ int RunDaemon(const DaemonOptions& options) {
   // 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
   // every filesystem marked, and its config, database and logs live on them
   // (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
+  std::optional<os::LinuxEventKernel> kernel;
   std::optional<StartupResponder> responder;
-  if (options.group != nullptr) responder.emplace(*options.group, kStartupHoldLimit);
+  if (options.group != nullptr) {
+    kernel.emplace(*options.group);
+    responder.emplace(*kernel, kStartupHoldLimit);
+  }
 
   // 3. Configuration.
   auto config = LoadConfig(options.config_path);
@@ -132,11 +136,20 @@ int RunDaemon(const DaemonOptions& options) {
     sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
     return Fail(options, "database", db.error());
   }
-  LogInfo("loaded " + DescribeDatabase(**db));
-  sink->OnDaemonEvent(
-      {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db), (*db)->generation()});
+  // The record's message is the description alone (as before Report; exports copy it).
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db),
+         (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
+  // Where to enforce: the signed policy's watch; lockd.toml may only widen it when enforcing
+  // (watch_policy.h). Refused before any mark is placed.
+  auto watch = ChooseWatch((*db)->policy(), config->watch, config->source);
+  if (!watch.ok()) {
+    sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
+                         "not starting: " + watch.error().message, (*db)->generation()});
+    return Fail(options, "watch", watch.error());
+  }
+  LogInfo("marking " + DescribeWatch(watch->watch) + " (watch from " + watch->source + ")");
 
   // 6. fanotify group (made by the supervisor, see daemon.h), mount table.
   if (options.group == nullptr) {
@@ -148,7 +161,7 @@ int RunDaemon(const DaemonOptions& options) {
   // The mark mask follows the coverage policy of the database in force at start (a reload that
   // changes it is reported: marks are placed once). No mark is placed before step 7.
   const os::MarkMask mask = MarkMaskFor((*db)->policy());
-  FilesystemMarker marker(g, mask, config->watch, UntrustedMarkMask());
+  FilesystemMarker marker(g, mask, watch->watch, UntrustedMarkMask());
   // A superblock newly marked or gone: what the cache holds for its device number is stale.
   marker.SetOnSuperblockChange([&cache](std::uint64_t dev) { cache.ForgetDevice(dev); });
 
@@ -164,46 +177,71 @@ int RunDaemon(const DaemonOptions& options) {
   const unsigned workers = config->EffectiveWorkers();
   decider_options.small_workers = workers;
   decider_options.large_workers = std::max(1u, workers / 2);
-  decider_options.fd_path = [&marker](int fd) { return marker.EventPath(fd, os::FdPath(fd)); };
-  decider_options.fill_process_facts = [](DecisionRecord& r) {
-    os::ProcessFacts f = os::ReadProcessFacts(r.pid);
-    r.ppid = f.ppid;
-    r.uid = f.uid;
-    r.tty_nr = f.tty_nr;
-    r.exe = std::move(f.exe);
+  // Audit records name an event's file as the marker sees it (overlay layers, EventPath).
+  decider_options.coverage = &marker;
+  decider_options.attribute_maintenance = [&c = (*privileged)->controller()](int pid) {
+    return c.AttributeNow(pid);
   };
-  ExecDecider decider([&g](int fd, bool allow) { return g.Respond(fd, allow); }, databases, modes,
-                      cache, *sink, stats, decider_options);
+  // Script coverage (interpreters by digest, scripts by command line): the decider hands it
+  // the digest of every exec'd file it judged by content, so nothing is hashed twice. Declared
+  // before the decider: the decider's workers call it until Shutdown.
+  ScriptCoverage scripts(*kernel, &marker);
+  decider_options.exec_digest = [&scripts](const FileFacts& facts, const hashdb::Digest& digest) {
+    scripts.NoteDigest(facts, digest);
+  };
+  ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
+  // From here on every step that starts something pushes what undoes it; a failed step returns
+  // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
+  // at the end of step 12. What a step's undo refers to is declared before `teardown`, so it
+  // outlives the undo.
+  EventLoop* loop_for_teardown = nullptr;        // step 12
+  std::unique_ptr<ControlServerThread> control;  // step 10
+  TeardownSteps teardown;
+  teardown.Push("maintenance thread stopped", [&] { (*privileged)->Stop(); });
+  teardown.Push("workers drained (every request submitted is answered)",
+                [&] { decider.Shutdown(); });
 
-  // 8. Marks. A watch path must exist: a missing one would otherwise resolve to whatever
-  // filesystem holds its nearest existing parent (often /).
-  if (config->watch) {
-    for (const auto& w : *config->watch) {
-      struct stat st {};
-      if (::stat(w.c_str(), &st) != 0) {
-        decider.Shutdown();
-        return Fail(options, "marks", hashdb::ErrnoError(config->source + ": watch path " + w));
+  // 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
+  // whatever filesystem holds its nearest existing parent (often /), and one that passes
+  // through a symbolic link (which anyone who can write the disk offline can plant in place of
+  // a signed directory) names a different place from the one the marks are chosen by.
+  if (watch->watch) {
+    for (const auto& w : *watch->watch) {
+      char resolved[PATH_MAX];
+      if (::realpath(w.c_str(), resolved) == nullptr) {
+        return Fail(options, "marks", hashdb::ErrnoError(watch->source + ": watch path " + w));
+      }
+      if (w != resolved) {
+        return Fail(
+            options, "marks",
+            hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument,
+                              watch->source + ": watch path " + w + " resolves to " + resolved +
+                                  ": watch paths must be canonical (no "
+                                  "symbolic link, '.' or '..')"));
       }
     }
   }
   auto discovery = MountDiscovery::Open(marker);
   if (!discovery.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", discovery.error());
   }
   auto first = (*discovery)->SyncOwn();
   if (!first.ok()) {
-    decider.Shutdown();
     return Fail(options, "mount table", first.error());
   }
   for (const auto& f : first->failures) LogError("cannot mark " + f);
   if (marker.Marked().empty()) {
-    decider.Shutdown();
     return Fail(options, "marks",
                 hashdb::MakeError(hashdb::ErrorCode::kNotFound,
                                   "no filesystem could be marked; nothing would be "
                                   "enforced"));
   }
+  // Marks removed first, so no new event arrives; then every event already queued is answered
+  // by the loop (once it exists: before that the startup responder holds them).
+  teardown.Push("marks removed, queued events answered", [&] {
+    marker.UnmarkAll();
+    if (loop_for_teardown != nullptr) loop_for_teardown->DrainFanotify();
+  });
   for (const auto& m : marker.Marked()) {
     LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
             (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
@@ -211,30 +249,35 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 9. Reload (SIGHUP and control socket share it) and status.
   auto reload = [&]() -> ControlReply {
-    auto loaded = databases.Load();
-    if (!loaded.ok()) {
-      auto current = databases.Current();
-      const std::string msg = "reload refused: " + loaded.error().message +
-                              "; keeping generation " +
-                              std::to_string(current ? current->generation() : 0);
-      LogError(msg);
-      sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg,
-                           current ? current->generation() : 0});
-      return {ControlReply::Code::kRefused, msg + "\n"};
+    const ReloadOutcome outcome = databases.Reload();
+    const std::uint64_t generation = outcome.current ? outcome.current->generation() : 0;
+    if (!outcome.loaded) {
+      Report(*sink, LogLevel::kError, DaemonEventKind::kDatabaseRefused, outcome.message,
+             generation);
+      return {ControlReply::Code::kRefused, outcome.message + "\n"};
     }
-    const std::string msg = "loaded " + DescribeDatabase(**loaded);
-    LogInfo(msg);
-    if (!MarkMaskCovers(marker.mask(), (*loaded)->policy())) {
+    const hashdb::Policy& policy = outcome.current->policy();
+    if (!MarkMaskCovers(marker.mask(), policy)) {
       LogError(
           "the new policy covers shared objects or scripts but the marks were placed "
           "without FAN_OPEN_PERM: restart lockd to apply it");
     }
-    if ((*loaded)->policy().memfd_noexec) {
-      ApplyMemfdPolicy((*loaded)->policy(), *sink, (*loaded)->generation());
+    // Marks are placed once, at start: a new signed watch is applied by a restart, and one
+    // that lockd.toml would narrow makes that restart refuse. Both are said now.
+    auto new_watch = ChooseWatch(policy, config->watch, config->source);
+    if (!new_watch.ok()) {
+      Report(*sink, LogLevel::kError, DaemonEventKind::kError,
+             "reload: the new policy's watch: " + new_watch.error().message +
+                 ": lockd keeps the marks it placed at start and will refuse to restart",
+             generation);
+    } else if (new_watch->watch != watch->watch) {
+      LogError("the new policy enforces on " + DescribeWatch(new_watch->watch) +
+               " but the marks were placed for " + DescribeWatch(watch->watch) +
+               ": restart lockd to apply it");
     }
-    sink->OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kDatabaseLoaded, msg, (*loaded)->generation()});
-    return {ControlReply::Code::kOk, msg + "\n"};
+    if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
+    Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
+    return {ControlReply::Code::kOk, outcome.message + "\n"};
   };
   auto status = [&](bool json) {
     StatusSnapshot s;
@@ -268,6 +311,9 @@ int RunDaemon(const DaemonOptions& options) {
     s.failed_starts = options.restart ? options.restart->failed_starts : 0;
     s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
     s.workers = workers;
+    s.watch = DescribeWatch(watch->watch);
+    s.watch_source = watch->source;
+    if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;
     s.marked = marker.Marked();
     s.mount_discovery = (*discovery)->Describe();
     s.overlay_gaps = marker.OverlayGaps();
@@ -282,11 +328,7 @@ int RunDaemon(const DaemonOptions& options) {
 
   // 10. Control socket.
   auto server = os::ControlServer::Listen(config->control_socket);
-  if (!server.ok()) {
-    marker.UnmarkAll();
-    decider.Shutdown();
-    return Fail(options, "control socket", server.error());
-  }
+  if (!server.ok()) return Fail(options, "control socket", server.error());
   ControlHandlers handlers;
   handlers.status = status;
   handlers.reload = reload;
@@ -296,7 +338,8 @@ int RunDaemon(const DaemonOptions& options) {
   handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
     return quarantine::HandleQuarantine(request, quarantine_env, events);
   };
-  auto control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  teardown.Push("control socket closed", [&] { control.reset(); });
 
   // 11. Ready: the marks are in place.
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
@@ -316,9 +359,9 @@ int RunDaemon(const DaemonOptions& options) {
   // SIGHUP's reload opens the database, on a marked filesystem: never on the loop thread, which
   // alone answers that open (background_task.h).
   BackgroundTask sighup_reload([&] { (void)reload(); });
-  EventLoopParts parts{g,
+  EventLoopParts parts{*kernel,
                        *signals,
-                       **discovery,
+                       discovery->get(),
                        marker,
                        decider,
                        cache,
@@ -327,14 +370,12 @@ int RunDaemon(const DaemonOptions& options) {
                        [&] { sighup_reload.Request(); },
                        os::WatchdogPingInterval()};
   parts.databases = &databases;  // the policy that triages plain opens
-  ScriptCoverage scripts([&marker](std::uint64_t dev) {
-    return marker.FilesystemMarked(dev) || marker.Untrusted(dev);
-  });
   parts.scripts = &scripts;
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
   EventLoop loop(std::move(parts));
+  loop_for_teardown = &loop;
   // The loop takes over from the startup responder: what it held is handled first, in order.
   if (responder) {
     auto held = responder->Stop();
@@ -352,15 +393,10 @@ int RunDaemon(const DaemonOptions& options) {
 
   // Teardown, always in this order.
   (void)os::SdNotify("STOPPING=1");
-  LogInfo(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStopping,
-                       "stopping on signal " + std::to_string(sig),
-                       databases.Current() ? databases.Current()->generation() : 0});
-  control.reset();
-  marker.UnmarkAll();
-  loop.DrainFanotify();
-  decider.Shutdown();
-  (*privileged)->Stop();
+  Report(*sink, LogLevel::kInfo, DaemonEventKind::kStopping,
+         "stopping on signal " + std::to_string(sig),
+         databases.Current() ? databases.Current()->generation() : 0);
+  teardown.RunAll();  // control socket, marks and queued events, workers, maintenance thread
   LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
           std::to_string(stats.denied.load()) + " denied, " +
           std::to_string(stats.would_deny.load()) + " would-deny");

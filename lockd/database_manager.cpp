@@ -5,6 +5,28 @@
 
 namespace lockd {
 
+std::string DescribeDatabase(const hashdb::Database& db) {
+  return db.name() + " generation " + std::to_string(db.generation()) + ", " +
+         std::to_string(db.digest_count()) + " digests, signer " +
+         hashdb::ToHex(db.signer_key_id()).substr(0, 16) + ", mode " +
+         std::string(hashdb::ModeName(db.policy().mode));
+}
+
+ReloadOutcome DatabaseManager::Reload() {
+  ReloadOutcome outcome;
+  auto loaded = Load();
+  if (!loaded.ok()) {
+    outcome.current = Current();
+    outcome.message = "reload refused: " + loaded.error().message + "; keeping generation " +
+                      std::to_string(outcome.current ? outcome.current->generation() : 0);
+    return outcome;
+  }
+  outcome.loaded = true;
+  outcome.current = *loaded;
+  outcome.message = "loaded " + DescribeDatabase(**loaded);
+  return outcome;
+}
+
 DatabaseManager::DatabaseManager(std::string database_path, std::string trust_dir, StateStore state)
     : database_path_(std::move(database_path)),
       trust_dir_(std::move(trust_dir)),

@@ -23,6 +23,19 @@
 
 namespace lockd {
 
+// "<name> generation N, D digests, signer <16 hex>, mode <mode>": how logs and status name a
+// database.
+std::string DescribeDatabase(const hashdb::Database& db);
+
+// What a reload did (DatabaseManager::Reload).
+struct ReloadOutcome {
+  bool loaded = false;  // the file was accepted and is now in force
+  // "loaded <DescribeDatabase>" or "reload refused: <why>; keeping generation N".
+  std::string message;
+  // The database in force afterwards (the new one, or the old one kept; null if none ever was).
+  std::shared_ptr<const hashdb::Database> current;
+};
+
 class DatabaseManager {
  public:
   DatabaseManager(std::string database_path, std::string trust_dir, StateStore state);
@@ -30,6 +43,10 @@ class DatabaseManager {
   // Verifies the file and, if acceptable, makes it current. Returns the database now in force
   // (the new one) or the reason it was refused (the old one stays).
   hashdb::Result<std::shared_ptr<const hashdb::Database>> Load();
+
+  // Load for a running daemon (SIGHUP, `lockctl reload`): the same checks, and what happened in
+  // words. A refusal keeps the database in force; never throws, never logs.
+  ReloadOutcome Reload();
 
   // nullptr before the first successful Load.
   std::shared_ptr<const hashdb::Database> Current() const { return current_.load(); }

@@ -35,6 +35,8 @@ std::string_view DaemonEventName(DaemonEventKind kind) {
       return "maintenance-expired";
     case DaemonEventKind::kMaintenanceLearned:
       return "maintenance-learned";
+    case DaemonEventKind::kMaintenanceNotLearned:
+      return "maintenance-not-learned";
     case DaemonEventKind::kTrustChange:
       return "trust-change";
     case DaemonEventKind::kAuthorizationRefused:
@@ -105,7 +107,11 @@ void StderrDecisionSink::OnDaemonEvent(const DaemonEvent& event) {
   const bool bad = event.kind == DaemonEventKind::kDatabaseRefused ||
                    event.kind == DaemonEventKind::kQueueOverflow ||
                    event.kind == DaemonEventKind::kError;
-  WriteStderrLine((bad ? "<3>" : "<5>") + FormatEvent(event));
+  const std::string priority = event.level
+                                   ? "<" + std::to_string(static_cast<int>(*event.level)) + ">"
+                               : bad ? "<3>"
+                                     : "<5>";
+  WriteStderrLine(priority + FormatEvent(event));
 }
 
 void FanOutDecisionSink::OnDecision(const DecisionRecord& record) {

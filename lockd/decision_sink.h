@@ -19,6 +19,7 @@
 
 #include "hashdb/digest.h"
 #include "lockd/decision.h"
+#include "lockd/log.h"
 #include "lockd/mode.h"
 
 namespace lockd {
@@ -29,12 +30,18 @@ struct DecisionRecord {
   Reason reason = Reason::kNotInAllowlist;
   EffectiveMode mode = EffectiveMode::kEnforce;
   bool from_cache = false;
+  // An exec (FAN_OPEN_EXEC_PERM), or a plain open judged as a load of code (a library, a script
+  // read by an interpreter).
+  bool exec = true;
   pid_t pid = 0;
   pid_t ppid = -1;
   long uid = -1;
   // Controlling terminal (ProcessFacts::tty_nr), 0 = none: where the deny notice goes.
   std::uint64_t tty_nr = 0;
-  std::string exe;   // the executing process's executable (raw bytes)
+  std::string exe;  // the executing process's executable (raw bytes)
+  // In maintenance mode: whose process this is (lockd/maintenance/session.h ByName), judged
+  // while it waited for the answer; "" otherwise.
+  std::string maintenance_by;
   std::string path;  // the file, from /proc/self/fd/N of the event fd (raw bytes)
   std::optional<hashdb::Digest> digest;
   std::uint64_t dev = 0;
@@ -50,16 +57,18 @@ enum class DaemonEventKind {
   kQueueOverflow,  // the kernel's event queue overflowed: accesses may have been allowed
   kError,
   // Token-authorized acts and maintenance (docs/audit-log.md lists the fields of each).
-  kModeChange,           // audit "mode_change"
-  kMaintenanceStart,     // audit "maintenance_start"
-  kMaintenanceFinish,    // audit "maintenance_finish"
-  kMaintenanceAbort,     // audit "maintenance_abort"
-  kMaintenanceExpired,   // audit "maintenance_expired": the window ended by itself
-  kMaintenanceLearned,   // audit "maintenance_learned": one new or changed file, once per session
-  kTrustChange,          // audit "trust_change"
-  kAuthorizationRefused, // audit "authz_refused": which check failed
-  kDecider,              // audit "decider_restart": the supervisor started a fresh decider
-  kQuarantine,           // audit "quarantine": a file copied into a forensic archive
+  kModeChange,             // audit "mode_change"
+  kMaintenanceStart,       // audit "maintenance_start"
+  kMaintenanceFinish,      // audit "maintenance_finish"
+  kMaintenanceAbort,       // audit "maintenance_abort"
+  kMaintenanceExpired,     // audit "maintenance_expired": the window ended by itself
+  kMaintenanceLearned,     // audit "maintenance_learned": one new or changed file, once per session
+  kMaintenanceNotLearned,  // audit "maintenance_not_learned": written or run during the window
+                           // by a process outside the maintenance session; never learned
+  kTrustChange,            // audit "trust_change"
+  kAuthorizationRefused,   // audit "authz_refused": which check failed
+  kDecider,                // audit "decider_restart": the supervisor started a fresh decider
+  kQuarantine,             // audit "quarantine": a file copied into a forensic archive
 };
 std::string_view DaemonEventName(DaemonEventKind kind);
 
@@ -81,6 +90,9 @@ struct DaemonEvent {
   // {"holder", "..."}). Values are raw bytes; the audit log escapes them. Keys are
   // [a-z_]+ and must not be seq, time, type, prev, message or generation.
   std::vector<std::pair<std::string, std::string>> fields;
+  // The journal priority of its line (Report); unset: error for refusals, overflows and errors,
+  // notice otherwise.
+  std::optional<LogLevel> level;
 };
 
 class DecisionSink {

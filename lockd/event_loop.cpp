@@ -23,11 +23,13 @@ constexpr int kTickMs = 1000;
 
 EventLoop::EventLoop(EventLoopParts parts) : p_(std::move(parts)), self_(::getpid()) {}
 
-void EventLoop::SyncMounts() { p_.mounts.SyncAll(); }
+void EventLoop::SyncMounts() {
+  if (p_.mounts != nullptr) p_.mounts->SyncAll();
+}
 
 void EventLoop::HandleNotification(os::FanotifyEvent& event) {
   if (!event.fd.valid()) return;
-  auto facts = os::StatFd(event.fd.get());
+  auto facts = p_.kernel.Stat(event.fd.get());
   if (facts.ok()) p_.cache.Invalidate(facts->dev, facts->ino);
   if (p_.on_write) p_.on_write(event);
 }
@@ -40,15 +42,11 @@ bool EventLoop::OpenNeedsJudgement(const os::FanotifyEvent& event,
   if (!facts->regular()) return false;
   std::shared_ptr<const hashdb::Database> db = p_.databases->Current();
   if (db == nullptr) return true;
-  return TriageOpen(event.fd.get(), event.pid, *facts, db->policy(), p_.scripts, db.get()) ==
-         OpenAction::kJudge;
+  return TriageOpen(p_.kernel, event.fd.get(), event.pid, *facts, db->policy(), p_.scripts,
+                    db.get()) == OpenAction::kJudge;
 }
 
 void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
-  // Each round may read more events (the drain after the writer probe); under an endless
-  // exec flood that could go on forever, so after kMaxRounds the last batch is decided
-  // without the cache (no drain needed) and control returns to poll (signals, mounts).
-  constexpr int kMaxRounds = 64;
   for (int round = 1; !batch.empty(); ++round) {
     const bool may_use_cache = round < kMaxRounds;
     std::vector<PermissionRequest> requests;
@@ -70,27 +68,27 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         if (ev.pid == self_) {
           // lockd's own access: never wait on ourselves.
           p_.stats.own_events.fetch_add(1, std::memory_order_relaxed);
-          (void)p_.group.Respond(ev.fd.get(), true);
+          (void)p_.kernel.Respond(ev.fd.get(), true);
           continue;
         }
         PermissionRequest r;
         r.pid = ev.pid;
-        r.facts = os::StatFd(ev.fd.get());
+        r.exec = ev.is_exec_permission();
+        r.facts = p_.kernel.Stat(ev.fd.get());
         if (!ev.is_exec_permission() && !OpenNeedsJudgement(ev, r.facts)) {
           // A plain open of something that is not code (or not code for this opener).
           p_.stats.opens_allowed_by_sniff.fetch_add(1, std::memory_order_relaxed);
-          if (!p_.group.Respond(ev.fd.get(), true).ok()) {
+          if (!p_.kernel.Respond(ev.fd.get(), true).ok()) {
             p_.stats.response_errors.fetch_add(1, std::memory_order_relaxed);
           }
           continue;
         }
-        r.untrusted_filesystem = r.facts.ok() && p_.marker.Untrusted(r.facts->dev);
-        if (ev.is_exec_permission() && p_.scripts != nullptr && r.facts.ok()) {
-          p_.scripts->OnExec(ev.pid, ev.fd.get(), *r.facts, r.untrusted_filesystem);
-        }
+        r.untrusted_filesystem = r.facts.ok() && p_.coverage.Untrusted(r.facts->dev);
+        // A new image follows an exec: what script coverage read of the old one is stale.
+        if (ev.is_exec_permission() && p_.scripts != nullptr) p_.scripts->OnExec(ev.pid);
         if (may_use_cache && r.facts.ok() && r.facts->regular() && !r.untrusted_filesystem &&
-            p_.marker.FilesystemMarked(r.facts->dev) &&
-            os::ProbeWriters(ev.fd.get()) == WriterState::kNone) {
+            p_.coverage.FilesystemMarked(r.facts->dev) &&
+            p_.kernel.ProbeWriters(ev.fd.get()) == WriterState::kNone) {
           r.cache_allowed = true;
           probed_clean = true;
         }
@@ -106,7 +104,7 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
     // lookup, so the invalidation is applied first (decision_cache.h, rule 2).
     std::vector<os::FanotifyEvent> next;
     if (probed_clean) {
-      auto more = p_.group.ReadEvents();
+      auto more = p_.kernel.ReadEvents(nullptr);
       if (more.ok()) {
         for (auto& ev : *more) {
           if (!ev.is_permission() && ev.is_write_notification()) {
@@ -129,7 +127,7 @@ void EventLoop::DrainFanotify() {
   // Bounded so signals and mount changes are still seen under an endless flood.
   for (int i = 0; i < 1000; ++i) {
     bool maybe_more = false;
-    auto events = p_.group.ReadEvents(&maybe_more);
+    auto events = p_.kernel.ReadEvents(&maybe_more);
     if (!events.ok()) {
       LogError(events.error().message);
       return;
@@ -158,11 +156,12 @@ int EventLoop::Run() {
     if (p_.watchdog_interval && next_watchdog < until) until = next_watchdog;
     const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
-    // fds[3] is -1 (ignored by poll) when mount notifications are not in use.
-    pollfd fds[4] = {{p_.group.fd(), POLLIN, 0},
+    // fds[2] and fds[3] are -1 (ignored by poll) when mount notifications are not in use or
+    // there is no mount discovery (unit tests).
+    pollfd fds[4] = {{p_.kernel.PollFd(), POLLIN, 0},
                      {p_.signals.fd(), POLLIN, 0},
-                     {p_.mounts.table_fd(), POLLPRI, 0},
-                     {p_.mounts.notify_fd(), POLLIN, 0}};
+                     {p_.mounts != nullptr ? p_.mounts->table_fd() : -1, POLLPRI, 0},
+                     {p_.mounts != nullptr ? p_.mounts->notify_fd() : -1, POLLIN, 0}};
     const int n = ::poll(fds, 4, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -170,7 +169,7 @@ int EventLoop::Run() {
       continue;
     }
     // A new mount first: every exec from it before its mark is placed is unseen.
-    if (fds[3].revents & POLLIN) p_.mounts.OnNotifications();
+    if ((fds[3].revents & POLLIN) && p_.mounts != nullptr) p_.mounts->OnNotifications();
     if (fds[0].revents & POLLIN) DrainFanotify();
     if (fds[2].revents & (POLLPRI | POLLERR)) SyncMounts();
     if (fds[1].revents & POLLIN) {

@@ -23,6 +23,7 @@
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
 #include "lockd/mount_discovery.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/signal_fd.h"
 #include "lockd/script_coverage.h"
@@ -31,10 +32,14 @@
 namespace lockd {
 
 struct EventLoopParts {
-  os::FanotifyGroup& group;
+  // The fanotify group and what the kernel says about files and processes (os/event_kernel.h).
+  os::EventKernel& kernel;
   os::SignalFd& signals;
-  MountDiscovery& mounts;
-  FilesystemMarker& marker;
+  // Finds and marks filesystems as mounts come and go; may be null (unit tests: no mount
+  // syncing, no mount fds to poll).
+  MountDiscovery* mounts;
+  // Which filesystems are marked, and how (the FilesystemMarker; a fake in unit tests).
+  const FilesystemCoverage& coverage;
   ExecDecider& decider;
   DecisionCache& cache;
   DecisionSink& sink;
@@ -52,7 +57,9 @@ struct EventLoopParts {
   // Without it every plain open is allowed (only exec is decided).
   DatabaseManager* databases = nullptr;
   // Optional: script coverage beyond names and modes (lockd/script_coverage.h): told of every
-  // exec permission event, asked about plain opens of interpreters.
+  // exec permission event, asked about plain opens of interpreters (TriageOpen). What it
+  // marks for judgement is judged by the decider like any other load of code. The digests it
+  // needs come from the decider (ExecDeciderOptions::exec_digest).
   ScriptCoverage* scripts = nullptr;
 };
 
@@ -64,8 +71,13 @@ class EventLoop {
   int Run();
 
   // Handles events read by someone else before the loop ran (the startup responder), in order,
-  // as if the loop had read them.
+  // as if the loop had read them. Also the unit tests' way in (with a fake kernel).
   void HandleEvents(std::vector<os::FanotifyEvent> events) { HandleBatch(std::move(events)); }
+
+  // Each batch may read more events (the drain after the writer probe); under an endless flood
+  // that could go on forever, so after kMaxRounds rounds the last batch is decided without the
+  // cache (no drain needed) and control returns to poll (signals, mounts).
+  static constexpr int kMaxRounds = 64;
 
   // Reads and handles whatever is queued now (also used at shutdown, after the marks are
   // removed, so every event already queued is answered).

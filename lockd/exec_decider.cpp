@@ -1,30 +1,38 @@
 #include "lockd/exec_decider.h"
 
+#include <algorithm>
+
 #include "hashdb/sha256.h"
-#include "lockd/os/file_probe.h"
 
 namespace lockd {
 
+static_assert(static_cast<std::uint64_t>(kLargeFileBytes) == kUnreadSizeRuleBytes,
+              "a file denied unread by size is one the large lane would hash");
+
 namespace {
 
-ExecDeciderOptions Normalize(ExecDeciderOptions o) {
-  if (!o.fd_path) o.fd_path = [](int) { return std::string(); };
-  return o;
+// Whether a judgement with this reason rests on a digest of the file's content as it is (the
+// hash held its version): only then may the digest stand for the version elsewhere.
+bool JudgedOnContent(Reason reason) {
+  return reason == Reason::kAllowlisted || reason == Reason::kNotInAllowlist ||
+         reason == Reason::kWritableByUser;
 }
 
 }  // namespace
 
-ExecDecider::ExecDecider(Responder responder, DatabaseManager& databases, const ModeSource& modes,
-                         DecisionCache& cache, DecisionSink& sink, Stats& stats,
-                         ExecDeciderOptions options)
-    : responder_(std::move(responder)),
+ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
+                         const ModeSource& modes, DecisionCache& cache, DecisionSink& sink,
+                         Stats& stats, ExecDeciderOptions options)
+    : kernel_(kernel),
       databases_(databases),
       modes_(modes),
       cache_(cache),
       sink_(sink),
       stats_(stats),
-      options_(Normalize(std::move(options))),
-      pool_(std::make_unique<WorkerPool>(options_.small_workers, options_.large_workers)) {}
+      coverage_(options.coverage),
+      attribute_maintenance_(std::move(options.attribute_maintenance)),
+      exec_digest_(std::move(options.exec_digest)),
+      pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
 
 ExecDecider::~ExecDecider() { Shutdown(); }
 
@@ -32,28 +40,42 @@ void ExecDecider::Shutdown() {
   if (pool_) pool_->Shutdown();
 }
 
+DecisionInput ExecDecider::FactsOf(const PermissionRequest& request, const hashdb::Database* db) {
+  DecisionInput input;
+  input.database_loaded = db != nullptr;
+  input.facts_known = request.facts.ok();
+  if (request.facts.ok()) {
+    input.regular_file = request.facts->regular();
+    input.size = static_cast<std::uint64_t>(std::max<std::int64_t>(0, request.facts->size));
+  }
+  input.untrusted_filesystem = request.untrusted_filesystem;
+  if (db != nullptr) {
+    input.deny_untrusted_fs = db->policy().deny_untrusted_fs;
+    input.max_allowlisted_size = db->max_file_size();
+    input.deny_user_writable = db->policy().deny_user_writable;
+    input.trusted_owners = db->policy().trusted_owners;
+  }
+  return input;
+}
+
 void ExecDecider::Submit(PermissionRequest request) {
   stats_.pending.fetch_add(1, std::memory_order_relaxed);
-  if (!request.facts.ok()) return AnswerWithoutHash(request, Reason::kReadFailed);
-  const FileFacts facts = *request.facts;
-  if (!facts.regular()) return AnswerWithoutHash(request, Reason::kNotRegularFile);
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
-  if (db == nullptr) return AnswerWithoutHash(request, Reason::kReadFailed);
-  if (request.untrusted_filesystem && db->policy().deny_untrusted_fs) {
-    return AnswerWithoutHash(request, Reason::kUntrustedFilesystem);
+  const DecisionInput input = FactsOf(request, db.get());
+  if (auto early = JudgeWithoutContent(input)) {
+    std::vector<PermissionRequest> one;
+    one.push_back(std::move(request));
+    return Answer(one, *early, db.get(), std::nullopt, false);
   }
-  // Large files only (the large lane's threshold): a small foreign file is still hashed, so its
-  // deny record carries the digest an auditor needs; a huge one cannot occupy a worker.
-  if (facts.size >= kLargeFileBytes &&
-      static_cast<std::uint64_t>(facts.size) > db->max_file_size()) {
-    return AnswerWithoutHash(request, Reason::kLargerThanAllowlist);
-  }
-
+  const FileFacts facts = *request.facts;
   if (request.cache_allowed) {
     if (auto hit = cache_.Lookup(facts)) {
-      const EffectiveMode mode = modes_.Current(db->policy());
-      Finish(request, ApplyMode(hit->reason, mode), mode, hit->digest, db->generation(), true);
-      return;
+      if (request.exec && exec_digest_ && JudgedOnContent(hit->reason)) {
+        exec_digest_(facts, hit->digest);
+      }
+      std::vector<PermissionRequest> one;
+      one.push_back(std::move(request));
+      return Answer(one, hit->reason, db.get(), hit->digest, true);
     }
   }
 
@@ -69,46 +91,55 @@ void ExecDecider::Submit(PermissionRequest request) {
     }
   }
   const Lane lane = facts.size >= kLargeFileBytes ? Lane::kLarge : Lane::kSmall;
-  pool_->Post(lane, [this, key, facts, cache_allowed] { Judge(key, facts, cache_allowed); });
+  pool_->Post(lane, [this, key, facts, cache_allowed] { Hash(key, facts, cache_allowed); });
 }
 
-void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cache_allowed) {
+void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed) {
   // The ticket first, the database second: a swap between the two clears the cache after the
   // ticket, so a judgement against the old database can never be inserted after the swap.
   const std::uint64_t ticket = cache_.Begin();
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   int fd = -1;
+  bool untrusted = false;
   {
     std::lock_guard lock(mu_);
-    fd = in_flight_[key].front().fd.get();
+    const PermissionRequest& first = in_flight_[key].front();
+    fd = first.fd.get();
+    untrusted = first.untrusted_filesystem;
   }
-  DecisionInput input;
-  input.regular_file = true;
-  auto before = os::StatFd(fd);
-  if (!before.ok()) {
-    input.hash = HashStatus::kReadFailed;
-  } else {
-    auto digest = hashdb::Sha256File(fd, before->size);
-    auto after = os::StatFd(fd);
-    stats_.hashes.fetch_add(1, std::memory_order_relaxed);
-    stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
-                                  std::memory_order_relaxed);
-    if (!digest.ok()) {
-      input.hash = digest.error().code == hashdb::ErrorCode::kConflict ? HashStatus::kChanged
-                                                                       : HashStatus::kReadFailed;
-    } else if (!after.ok() || !before->SameVersion(*after) || !before->SameVersion(facts) ||
-               cache_.InvalidatedSince(facts.dev, facts.ino, ticket)) {
-      // A change between the loop's fstat, ours, and the end of the hash, or a write
-      // notification for the inode while we hashed: what will run is not what was hashed.
-      input.hash = HashStatus::kChanged;
-      input.digest = *digest;
+  PermissionRequest probe;
+  probe.facts = facts;
+  probe.untrusted_filesystem = untrusted;
+  DecisionInput input = FactsOf(probe, db.get());
+  if (!JudgeWithoutContent(input)) {
+    auto before = kernel_.Stat(fd);
+    if (!before.ok()) {
+      input.hash = HashStatus::kReadFailed;
     } else {
-      input.hash = HashStatus::kOk;
-      input.digest = *digest;
-      if (db != nullptr) input.lookup = db->Lookup(*digest);
+      input.owner_uid = before->uid;
+      input.file_mode = before->mode;
+      auto digest = hashdb::Sha256File(fd, before->size);
+      auto after = kernel_.Stat(fd);
+      stats_.hashes.fetch_add(1, std::memory_order_relaxed);
+      stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
+                                    std::memory_order_relaxed);
+      if (!digest.ok()) {
+        input.hash = digest.error().code == hashdb::ErrorCode::kConflict ? HashStatus::kChanged
+                                                                         : HashStatus::kReadFailed;
+      } else if (!after.ok() || !before->SameVersion(*after) || !before->SameVersion(facts) ||
+                 cache_.InvalidatedSince(facts.dev, facts.ino, ticket)) {
+        // A change between the loop's fstat, ours, and the end of the hash, or a write
+        // notification for the inode while we hashed: what will run is not what was hashed.
+        input.hash = HashStatus::kChanged;
+        input.digest = *digest;
+      } else {
+        input.hash = HashStatus::kOk;
+        input.digest = *digest;
+        input.lookup = db->Lookup(*digest);
+      }
     }
   }
-  Reason reason = db == nullptr ? Reason::kReadFailed : lockd::Judge(input);
+  const Reason reason = Judge(input);
   if (cache_allowed && db != nullptr) {
     cache_.Insert(CachedJudgement{facts, reason, input.digest}, ticket);
   }
@@ -119,10 +150,23 @@ void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cach
     waiters = std::move(it->second);
     in_flight_.erase(it);
   }
-  const EffectiveMode mode = db != nullptr ? modes_.Current(db->policy()) : EffectiveMode::kEnforce;
-  const Decision decision = ApplyMode(reason, mode);
+  // Before any waiter is answered: an exec'd interpreter is recognised by its digest from its
+  // first open on, without hashing it again.
+  if (input.hash == HashStatus::kOk && exec_digest_ &&
+      std::any_of(waiters.begin(), waiters.end(), [](const auto& w) { return w.exec; })) {
+    exec_digest_(facts, input.digest);
+  }
   std::optional<hashdb::Digest> digest;
   if (input.hash == HashStatus::kOk || input.hash == HashStatus::kChanged) digest = input.digest;
+  Answer(waiters, reason, db.get(), digest, false);
+}
+
+void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
+                         const hashdb::Database* db, const std::optional<hashdb::Digest>& digest,
+                         bool from_cache) {
+  // Without a database there is nothing to allow against: enforce.
+  const EffectiveMode mode = db != nullptr ? modes_.Current(db->policy()) : EffectiveMode::kEnforce;
+  const Decision decision = ApplyMode(reason, mode);
   std::vector<DecisionRecord> records;
   if (decision.notable()) {
     for (auto& w : waiters) {
@@ -130,70 +174,67 @@ void ExecDecider::Judge(const VersionKey& key, const FileFacts& facts, bool cach
       r.verdict = decision.verdict;
       r.reason = decision.reason;
       r.mode = mode;
+      r.from_cache = from_cache;
+      r.exec = w.exec;
       r.pid = w.pid;
       r.digest = digest;
-      r.dev = facts.dev;
-      r.ino = facts.ino;
+      if (w.facts.ok()) {
+        r.dev = w.facts->dev;
+        r.ino = w.facts->ino;
+      }
       r.db_generation = db != nullptr ? db->generation() : 0;
       // Who is executing, read before answering: after a deny the process may exit at once,
       // after an allow its image is replaced. A few small /proc reads, for notable decisions
       // only; nothing is written anywhere before the answer.
-      if (options_.fill_process_facts) options_.fill_process_facts(r);
+      os::ProcessFacts f = kernel_.Process(w.pid);
+      r.ppid = f.ppid;
+      r.uid = f.uid;
+      r.tty_nr = f.tty_nr;
+      r.exe = std::move(f.exe);
+      // Whether the maintenance session runs it: now, while the process is held.
+      if (mode == EffectiveMode::kMaintenance && attribute_maintenance_) {
+        r.maintenance_by = attribute_maintenance_(w.pid);
+      }
+    }
+  }
+  // A refused exec is noted before the kernel hears of it: the opens it causes (bash reading
+  // the head of what it could not run, the kernel's FAN_OPEN_PERM after an exec allowed in
+  // audit mode) come only after the answer, and may be decided on another thread, from the
+  // cache, before this one gets to logging (exec_followup.h).
+  // An open that only follows a refused exec (same process, same file) is the same act: it is
+  // answered like the exec but neither counted again nor recorded. records[i] is waiters[i]'s.
+  const auto now = ExecFollowUps::Clock::now();
+  std::vector<bool> follow_up(records.size(), false);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const DecisionRecord& r = records[i];
+    if (r.exec) {
+      follow_ups_.NoteRefusedExec(r.pid, r.dev, r.ino, now);
+    } else {
+      follow_up[i] = follow_ups_.IsFollowUp(r.pid, r.dev, r.ino, now);
     }
   }
   // Answer all waiters before logging any of them.
-  for (auto& w : waiters) {
-    if (!responder_(w.fd.get(), decision.allow()).ok()) {
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    if (!kernel_.Respond(waiters[i].fd.get(), decision.allow()).ok()) {
       stats_.response_errors.fetch_add(1, std::memory_order_relaxed);
     }
     stats_.pending.fetch_sub(1, std::memory_order_relaxed);
-    stats_.Count(decision.verdict);
+    if (i < follow_up.size() && follow_up[i]) {
+      stats_.follow_ups_not_recorded.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      stats_.Count(decision.verdict);
+    }
   }
   for (std::size_t i = 0; i < records.size(); ++i) {
+    if (follow_up[i]) continue;
     DecisionRecord& r = records[i];
     r.time_unix_ns = NowUnixNs();
-    r.path = options_.fd_path(waiters[i].fd.get());
+    const int fd = waiters[i].fd.get();
+    r.path =
+        coverage_ != nullptr ? coverage_->EventPath(fd, kernel_.FdPath(fd)) : kernel_.FdPath(fd);
     stats_.RecordDenial(r);
     sink_.OnDecision(r);
   }
-}
-
-void ExecDecider::Finish(PermissionRequest& request, const Decision& decision, EffectiveMode mode,
-                         const std::optional<hashdb::Digest>& digest, std::uint64_t generation,
-                         bool from_cache) {
-  DecisionRecord r;
-  r.pid = request.pid;
-  // Who is executing, read before answering (see Judge).
-  if (decision.notable() && options_.fill_process_facts) options_.fill_process_facts(r);
-  if (!responder_(request.fd.get(), decision.allow()).ok()) {
-    stats_.response_errors.fetch_add(1, std::memory_order_relaxed);
-  }
-  stats_.pending.fetch_sub(1, std::memory_order_relaxed);
-  stats_.Count(decision.verdict);
-  if (!decision.notable()) return;
-  r.time_unix_ns = NowUnixNs();
-  r.verdict = decision.verdict;
-  r.reason = decision.reason;
-  r.mode = mode;
-  r.from_cache = from_cache;
-  r.pid = request.pid;
-  r.path = options_.fd_path(request.fd.get());
-  r.digest = digest;
-  if (request.facts.ok()) {
-    r.dev = request.facts->dev;
-    r.ino = request.facts->ino;
-  }
-  r.db_generation = generation;
-  stats_.RecordDenial(r);
-  sink_.OnDecision(r);
-}
-
-void ExecDecider::AnswerWithoutHash(PermissionRequest& request, Reason reason) {
-  std::shared_ptr<const hashdb::Database> db = databases_.Current();
-  // Without a database there is nothing to allow against: enforce.
-  const EffectiveMode mode = db != nullptr ? modes_.Current(db->policy()) : EffectiveMode::kEnforce;
-  Finish(request, ApplyMode(reason, mode), mode, std::nullopt, db != nullptr ? db->generation() : 0,
-         false);
 }
 
 }  // namespace lockd

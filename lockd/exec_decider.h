@@ -6,26 +6,28 @@
 // of code (FAN_OPEN_PERM of a loadable ELF, or of a script read by an interpreter: see
 // lockd/coverage.h); both are judged the same way.
 //
-// Path of one request:
-//   untrusted filesystem under deny_untrusted_fs -> deny without reading; else
-//   cache hit (only when the loop proved the entry usable: see decision_cache.h) -> answer
-//   in the loop's thread; otherwise -> join an in-flight judgement of the same inode version,
-//   or post a new one to the worker pool (large files to their own lane) -> worker: fstat,
-//   hash the event fd (never the path), fstat again, look the digest up in the database held
-//   for the whole judgement -> for a deny or would-deny only, read the executing process's
-//   facts from /proc (before answering: afterwards it may have exited or become another
-//   image) -> answer every waiting request -> then emit notable decisions to the
-//   DecisionSink. The kernel is always answered before any logging.
+// Path of one request (every Reason is chosen by lockd::Judge, decision.h, from the facts):
+//   the facts known without reading the file (database, fstat, filesystem, size) decide? ->
+//   answer; else cache hit (only when the loop proved the entry usable: see decision_cache.h)
+//   -> answer in the loop's thread; otherwise -> join an in-flight judgement of the same
+//   inode version, or post a new one to the worker pool (large files to their own lane) ->
+//   worker: fstat, hash the event fd (never the path), fstat again, look the digest up in the
+//   database held for the whole judgement -> Judge.
+// Every answer goes through one tail (Answer): for a deny or would-deny, the executing
+// process's facts are read from /proc first (afterwards it may have exited or become another
+// image); every waiting request is answered; then notable decisions go to the DecisionSink,
+// except an open that only follows a refused exec of the same file by the same process
+// (exec_followup.h: one exec, one record). The kernel is always answered before any logging.
 //
 // Thread-safety: Submit from the event loop thread; everything else internal.
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -35,8 +37,11 @@
 #include "lockd/decision.h"
 #include "lockd/decision_cache.h"
 #include "lockd/decision_sink.h"
+#include "lockd/exec_followup.h"
 #include "lockd/file_facts.h"
+#include "lockd/filesystem_marker.h"
 #include "lockd/mode.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/stats.h"
 #include "lockd/worker_pool.h"
 
@@ -45,6 +50,8 @@ namespace lockd {
 struct PermissionRequest {
   hashdb::UniqueFd fd;  // the event fd; closed once answered and logged
   pid_t pid = 0;
+  // FAN_OPEN_EXEC_PERM (an exec); false for a plain open judged as a load of code.
+  bool exec = true;
   hashdb::Result<FileFacts> facts = FileFacts{};  // fstat of fd by the loop
   // The loop's verdict on whether the cache may answer (filesystem-marked, no writers, queue
   // drained after the writer probe). When false the request is always hashed.
@@ -55,22 +62,27 @@ struct PermissionRequest {
   bool untrusted_filesystem = false;
 };
 
-// Writes the answer for one event fd (FanotifyGroup::Respond in the daemon, a recorder in
-// tests).
-using Responder = std::function<hashdb::Status(int fd, bool allow)>;
-
 struct ExecDeciderOptions {
   unsigned small_workers = 2;
   unsigned large_workers = 1;
-  // Gathers pid facts for the log (os::ReadProcessFacts in the daemon). May be empty.
-  std::function<void(DecisionRecord&)> fill_process_facts;
-  // The file path of an event fd (os::FdPath in the daemon).
-  std::function<std::string(int fd)> fd_path;
+  // Names the event's file in audit records (FilesystemCoverage::EventPath: files reached
+  // through an overlay); null: the kernel's path of the fd as it is. Must outlive the decider.
+  const FilesystemCoverage* coverage = nullptr;
+  // In maintenance mode: whose process this is (MaintenanceController::AttributeNow), asked
+  // before the answer while the process is held. May be empty.
+  std::function<std::string(int pid)> attribute_maintenance;
+  // Told the digest of each file version an exec request was judged on by content (hashed
+  // here, or found in the cache with a content reason), on the thread that judged it, before
+  // the exec is answered: script coverage's interpreter-by-digest cache
+  // (ScriptCoverage::NoteDigest), so the decider's hash is the only one of a new executable.
+  // Must return at once. May be empty.
+  std::function<void(const FileFacts& facts, const hashdb::Digest& digest)> exec_digest;
 };
 
 class ExecDecider {
  public:
-  ExecDecider(Responder responder, DatabaseManager& databases, const ModeSource& modes,
+  // kernel answers the events and tells who the processes are; it must outlive the decider.
+  ExecDecider(os::EventKernel& kernel, DatabaseManager& databases, const ModeSource& modes,
               DecisionCache& cache, DecisionSink& sink, Stats& stats, ExecDeciderOptions options);
   ~ExecDecider();
   ExecDecider(const ExecDecider&) = delete;
@@ -83,23 +95,26 @@ class ExecDecider {
  private:
   using VersionKey =
       std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
-  struct Judgement;
 
-  void Judge(const VersionKey& key, const FileFacts& facts, bool cache_allowed);
-  // Answers one request with a decision, then logs it if notable.
-  void Finish(PermissionRequest& request, const Decision& decision, EffectiveMode mode,
-              const std::optional<hashdb::Digest>& digest, std::uint64_t generation,
-              bool from_cache);
-  // A decision without hashing (no database, not a regular file, fstat failed).
-  void AnswerWithoutHash(PermissionRequest& request, Reason reason);
+  // The facts of a request known without reading its file.
+  static DecisionInput FactsOf(const PermissionRequest& request, const hashdb::Database* db);
+  // On a worker: hashes the first waiter's fd and answers every waiter of this version.
+  void Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed);
+  // The one tail of every decision: answer each waiter (process facts first for notable
+  // decisions), then record what must be recorded.
+  void Answer(std::vector<PermissionRequest>& waiters, Reason reason, const hashdb::Database* db,
+              const std::optional<hashdb::Digest>& digest, bool from_cache);
 
-  Responder responder_;
+  os::EventKernel& kernel_;
   DatabaseManager& databases_;
   const ModeSource& modes_;
   DecisionCache& cache_;
   DecisionSink& sink_;
   Stats& stats_;
-  ExecDeciderOptions options_;
+  const FilesystemCoverage* coverage_;
+  std::function<std::string(int pid)> attribute_maintenance_;
+  std::function<void(const FileFacts&, const hashdb::Digest&)> exec_digest_;
+  ExecFollowUps follow_ups_;
   std::mutex mu_;
   // Requests waiting for the judgement of one inode version (the first one's fd is hashed).
   std::map<VersionKey, std::vector<PermissionRequest>> in_flight_;

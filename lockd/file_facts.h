@@ -6,7 +6,7 @@
 
 namespace lockd {
 
-// dev, ino, size, mtime_ns, ctime_ns, mode; regular(); SameVersion(): the project's one "same
+// dev, ino, size, mtime_ns, ctime_ns, mode, uid; regular(); SameVersion(): the project's one "same
 // file version" check (hashdb/file_version.h). SameVersion is not proof of unchanged content
 // (coarse timestamps, writes through a shared mapping): see decision_cache.h for what else the
 // cache relies on.

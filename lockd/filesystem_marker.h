@@ -73,7 +73,21 @@ struct SyncReport {
   std::vector<std::string> unreachable;
 };
 
-class FilesystemMarker {
+// What the event path asks about the marks (FilesystemMarker answers; unit tests fake it).
+class FilesystemCoverage {
+ public:
+  virtual ~FilesystemCoverage() = default;
+  // Whether files with this st_dev are under a filesystem mark that reports writes (so the
+  // decision cache may be used for them). Thread-safe.
+  virtual bool FilesystemMarked(std::uint64_t dev) const = 0;
+  // Whether files with this st_dev are on a marked FUSE or network filesystem. Thread-safe.
+  virtual bool Untrusted(std::uint64_t dev) const = 0;
+  // The path an audit record gives for an event fd whose readlink is `raw` (see
+  // FilesystemMarker::EventPath: files opened through an overlay). Thread-safe.
+  virtual std::string EventPath(int fd, const std::string& raw) const = 0;
+};
+
+class FilesystemMarker : public FilesystemCoverage {
  public:
   FilesystemMarker(os::FanotifyGroup& group, os::MarkMask mask, WatchList watch,
                    os::MarkMask untrusted_mask = os::MarkMask{true, false, false});
@@ -104,9 +118,9 @@ class FilesystemMarker {
 
   // Whether files with this st_dev are under a filesystem mark that reports writes (so the
   // decision cache may be used for them). Thread-safe.
-  bool FilesystemMarked(std::uint64_t dev) const;
+  bool FilesystemMarked(std::uint64_t dev) const override;
   // Whether files with this st_dev are on a marked FUSE or network filesystem. Thread-safe.
-  bool Untrusted(std::uint64_t dev) const;
+  bool Untrusted(std::uint64_t dev) const override;
   // The mask local filesystems are marked with (fixed at start).
   const os::MarkMask& mask() const { return mask_; }
   std::vector<MarkedFilesystem> Marked() const;
@@ -119,7 +133,7 @@ class FilesystemMarker {
   // through an overlay reports a path relative to overlay's private clone of the layer ("/true"):
   // then "<overlay mount point><raw>" when the layer holds that file, else raw marked as such.
   // Thread-safe; a few statx calls at most.
-  std::string EventPath(int fd, const std::string& raw) const;
+  std::string EventPath(int fd, const std::string& raw) const override;
 
  private:
   struct Target {

@@ -1,12 +1,7 @@
 #include "lockd/script_coverage.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "hashdb/policy.h"
 #include "hashdb/sha256.h"
-#include "lockd/os/file_probe.h"
-#include "lockd/os/open_probe.h"
 
 namespace lockd {
 
@@ -25,9 +20,9 @@ bool Matches(const os::Resolved& r, const FileFacts& file) {
 
 }  // namespace
 
-ScriptCoverage::ScriptCoverage(std::function<bool(std::uint64_t)> exec_checked,
-                               bool background_hasher, std::string proc_root)
-    : exec_checked_(std::move(exec_checked)), proc_root_(std::move(proc_root)) {
+ScriptCoverage::ScriptCoverage(os::EventKernel& kernel, const FilesystemCoverage* coverage,
+                               bool background_hasher)
+    : kernel_(kernel), coverage_(coverage) {
   if (background_hasher) hasher_ = std::thread([this] { HasherLoop(); });
 }
 
@@ -48,19 +43,16 @@ std::size_t ScriptCoverage::digests_cached() const {
 OpenerInfo ScriptCoverage::Opener(pid_t pid, const std::vector<std::string>& interpreters,
                                   const hashdb::Database* db) {
   OpenerInfo info;
-  info.exe = os::ProcessExe(pid, proc_root_);
+  info.exe = kernel_.ExecutablePath(pid);
   // By name first: no identity needed (exe_id stays 0/0; the path names the image).
   if (!info.exe.empty() && hashdb::IsInterpreterName(Basename(info.exe), interpreters)) {
     info.interpreter = Tristate::kYes;
     return info;
   }
   if (info.exe.empty()) return info;  // gone or a kernel thread: kUnknown
-  // O_PATH: no open of the file itself, so no fanotify event for lockd's own access.
-  const std::string link = proc_root_ + "/" + std::to_string(pid) + "/exe";
-  hashdb::UniqueFd exe(::open(link.c_str(), O_PATH | O_CLOEXEC));
-  auto facts =
-      exe.valid() ? os::StatFd(exe.get()) : hashdb::Result<FileFacts>(hashdb::ErrnoError(link));
-  if (!facts.ok()) return info;
+  // The identity from the kernel's cached attributes: no open, no request to a server.
+  std::optional<FileFacts> facts = kernel_.ExecutableFacts(pid);
+  if (!facts) return info;
   info.exe_id = os::FileId{facts->dev, facts->ino};
   if (db == nullptr) {
     info.interpreter = Tristate::kNo;
@@ -73,10 +65,17 @@ OpenerInfo ScriptCoverage::Opener(pid_t pid, const std::vector<std::string>& int
     if (it != digests_.end()) digest = it->second;
   }
   if (!digest) {
-    const std::uint64_t dev = facts->dev;
-    Enqueue(*facts, std::move(exe));
-    // Unknown until hashed where lockd checks execs; elsewhere a name decides (see above).
-    if (exec_checked_ && !exec_checked_(dev)) info.interpreter = Tristate::kNo;
+    const bool untrusted = coverage_ != nullptr && coverage_->Untrusted(facts->dev);
+    const bool exec_checked =
+        coverage_ == nullptr || untrusted || coverage_->FilesystemMarked(facts->dev);
+    // Unknown until hashed where lockd checks execs; elsewhere a name decides (see above), so
+    // nothing there is read.
+    if (!exec_checked) {
+      info.interpreter = Tristate::kNo;
+      return info;
+    }
+    // Hashed in the background, except where the read could wait on a FUSE or network server.
+    if (!untrusted) Enqueue(*facts, pid);
     return info;
   }
   auto hit = db->Lookup(*digest);
@@ -89,8 +88,7 @@ ScriptCoverage::Process* ScriptCoverage::ProcessFor(pid_t pid, const OpenerInfo&
   auto it = processes_.find(pid);
   if (it != processes_.end()) {
     Process& p = it->second;
-    if (p.exe == opener.exe_id && p.exe_path == opener.exe &&
-        os::ProcessImageAlive(p.environ.get())) {
+    if (p.exe == opener.exe_id && p.exe_path == opener.exe && kernel_.ImageAlive(p.image)) {
       p.last_use = clock_;
       return &p;
     }
@@ -103,30 +101,24 @@ ScriptCoverage::Process* ScriptCoverage::ProcessFor(pid_t pid, const OpenerInfo&
     }
     processes_.erase(oldest);
   }
-  Process p;
-  auto dir = os::OpenProcessDir(pid, proc_root_);
-  if (!dir.ok()) return nullptr;
-  p.dir = std::move(*dir);
-  // The environ fd first: it pins the address space both lists are then read from, so a
-  // later exec shows as a dead image even if the exec happened between the two reads.
-  auto env_fd = os::OpenEnvironment(p.dir.get());
-  if (!env_fd.ok()) return nullptr;
-  p.environ = std::move(*env_fd);
-  auto argv = os::ReadProcessList(p.dir.get(), "cmdline");
-  auto env = os::ReadProcessList(p.dir.get(), "environ");
+  auto image = kernel_.ReadProcessImage(pid);
   ++proc_reads_;
-  if (!argv.ok() || !env.ok()) return nullptr;
+  if (!image.ok()) return nullptr;
+  Process p;
+  p.image = std::move(*image);
   p.exe = opener.exe_id;
   p.exe_path = opener.exe;
+  const std::vector<std::string>& argv = p.image.argv;
   const InterpreterFamily family =
-      FamilyOf(Basename(opener.exe), argv->empty() ? std::string_view() : (*argv)[0]);
-  ScriptCandidates script = ScriptArguments(family, *argv);
+      FamilyOf(Basename(opener.exe), argv.empty() ? std::string_view() : argv[0]);
+  ScriptCandidates script = ScriptArguments(family, argv);
   for (std::size_t i = 0; i < script.paths.size(); ++i) {
     p.candidates.push_back({script.paths[i], script.search_path && i == 0, {}});
   }
-  for (std::string& f : StartupFiles(family, *env))
+  for (std::string& f : StartupFiles(family, p.image.env)) {
     p.candidates.push_back({std::move(f), false, {}});
-  for (const std::string& e : *env) {
+  }
+  for (const std::string& e : p.image.env) {
     if (e.starts_with("PATH=")) {
       p.path_var = e.substr(5);
       break;
@@ -142,9 +134,9 @@ Tristate ScriptCoverage::NamedByProcess(pid_t pid, const OpenerInfo& opener,
   if (p == nullptr) return Tristate::kUnknown;
   Tristate result = Tristate::kNo;
   for (Candidate& c : p->candidates) {
-    os::Resolved r = os::ResolveForProcess(p->dir.get(), c.path);
+    os::Resolved r = kernel_.ResolveForProcess(p->image, c.path);
     if (r.lookup == os::Lookup::kAbsent && c.search_path) {
-      r = os::ResolveInSearchPath(p->dir.get(), c.path, p->path_var);
+      r = kernel_.ResolveInSearchPath(p->image, c.path, p->path_var);
     }
     if (r.lookup == os::Lookup::kFound) {
       bool known = false;
@@ -160,64 +152,52 @@ Tristate ScriptCoverage::NamedByProcess(pid_t pid, const OpenerInfo& opener,
   return result;
 }
 
-void ScriptCoverage::OnExec(pid_t pid, int fd, const FileFacts& facts, bool untrusted_filesystem) {
-  processes_.erase(pid);
+void ScriptCoverage::OnExec(pid_t pid) { processes_.erase(pid); }
+
+void ScriptCoverage::NoteDigest(const FileFacts& facts, const hashdb::Digest& digest) {
   if (!facts.regular()) return;
-  {
-    std::lock_guard lock(mu_);
-    if (digests_.count(KeyOf(facts)) != 0 || queued_.count(KeyOf(facts)) != 0) return;
-  }
-  if (!untrusted_filesystem && facts.size <= kSyncHashLimit) {
-    HashAndStore(fd, facts);
-    return;
-  }
-  hashdb::UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-  if (copy.valid()) Enqueue(facts, std::move(copy));
+  Store(facts, digest);
 }
 
-void ScriptCoverage::HashAndStore(int fd, const FileFacts& facts) {
-  std::optional<hashdb::Digest> digest;
-  auto before = os::StatFd(fd);
-  if (before.ok() && before->SameVersion(facts)) {
-    auto d = hashdb::Sha256File(fd, before->size);
-    auto after = os::StatFd(fd);
-    if (d.ok() && after.ok() && after->SameVersion(facts)) digest = *d;
-  }
-  if (!digest) return;
+void ScriptCoverage::Store(const FileFacts& facts, const hashdb::Digest& digest) {
   std::lock_guard lock(mu_);
-  if (digests_.size() >= kMaxDigests) digests_.clear();
-  digests_[KeyOf(facts)] = *digest;
+  if (digests_.size() >= kMaxDigests && digests_.count(KeyOf(facts)) == 0) digests_.clear();
+  digests_[KeyOf(facts)] = digest;
 }
 
-void ScriptCoverage::Enqueue(const FileFacts& facts, hashdb::UniqueFd fd) {
+void ScriptCoverage::Enqueue(const FileFacts& facts, pid_t pid) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= kMaxQueued || !queued_.emplace(KeyOf(facts), true).second) return;
-    queue_.emplace_back(facts, std::move(fd));
+    queue_.push_back({facts, pid});
   }
   cv_.notify_one();
 }
 
 void ScriptCoverage::HashPending() {
   for (;;) {
-    std::pair<FileFacts, hashdb::UniqueFd> job;
+    Job job;
     {
       std::lock_guard lock(mu_);
       if (queue_.empty()) return;
-      job = std::move(queue_.front());
+      job = queue_.front();
       queue_.pop_front();
     }
-    const FileFacts& facts = job.first;
-    hashdb::UniqueFd fd = std::move(job.second);
-    // An O_PATH descriptor (an executable met at an open, not at its exec) is reopened for
-    // reading here, off the event loop thread: that open is lockd's own and the loop answers it.
-    if ((::fcntl(fd.get(), F_GETFL) & O_PATH) != 0) {
-      const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
-      fd = hashdb::UniqueFd(::open(self.c_str(), O_RDONLY | O_CLOEXEC));
+    // Off the event loop thread: this open is lockd's own (the loop answers it at once) and
+    // the read may take as long as the file is large. The version is checked before and after,
+    // so a process that exec'd another image since (or a reused pid) stores nothing wrong.
+    auto fd = kernel_.OpenExecutable(job.pid);
+    if (fd.ok()) {
+      auto before = kernel_.Stat(fd->get());
+      if (before.ok() && before->SameVersion(job.facts)) {
+        auto digest = hashdb::Sha256File(fd->get(), before->size);
+        own_hashes_.fetch_add(1, std::memory_order_relaxed);
+        auto after = kernel_.Stat(fd->get());
+        if (digest.ok() && after.ok() && after->SameVersion(job.facts)) Store(job.facts, *digest);
+      }
     }
-    if (fd.valid()) HashAndStore(fd.get(), facts);
     std::lock_guard lock(mu_);
-    queued_.erase(KeyOf(facts));
+    queued_.erase(KeyOf(job.facts));
   }
 }
 

@@ -8,20 +8,28 @@
 //    interpreters, OR the content of its executable is flagged as an interpreter in the signed
 //    database (hashdb::LookupResult::interpreter): a byte-identical copy under any name is
 //    still an interpreter. The executable's digest is cached by file version (dev, ino, size,
-//    mtime, ctime); lockd hashes an executable when it sees its exec (OnExec: through the event
-//    fd, before the exec is answered, so a copy never runs a single open unrecognised). An
-//    executable whose exec lockd did not see (started before lockd, larger than
-//    kSyncHashLimit) is hashed on a background thread; until then the opener counts as an
-//    interpreter for script-like files (coverage.h rule 2) when its executable is on a
-//    filesystem whose execs lockd checks (the safe direction: the open is judged, so an
-//    allowlisted script still opens), but not for rule 2b (a compiler's first run would have
-//    the sources named on its command line denied), and by name only elsewhere (lockd
-//    enforces nothing on an unmarked filesystem: a program there is outside the allowlist
-//    whatever its name).
+//    mtime, ctime, mode, owner: FileFacts::SameVersion). ScriptCoverage does not hash what
+//    lockd judges: the ExecDecider hands over the digest of every exec'd file it hashed or
+//    found in its cache (NoteDigest, before the exec is answered, so a copy never runs a
+//    single open unrecognised). Only an executable whose exec lockd did not judge by content
+//    (started before lockd, denied unread but run in audit mode) is hashed here, on a
+//    background thread, never on the event loop thread; one on a FUSE or network filesystem,
+//    or on a filesystem lockd does not mark, is never read here (a server could hold the read;
+//    an unmarked one is decided by name anyway). Until its digest is known the
+//    opener counts as an interpreter for script-like files (coverage.h rule 2) when its
+//    executable is on a filesystem whose execs lockd checks (the safe direction: the open is
+//    judged, so an allowlisted script still opens), but not for rule 2b (a compiler's first
+//    run would have the sources named on its command line denied), and by name only
+//    elsewhere (lockd enforces nothing on an unmarked filesystem: a program there is outside
+//    the allowlist whatever its name).
 //  - A file an interpreter opens is a script when it is the file its command line names as the
 //    program (lockd/script_arguments.h) or a start-up file its environment names (BASH_ENV,
 //    ENV, PYTHONSTARTUP, ...), compared by dev + ino of the event fd with the path resolved as
 //    the process resolves it (lockd/os/process_args.h), never by the path string.
+//
+// Everything it asks of the kernel goes through os::EventKernel (the executable's path and
+// identity, the command line and environment, the lookups, the background hasher's open), so
+// the event loop's tests run it over FakeEventKernel.
 //
 // Per process, the parsed command line and environment are cached until the process execs
 // another image (an exec event for the pid, or its old address space gone) or exits, so /proc
@@ -34,10 +42,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,8 +57,9 @@
 
 #include "hashdb/database.h"
 #include "hashdb/digest.h"
-#include "hashdb/unique_fd.h"
 #include "lockd/file_facts.h"
+#include "lockd/filesystem_marker.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/process_args.h"
 #include "lockd/script_arguments.h"
 
@@ -60,57 +69,65 @@ enum class Tristate { kNo, kYes, kUnknown };
 
 struct OpenerInfo {
   Tristate interpreter = Tristate::kUnknown;
-  std::string exe;    // readlink of /proc/<pid>/exe ("" when unreadable)
+  std::string exe;    // the path of /proc/<pid>/exe ("" when unreadable)
   os::FileId exe_id;  // dev + ino of the executable (0/0 when not read: by name, or gone)
 };
 
 class ScriptCoverage {
  public:
-  // exec_checked(dev): whether execs from files with this st_dev reach lockd (the marker's
-  // filesystem marks; may be empty: every filesystem). background_hasher false: tests call
-  // HashPending themselves.
-  explicit ScriptCoverage(std::function<bool(std::uint64_t dev)> exec_checked = nullptr,
-                          bool background_hasher = true, std::string proc_root = "/proc");
+  // `kernel` must outlive this object. `coverage` says which filesystems lockd checks execs
+  // on (FilesystemMarked or Untrusted) and which are untrusted; null: every filesystem is
+  // checked and none untrusted (tests). background_hasher false: tests call HashPending.
+  explicit ScriptCoverage(os::EventKernel& kernel, const FilesystemCoverage* coverage = nullptr,
+                          bool background_hasher = true);
   ~ScriptCoverage();
   ScriptCoverage(const ScriptCoverage&) = delete;
   ScriptCoverage& operator=(const ScriptCoverage&) = delete;
 
   // Whether process `pid` is an interpreter under `interpreters` and `db` (may be null: names
   // only). kUnknown: the executable cannot be read, or its digest is not known yet (a hash is
-  // queued); callers treat kUnknown like kYes.
+  // queued for the background thread); callers treat kUnknown like kYes. Never reads a file:
+  // /proc and the digest cache only. Event loop thread.
   OpenerInfo Opener(pid_t pid, const std::vector<std::string>& interpreters,
                     const hashdb::Database* db);
 
   // Whether the file `file` (dev + ino of the event fd) is named as code by the command line or
   // environment of interpreter process `pid`. kUnknown when /proc cannot be read or a name
   // could not be resolved from the dentry cache and was never resolved before: judge.
+  // Event loop thread.
   Tristate NamedByProcess(pid_t pid, const OpenerInfo& opener, const FileFacts& file);
 
-  // An exec permission event of `pid` for the file behind `fd` (the event fd: reads through it
-  // raise no event; not kept): drops the process's cached command line (a new image follows)
-  // and, when the file's version has no known digest yet, hashes it now (at most
-  // kSyncHashLimit bytes; pread, the fd's offset is untouched) or queues the hash (larger
-  // files, and untrusted filesystems, whose reads could wait on a FUSE server).
-  void OnExec(pid_t pid, int fd, const FileFacts& facts, bool untrusted_filesystem);
+  // An exec permission event of `pid`: its cached command line is dropped (a new image
+  // follows). Event loop thread.
+  void OnExec(pid_t pid);
+
+  // The digest of the content of file version `facts`, as the ExecDecider computed it through
+  // the event fd with the version checked before and after (or as its cache holds it). Any
+  // thread; called before the exec is answered. Stored so that no one hashes this version
+  // again (the decider's hash is the only one).
+  void NoteDigest(const FileFacts& facts, const hashdb::Digest& digest);
 
   // Hashes everything queued (the background thread's work; for tests without the thread).
   void HashPending();
 
-  // Cache sizes, for tests and status.
+  // Cache sizes and work done, for tests and status.
   std::size_t processes_cached() const { return processes_.size(); }
   std::size_t digests_cached() const;
   std::uint64_t proc_reads() const { return proc_reads_; }
+  // Files hashed by ScriptCoverage itself (the background hasher): executables whose digest
+  // the decider did not hand over.
+  std::uint64_t own_hashes() const { return own_hashes_.load(); }
 
   static constexpr std::size_t kMaxProcesses = 256;
   static constexpr std::size_t kMaxDigests = 65536;
-  static constexpr std::int64_t kSyncHashLimit = 16 << 20;
   static constexpr std::size_t kMaxQueued = 256;
 
  private:
-  using VersionKey =
-      std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
+  // What FileFacts::SameVersion compares: a digest belongs to exactly this version.
+  using VersionKey = std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t,
+                                std::int64_t, std::uint32_t, std::uint32_t>;
   static VersionKey KeyOf(const FileFacts& f) {
-    return {f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns};
+    return {f.dev, f.ino, f.size, f.mtime_ns, f.ctime_ns, f.mode, f.uid};
   }
   struct Candidate {
     std::string path;
@@ -118,32 +135,35 @@ class ScriptCoverage {
     std::vector<os::FileId> seen;  // what it resolved to before (union: never forgotten)
   };
   struct Process {
-    hashdb::UniqueFd dir;
-    hashdb::UniqueFd environ;
+    os::ProcessImage image;
     os::FileId exe;        // 0/0 when the opener was recognised by name
-    std::string exe_path;  // readlink of /proc/<pid>/exe when the cache entry was made
+    std::string exe_path;  // the path of /proc/<pid>/exe when the cache entry was made
     std::vector<Candidate> candidates;
     std::string path_var;
     std::uint64_t last_use = 0;
   };
+  struct Job {
+    FileFacts facts;
+    pid_t pid = 0;
+  };
 
   Process* ProcessFor(pid_t pid, const OpenerInfo& opener);
-  void Enqueue(const FileFacts& facts, hashdb::UniqueFd fd);
-  // Hashes a readable fd of `facts`' version; stores the digest if the version held.
-  void HashAndStore(int fd, const FileFacts& facts);
+  void Enqueue(const FileFacts& facts, pid_t pid);
+  void Store(const FileFacts& facts, const hashdb::Digest& digest);
   void HasherLoop();
 
-  const std::function<bool(std::uint64_t)> exec_checked_;
-  const std::string proc_root_;
+  os::EventKernel& kernel_;
+  const FilesystemCoverage* const coverage_;
   // Event loop thread only.
   std::unordered_map<pid_t, Process> processes_;
   std::uint64_t clock_ = 0;
   std::uint64_t proc_reads_ = 0;
-  // Shared with the hasher thread.
+  std::atomic<std::uint64_t> own_hashes_{0};
+  // Shared with the decider's workers and the hasher thread.
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<VersionKey, hashdb::Digest> digests_;
-  std::deque<std::pair<FileFacts, hashdb::UniqueFd>> queue_;
+  std::deque<Job> queue_;
   std::map<VersionKey, bool> queued_;
   bool stop_ = false;
   std::thread hasher_;

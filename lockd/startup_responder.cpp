@@ -14,8 +14,8 @@ namespace {
 constexpr int kTickMs = 50;
 }  // namespace
 
-StartupResponder::StartupResponder(os::FanotifyGroup& group, std::chrono::milliseconds hold_limit)
-    : group_(group),
+StartupResponder::StartupResponder(os::EventKernel& kernel, std::chrono::milliseconds hold_limit)
+    : kernel_(kernel),
       hold_limit_(hold_limit),
       self_(::getpid()),
       stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
@@ -26,7 +26,7 @@ StartupResponder::~StartupResponder() {
   // Not handed over (startup failed): deny what is held rather than leave it waiting. The
   // supervisor would deny it too once this process exits, but only after the exit.
   for (auto& e : Stop()) {
-    if (e.is_permission() && e.fd.valid()) (void)group_.Respond(e.fd.get(), false);
+    if (e.is_permission() && e.fd.valid()) (void)kernel_.Respond(e.fd.get(), false);
   }
 }
 
@@ -38,13 +38,13 @@ void StartupResponder::Take(std::vector<os::FanotifyEvent> events) {
     if (ev.is_permission() && !ev.fd.valid()) continue;
     if (ev.is_permission() && ev.pid == self_) {
       // Our own access (config, database, audit log...): never wait on ourselves.
-      (void)group_.Respond(ev.fd.get(), true);
+      (void)kernel_.Respond(ev.fd.get(), true);
       ++counts_.own_allowed;
       continue;
     }
     if (held_.size() >= kMaxHeld) {
       if (ev.is_permission()) {
-        (void)group_.Respond(ev.fd.get(), false);
+        (void)kernel_.Respond(ev.fd.get(), false);
         ++counts_.denied_late;
       } else {
         ++counts_.dropped;
@@ -60,7 +60,7 @@ void StartupResponder::DenyOverdue() {
   std::lock_guard lock(mu_);
   for (auto& h : held_) {
     if (h.since > limit || !h.event.is_permission() || !h.event.fd.valid()) continue;
-    (void)group_.Respond(h.event.fd.get(), false);
+    (void)kernel_.Respond(h.event.fd.get(), false);
     h.event.fd.Reset();  // answered: the loop must not answer it again
     ++counts_.denied_late;
   }
@@ -70,17 +70,18 @@ void StartupResponder::DenyOverdue() {
 
 void StartupResponder::Run() {
   for (;;) {
-    pollfd fds[2] = {{group_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+    pollfd fds[2] = {{kernel_.PollFd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, kTickMs);
     if (n < 0 && errno != EINTR) {
       std::lock_guard lock(mu_);
       ++counts_.read_errors;
     }
     if (n > 0 && (fds[1].revents & POLLIN)) return;
-    if (n > 0 && (fds[0].revents & POLLIN)) {
+    // A kernel without a pollable fd (a fake) is read on every tick.
+    if (kernel_.PollFd() < 0 || (n > 0 && (fds[0].revents & POLLIN))) {
       for (int i = 0; i < 64; ++i) {
         bool maybe_more = false;
-        auto events = group_.ReadEvents(&maybe_more);
+        auto events = kernel_.ReadEvents(&maybe_more);
         if (!events.ok()) {
           std::lock_guard lock(mu_);
           ++counts_.read_errors;

@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "hashdb/unique_fd.h"
-#include "lockd/os/fanotify.h"
+#include "lockd/os/event_kernel.h"
 
 namespace lockd {
 
@@ -53,8 +53,8 @@ class StartupResponder {
     std::uint64_t read_errors = 0;  // reads of the group that failed
   };
 
-  // Starts the thread. `group` must outlive this object.
-  StartupResponder(os::FanotifyGroup& group, std::chrono::milliseconds hold_limit);
+  // Starts the thread. `kernel` (the group) must outlive this object.
+  StartupResponder(os::EventKernel& kernel, std::chrono::milliseconds hold_limit);
   ~StartupResponder();
   StartupResponder(const StartupResponder&) = delete;
   StartupResponder& operator=(const StartupResponder&) = delete;
@@ -74,7 +74,7 @@ class StartupResponder {
   void Take(std::vector<os::FanotifyEvent> events);
   void DenyOverdue();
 
-  os::FanotifyGroup& group_;
+  os::EventKernel& kernel_;
   const std::chrono::milliseconds hold_limit_;
   const pid_t self_;
   hashdb::UniqueFd stop_fd_;  // eventfd: wakes the thread's poll

@@ -38,6 +38,9 @@ class Stats {
   std::atomic<std::uint64_t> hashed_bytes{0};
   std::atomic<std::uint64_t> hashes{0};
   std::atomic<std::uint64_t> joined_in_flight{0};  // execs that waited for another's hash
+  // Refused opens neither recorded nor counted in denied/would_deny because they follow the
+  // same process's refused exec of the same file (exec_followup.h): one exec, one decision.
+  std::atomic<std::uint64_t> follow_ups_not_recorded{0};
   std::atomic<std::uint64_t> response_errors{0};
   std::atomic<std::uint64_t> queue_overflows{0};
   // Permission events the kernel denied itself because it could not open the file for lockd

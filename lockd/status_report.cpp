@@ -15,6 +15,13 @@ std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
 }
 
+// The signed policy's restrict_user_namespaces as this build treats it (it does not change the
+// kernel's setting; lockctl doctor checks the kernel).
+std::string UserNamespacesText(const StatusSnapshot& s) {
+  return s.restrict_user_namespaces ? "policy asks to restrict; not applied by this build"
+                                    : "policy leaves them on";
+}
+
 }  // namespace
 
 std::string RenderStatusText(const StatusSnapshot& s) {
@@ -50,6 +57,10 @@ std::string RenderStatusText(const StatusSnapshot& s) {
     line("failed decider starts", std::to_string(s.failed_starts));
     line("denied while no decider ran", std::to_string(s.denied_while_down));
   }
+  if (!s.watch.empty()) {
+    line("watch", EscapeLogValue(s.watch) + " (from " + EscapeLogValue(s.watch_source) + ")");
+  }
+  line("user namespaces", UserNamespacesText(s));
   out.append("marked filesystems: ").append(std::to_string(s.marked.size())).append("\n");
   for (const auto& m : s.marked) {
     out.append("  ").append(EscapeLogValue(m.mount_point)).append(" (").append(m.fs_type);
@@ -123,6 +134,9 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("decider_restarts", s.decider_restarts);
   num("failed_starts", s.failed_starts);
   num("denied_while_down", s.denied_while_down);
+  str("watch", s.watch);
+  str("watch_source", s.watch_source);
+  str("user_namespaces", UserNamespacesText(s));
   o.append("\"marked_filesystems\":[");
   for (const auto& m : s.marked) {
     o.append("{").append(JsonBytesMember("mount_point", m.mount_point));

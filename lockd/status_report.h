@@ -49,6 +49,12 @@ struct StatusSnapshot {
   std::uint64_t denied_while_down = 0;
   std::uint64_t workers = 0;
   std::vector<MarkedFilesystem> marked;
+  // Where lockd marks (watch_policy.h DescribeWatch) and where that list came from ("signed
+  // policy" or lockd.toml's path); empty when not known.
+  std::string watch;
+  std::string watch_source;
+  // The signed policy's restrict_user_namespaces, which this build reports but does not apply.
+  bool restrict_user_namespaces = false;
   // How new filesystems are learnt of (mount_discovery.h Describe).
   std::string mount_discovery;
   // Overlay layers whose filesystem is not marked ("overlay X: upper layer Y not covered (..)").

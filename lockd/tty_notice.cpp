@@ -29,6 +29,8 @@ std::string_view ReasonInWords(Reason reason) {
       return "on a FUSE or network filesystem";
     case Reason::kLargerThanAllowlist:
       return "larger than any allowlisted file";
+    case Reason::kWritableByUser:
+      return "a file its owner or others can rewrite";
     default:  // a reason added later: lockctl log show names it
       return "not allowed";
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lockd/log.h"
+#include "lockd/report.h"
 
 namespace lockd {
 
@@ -46,8 +47,7 @@ UserNamespacePlan PlanUserNamespaces(bool restrict,
 void ApplyUserNamespacePolicy(bool restrict, const StateStore& state, DecisionSink& sink,
                               std::uint64_t generation, const os::Sysctl& sysctl) {
   auto report_error = [&](const std::string& msg) {
-    LogError(msg);
-    sink.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError, msg, generation});
+    Report(sink, LogLevel::kError, DaemonEventKind::kError, msg, generation);
   };
   std::map<std::string, std::optional<long>> current;
   for (std::string_view name : kNames) {

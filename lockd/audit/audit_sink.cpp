@@ -37,6 +37,8 @@ std::string_view EventType(DaemonEventKind kind) {
       return "maintenance_expired";
     case DaemonEventKind::kMaintenanceLearned:
       return "maintenance_learned";
+    case DaemonEventKind::kMaintenanceNotLearned:
+      return "maintenance_not_learned";
     case DaemonEventKind::kTrustChange:
       return "trust_change";
     case DaemonEventKind::kAuthorizationRefused:

@@ -10,7 +10,10 @@
 #include "hashdb/terminal_id.h"
 #include "lockd/log.h"
 #include "lockd/maintenance/db_install.h"
+#include "lockd/maintenance/session.h"
 #include "lockd/maintenance/trust_anchors.h"
+#include "lockd/os/process_tree.h"
+#include "lockd/report.h"
 
 namespace lockd::maintenance {
 
@@ -40,6 +43,8 @@ hashdb::Result<std::unique_ptr<Services>> Services::Start(const Config& config,
   s->authorizer_ = std::make_unique<Authorizer>(*terminal_id, config.trust_dir, sink, now);
   ControllerOptions options;
   options.state_dir = config.state_dir;
+  options.trust_dir = config.trust_dir;
+  options.terminal_id = *terminal_id;
   options.trusted_updaters = config.trusted_updaters;
   options.now = now;
   options.self = ::getpid();
@@ -89,12 +94,15 @@ ControlReply Services::MaintenanceStart(const ActRequest& request) {
   if (auto w = controller_->window()) {
     return Refused("maintenance already open: session " + w->session);
   }
+  // Whose processes will be the maintenance session: the requester's, read now while it waits
+  // for this answer.
+  const os::ProcFs procs;
+  auto origin = OriginOf(request.peer_pid, controller_->self(), procs);
+  if (!origin.ok()) return Refused("maintenance start: " + origin.error().message);
   ControlReply refusal;
   auto who = authorizer_->Verify(request.act, std::nullopt, request.authorization, &refusal);
   if (!who) return refusal;
-  const auto minutes = ParseMaintenanceMinutes(who->authorization.challenge.argument);
-  if (!minutes) return Refused("maintenance start: bad window length");  // checked in Verify
-  return controller_->Start(*who, *minutes);
+  return controller_->Start(*who, *origin);
 }
 
 ControlReply Services::MaintenanceAbort(const ActRequest& request) {
@@ -136,15 +144,13 @@ ControlReply Services::Install(const ActRequest& request) {
     const std::string msg = what + " refused: " + outcome.error().message +
                             "; keeping generation " +
                             std::to_string(before ? before->generation() : 0);
-    LogError(msg);
-    sink_.OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kDatabaseRefused, msg, before ? before->generation() : 0});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kDatabaseRefused, msg,
+           before ? before->generation() : 0);
     return Refused(msg);
   }
   const std::string loaded = "loaded " + outcome->description + " (installed by token " +
                              token.token_id + ", " + token.holder + ")";
-  LogInfo(loaded);
-  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseLoaded, loaded, outcome->generation});
+  Report(sink_, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, loaded, outcome->generation);
   const std::string counts = std::to_string(outcome->added) + " added, " +
                              std::to_string(outcome->removed) + " removed, " +
                              std::to_string(outcome->changed) + " changed";
@@ -195,15 +201,9 @@ ControlReply Services::TrustAdd(const ActRequest& request) {
   if (!added.ok()) return Refused("trust add: " + added.error().message);
   const std::string msg = "trust anchor " + id + " added as " + *added + " by token " +
                           token.token_id + " (" + token.holder + ")";
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kTrustChange,
-                       msg,
-                       0,
-                       {{"action", "add"},
-                        {"key_id", id},
-                        {"token_id", token.token_id},
-                        {"holder", token.holder}}});
+  Report(
+      sink_, LogLevel::kWarning, DaemonEventKind::kTrustChange, msg, 0,
+      {{"action", "add"}, {"key_id", id}, {"token_id", token.token_id}, {"holder", token.holder}});
   return {ControlReply::Code::kOk, msg + "\n"};
 }
 
@@ -218,15 +218,11 @@ ControlReply Services::TrustRetire(const ActRequest& request) {
   if (!removed.ok()) return Refused("trust retire: " + removed.error().message);
   const std::string msg = "trust anchor " + request.operand + " retired (" + *removed +
                           ") by token " + token.token_id + " (" + token.holder + ")";
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kTrustChange,
-                       msg,
-                       0,
-                       {{"action", "retire"},
-                        {"key_id", request.operand},
-                        {"token_id", token.token_id},
-                        {"holder", token.holder}}});
+  Report(sink_, LogLevel::kWarning, DaemonEventKind::kTrustChange, msg, 0,
+         {{"action", "retire"},
+          {"key_id", request.operand},
+          {"token_id", token.token_id},
+          {"holder", token.holder}});
   return {ControlReply::Code::kOk, msg + "\n"};
 }
 

@@ -74,15 +74,16 @@ ControlReply Authorizer::Challenge(hashdb::Act act, const std::string& argument)
 }
 
 ControlReply Authorizer::Refuse(hashdb::Act act, std::string_view check, const std::string& message,
-                                const std::string& key_id, const std::string& token_id) {
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kAuthorizationRefused,
-                       std::string(hashdb::ActName(act)) + ": " + message,
-                       0,
-                       {{"act", std::string(hashdb::ActName(act))},
-                        {"check", std::string(check)},
-                        {"key_id", key_id},
-                        {"token_id", token_id}}});
+                                const std::string& key_id, const std::string& token_id,
+                                const std::string& mismatch) {
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"act", std::string(hashdb::ActName(act))},
+      {"check", std::string(check)},
+      {"key_id", key_id},
+      {"token_id", token_id}};
+  if (!mismatch.empty()) fields.emplace_back("mismatch", mismatch);
+  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kAuthorizationRefused,
+                       std::string(hashdb::ActName(act)) + ": " + message, 0, std::move(fields)});
   return {ControlReply::Code::kRefused, message + "\n"};
 }
 
@@ -131,7 +132,7 @@ std::optional<Authorized> Authorizer::Verify(hashdb::Act act,
       hashdb::VerifyAuthorization(*parsed, request, *trust, nonces_);
   if (!verdict.ok()) {
     *refusal = Refuse(act, hashdb::AuthzCheckName(verdict.check), verdict.message, key_id,
-                      parsed->token.token_id);
+                      parsed->token.token_id, verdict.mismatch);
     return std::nullopt;
   }
   return Authorized{std::move(*parsed), key_id};

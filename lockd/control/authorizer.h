@@ -4,9 +4,11 @@
 //
 // Security: every privileged act (maintenance, database install, trust changes) passes through
 // Authorizer::Verify, which re-reads the trust directory each time (a retired anchor stops
-// counting at once), binds the act and its argument, and consumes the challenge's nonce, so an
-// authorization works once, on this terminal, for this act only. Each refusal is written to
-// the audit log (authz_refused) with the check that failed.
+// counting at once), binds the act and its argument, checks that what the token signed is the
+// very challenge issued with the nonce (act, argument, terminal, validity), and consumes the
+// nonce, so an authorization works once, on this terminal, for the act and argument it was
+// asked for only. Each refusal is written to the audit log (authz_refused) with the check that
+// failed (and, for "not as issued", the field that differs).
 
 #include <cstdint>
 #include <functional>
@@ -64,7 +66,8 @@ class Authorizer {
 
  private:
   ControlReply Refuse(hashdb::Act act, std::string_view check, const std::string& message,
-                      const std::string& key_id, const std::string& token_id);
+                      const std::string& key_id, const std::string& token_id,
+                      const std::string& mismatch = "");
 
   const std::string terminal_id_;
   const std::string trust_dir_;

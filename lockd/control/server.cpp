@@ -96,7 +96,7 @@ std::optional<std::string> HexPath(std::string_view hex) {
 }  // namespace
 
 ControlReply ControlServerThread::Handle(const std::string& request, uid_t uid,
-                                         const ControlHandlers& handlers) {
+                                         const ControlHandlers& handlers, pid_t pid) {
   if (uid != 0) return {ControlReply::Code::kError, "permission denied: root only\n"};
   const auto nl = request.find('\n');
   const std::string_view line =
@@ -154,6 +154,7 @@ ControlReply ControlServerThread::Handle(const std::string& request, uid_t uid,
     if (command != c.name) continue;
     ActRequest act_request;
     act_request.act = c.act;
+    act_request.peer_pid = pid;
     const std::string name(c.name);
     switch (c.operand) {
       case ActCommand::Operand::kNone:
@@ -213,7 +214,7 @@ void ControlServerThread::Run() {
       if (!request.ok()) {
         reply = {ControlReply::Code::kError, request.error().message + "\n"};
       } else {
-        reply = Handle(*request, peer->uid, handlers_);
+        reply = Handle(*request, peer->uid, handlers_, peer->pid);
       }
     }
     os::ControlServer::Reply(peer->fd.get(), Encode(reply));

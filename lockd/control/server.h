@@ -13,7 +13,10 @@
 //                                               terminal; <act> is hashdb::ActName (e.g.
 //                                               maintenance_start 30, db_install <sha256 hex>)
 //   maintenance-start         + authorization   enter maintenance for the minutes in the
-//                                               authorized challenge's argument
+//                                               authorized challenge's argument; the
+//                                               requesting process's login session and the
+//                                               process that ran it are the maintenance
+//                                               session (lockd/maintenance/session.h)
 //   maintenance-status [--json]                 the window: state, session, token, start, end,
 //                                               learned-file count and the learned list's path
 //   maintenance-finish <db path> + authorization  install the re-baselined database (argument:
@@ -78,6 +81,9 @@ struct ActRequest {
   hashdb::Act act = hashdb::Act::kMaintenanceStart;
   std::string operand;
   std::string authorization;
+  // The requesting process (SO_PEERCRED): maintenance-start takes the maintenance session
+  // from it (lockd/maintenance/session.h). 0 when unknown.
+  pid_t peer_pid = 0;
 };
 
 // A quarantine request after parsing (lockd/quarantine/quarantine.h does it).
@@ -110,9 +116,10 @@ class ControlServerThread {
 
   void Stop();
   // Pure dispatch, for tests: the reply to one request (command line, then the body) from a
-  // peer with this uid. Checks the command's form and operands before calling a handler.
-  static ControlReply Handle(const std::string& request, uid_t uid,
-                             const ControlHandlers& handlers);
+  // peer with this uid and pid. Checks the command's form and operands before calling a
+  // handler.
+  static ControlReply Handle(const std::string& request, uid_t uid, const ControlHandlers& handlers,
+                             pid_t pid = 0);
   static std::string Encode(const ControlReply& reply);
 
  private:

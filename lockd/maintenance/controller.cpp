@@ -11,9 +11,11 @@
 #include "audit/json_escape.h"
 #include "hashdb/classify.h"
 #include "hashdb/sha256.h"
+#include "hashdb/trust_store.h"
 #include "lockd/log.h"
 #include "lockd/os/file_probe.h"
 #include "lockd/os/process_info.h"
+#include "lockd/report.h"
 #include "lockd/text_escape.h"
 
 namespace lockd::maintenance {
@@ -47,6 +49,12 @@ Controller::Controller(ControllerOptions options, ModeSource& modes, DecisionSin
       sink_(sink),
       databases_(databases),
       store_(options_.state_dir) {
+  if (options_.procs == nullptr) {
+    own_procs_ = std::make_unique<os::ProcFs>();
+    procs_ = own_procs_.get();
+  } else {
+    procs_ = options_.procs;
+  }
   if (!options_.now) {
     options_.now = [] {
       return std::chrono::duration_cast<std::chrono::seconds>(
@@ -84,29 +92,52 @@ void Controller::OpenLearned(bool truncate) {
   if (!list.ok()) {
     // The window still works (allow and record in the audit log); lockctl's full rescan does
     // not depend on the list.
-    LogError("maintenance: learned list: " + list.error().message);
-    sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                         "maintenance: learned list: " + list.error().message, 0});
+    Report(sink_, LogLevel::kError, DaemonEventKind::kError,
+           "maintenance: learned list: " + list.error().message, 0);
     list_.reset();
     learned_count_ = 0;
+    not_learned_count_ = 0;
     return;
   }
-  learned_count_ = list->count();
+  learned_count_ = list->learned();
+  not_learned_count_ = list->not_learned();
   list_ = std::move(*list);
+}
+
+void Controller::RefuseResume(const std::string& session, const std::string& check,
+                              const std::string& why, const Window* window) {
+  const std::string msg = "maintenance window " + (session.empty() ? std::string("?") : session) +
+                          " not resumed after a restart: " + check + ": " + why + "; " +
+                          PolicyModeName() + " in force";
+  Report(sink_, LogLevel::kError, DaemonEventKind::kAuthorizationRefused, msg, 0,
+         {{"act", std::string(hashdb::ActName(hashdb::Act::kMaintenanceStart))},
+          {"check", check},
+          {"key_id", window != nullptr ? window->key_id : ""},
+          {"token_id", window != nullptr ? window->token_id : ""},
+          {"session", session},
+          {"phase", "resume"}});
 }
 
 hashdb::Status Controller::Restore() {
   auto loaded = store_.Load();
   std::optional<Window> found;
   if (!loaded.ok()) {
-    const std::string msg = "maintenance window file unreadable, window closed (fail closed): " +
-                            loaded.error().message;
-    LogError(msg);
-    store_.SetAside();
-    sink_.OnDaemonEvent(
-        {NowUnixNs(), DaemonEventKind::kMaintenanceExpired, msg, 0, {{"session", ""}}});
+    // Unreadable, or an older lockd's window without the authorization: nothing proves it.
+    const bool old = loaded.error().code == hashdb::ErrorCode::kUnsupported;
+    store_.SetAside(old ? ".refused" : ".bad");
+    RefuseResume("", old ? "no authorization" : "unreadable", loaded.error().message, nullptr);
   } else {
     found = *loaded;
+  }
+  if (found) {
+    auto trust = hashdb::TrustStore::LoadDirectory(options_.trust_dir);
+    const ResumeVerdict verdict = trust.ok() ? CheckResumable(*found, options_.terminal_id, *trust)
+                                             : ResumeVerdict{"trust store", trust.error().message};
+    if (!verdict.ok()) {
+      store_.SetAside(".refused");
+      RefuseResume(found->session, verdict.check, verdict.message, &*found);
+      found.reset();
+    }
   }
   if (found) {
     const std::int64_t now = options_.now();
@@ -115,23 +146,21 @@ hashdb::Status Controller::Restore() {
       {
         std::lock_guard lock(mu_);
         window_ = found;
+        SetOrigin(window_);
         ++serial_;
         active_serial_ = serial_;
         OpenLearned(false);
       }
       modes_.SetMaintenance(true);
       const std::string msg = "maintenance session " + found->session +
-                              " resumed after a restart; ends " + Rfc3339(found->end);
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kModeChange,
-                           msg,
-                           0,
-                           {{"from", PolicyModeName()},
-                            {"to", "maintenance"},
-                            {"session", found->session},
-                            {"token_id", found->token_id},
-                            {"holder", found->holder}}});
+                              " resumed after a restart (authorization of token " +
+                              found->token_id + " verified again); ends " + Rfc3339(found->end);
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kModeChange, msg, 0,
+             {{"from", PolicyModeName()},
+              {"to", "maintenance"},
+              {"session", found->session},
+              {"token_id", found->token_id},
+              {"holder", found->holder}});
     } else {
       const std::string why =
           state == WindowState::kExpired
@@ -141,12 +170,8 @@ hashdb::Status Controller::Restore() {
       if (!removed.ok()) return removed.error();
       const std::string msg =
           "maintenance session " + found->session + " " + why + "; back to " + PolicyModeName();
-      LogWarning(msg);
-      sink_.OnDaemonEvent({NowUnixNs(),
-                           DaemonEventKind::kMaintenanceExpired,
-                           msg,
-                           0,
-                           {{"session", found->session}}});
+      Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceExpired, msg, 0,
+             {{"session", found->session}});
     }
   }
   if (options_.start_thread && !thread_.joinable()) {
@@ -155,8 +180,7 @@ hashdb::Status Controller::Restore() {
   return {};
 }
 
-ControlReply Controller::Start(const Authorized& who, int minutes) {
-  const auto& token = who.authorization.token;
+ControlReply Controller::Start(const Authorized& who, const SessionOrigin& origin) {
   Window w;
   {
     std::lock_guard lock(mu_);
@@ -165,42 +189,37 @@ ControlReply Controller::Start(const Authorized& who, int minutes) {
                                                 window_->session + ", ends " +
                                                 Rfc3339(window_->end) + "\n"};
     }
-    auto session = NewSessionId();
-    if (!session.ok()) return {ControlReply::Code::kError, session.error().message + "\n"};
-    w.session = *session;
-    w.token_id = token.token_id;
-    w.holder = token.holder;
-    w.organisation = token.organisation;
-    w.key_id = who.key_id_hex;
-    w.start = options_.now();
-    w.end = w.start + static_cast<std::int64_t>(minutes) * 60;
-    // Persisted first: the mode changes only once the end is on disk.
+    auto opened = WindowFor(who.authorization, options_.now());
+    if (!opened.ok()) {
+      return {ControlReply::Code::kRefused, "maintenance start: " + opened.error().message + "\n"};
+    }
+    w = std::move(*opened);
+    w.origin = origin;
+    // Persisted first, with the authorization: the mode changes only once the end is on disk.
     if (auto saved = store_.Save(w); !saved.ok()) {
       return {ControlReply::Code::kError,
               "maintenance not started: " + saved.error().message + "\n"};
     }
     window_ = w;
+    SetOrigin(window_);
     ++serial_;
     active_serial_ = serial_;
     OpenLearned(true);
   }
+  const std::int64_t minutes = (w.end - w.start) / 60;
   const std::string from = PolicyModeName();
   modes_.SetMaintenance(true);
   const std::string msg = "maintenance session " + w.session + " started by token " + w.token_id +
                           " (" + w.holder + ", " + w.organisation + ") for " +
                           std::to_string(minutes) + " minute(s), ends " + Rfc3339(w.end);
-  LogWarning(msg);
-  sink_.OnDaemonEvent({NowUnixNs(),
-                       DaemonEventKind::kMaintenanceStart,
-                       msg,
-                       0,
-                       {{"session", w.session},
-                        {"token_id", w.token_id},
-                        {"holder", w.holder},
-                        {"organisation", w.organisation},
-                        {"key_id", w.key_id},
-                        {"minutes", std::to_string(minutes)},
-                        {"ends", Rfc3339(w.end)}}});
+  Report(sink_, LogLevel::kWarning, DaemonEventKind::kMaintenanceStart, msg, 0,
+         {{"session", w.session},
+          {"token_id", w.token_id},
+          {"holder", w.holder},
+          {"organisation", w.organisation},
+          {"key_id", w.key_id},
+          {"minutes", std::to_string(minutes)},
+          {"ends", Rfc3339(w.end)}});
   sink_.OnDaemonEvent(
       {NowUnixNs(),
        DaemonEventKind::kModeChange,
@@ -224,6 +243,7 @@ bool Controller::Close(DaemonEventKind kind, const std::string& message,
       LogError("maintenance: " + removed.error().message);
     }
     window_.reset();
+    SetOrigin(window_);
     list_.reset();
     ++serial_;
     active_serial_ = 0;
@@ -236,8 +256,7 @@ bool Controller::Close(DaemonEventKind kind, const std::string& message,
     all.emplace_back("holder", closer.holder);
   }
   for (auto& f : fields) all.push_back(std::move(f));
-  LogWarning(message);
-  sink_.OnDaemonEvent({NowUnixNs(), kind, message, generation, std::move(all)});
+  Report(sink_, LogLevel::kWarning, kind, message, generation, std::move(all));
   std::vector<std::pair<std::string, std::string>> mode_fields{{"from", "maintenance"}, {"to", to}};
   if (kind != DaemonEventKind::kMaintenanceExpired) {
     mode_fields.emplace_back("token_id", closer.token_id);
@@ -261,15 +280,44 @@ void Controller::Tick() {
         "maintenance session " + w->session + " " + why + "; back to " + PolicyModeName(), {}, {});
 }
 
+std::shared_ptr<const SessionOrigin> Controller::Origin() const { return origin_.load(); }
+
+void Controller::SetOrigin(const std::optional<Window>& w) {
+  origin_.store(w ? std::make_shared<const SessionOrigin>(w->origin)
+                  : std::shared_ptr<const SessionOrigin>());
+}
+
+std::string Controller::AttributeNow(pid_t pid) const {
+  auto origin = Origin();
+  if (!origin) return "";
+  return std::string(ByName(Attribute(pid, *origin, *procs_)));
+}
+
 void Controller::OnDecision(const DecisionRecord& record) {
   if (record.mode != EffectiveMode::kMaintenance || record.verdict != Verdict::kWouldDeny) return;
   const std::uint64_t serial = active_serial_.load();
   if (serial == 0 || record.path.empty()) return;
+  auto origin = Origin();
+  if (!origin) return;
   Item item;
   item.session_serial = serial;
   item.how = How::kExec;
   item.path = record.path;
   item.digest = record.digest;
+  item.pid = record.pid;
+  item.uid = record.uid;
+  item.exe = record.exe;
+  // Judged by the decider while the process was held (AttributeNow); else now, after the
+  // answer, when it may be gone: then its parent decides (a child of a session process is in
+  // the session).
+  if (auto by = ByFromName(record.maintenance_by)) {
+    item.by = *by;
+  } else {
+    item.by = Attribute(record.pid, *origin, *procs_);
+    if (item.by == By::kUnknown && record.ppid > 1) {
+      item.by = Attribute(record.ppid, *origin, *procs_);
+    }
+  }
   Enqueue(std::move(item));
 }
 
@@ -279,22 +327,27 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
   if ((event.mask & FAN_CLOSE_WRITE) == 0 || event.pid == options_.self || !event.fd.valid()) {
     return;
   }
+  auto origin = Origin();
+  if (!origin) return;
   Item item;
   item.session_serial = serial;
   item.how = How::kWrite;
   item.pid = event.pid;
-  // No open(2) here: an open on a marked filesystem would wait for this very thread. readlink
-  // of /proc entries only.
-  if (!options_.trusted_updaters.empty()) {
-    const std::string exe = os::ReadLink("/proc/" + std::to_string(event.pid) + "/exe");
-    if (std::find(options_.trusted_updaters.begin(), options_.trusted_updaters.end(), exe) !=
-        options_.trusted_updaters.end()) {
-      // stat, not open: an open here could wait on a permission event only this thread answers.
-      struct stat st {};
-      if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
-        item.updater = exe;
-        item.updater_facts = FileFacts::FromStat(st);
-      }
+  // No open(2) of a marked filesystem here: it would wait for this very thread. /proc only
+  // (never marked): who the writer is must be read now, while it may still exist; first of
+  // all whether it belongs to the maintenance session (session.h).
+  item.by = Attribute(event.pid, *origin, *procs_);
+  const os::ProcessFacts facts = os::ReadProcessFacts(event.pid);
+  item.uid = facts.uid;
+  item.exe = facts.exe;
+  if (!options_.trusted_updaters.empty() && !item.exe.empty() &&
+      std::find(options_.trusted_updaters.begin(), options_.trusted_updaters.end(), item.exe) !=
+          options_.trusted_updaters.end()) {
+    // stat, not open: an open here could wait on a permission event only this thread answers.
+    struct stat st {};
+    if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
+      item.updater = item.exe;
+      item.updater_facts = FileFacts::FromStat(st);
     }
   }
   {
@@ -361,27 +414,41 @@ void Controller::Learn(Item& item) {
   if (item.how == How::kWrite && item.updater_facts &&
       IsUpdater(item.updater, *item.updater_facts)) {
     item.how = How::kUpdater;
+    item.by = By::kUpdater;
   }
   std::string session;
   {
     std::lock_guard lock(mu_);
     if (item.session_serial != serial_ || !window_ || !list_) return;  // another session now
     session = window_->session;
-    auto added = list_->Add({item.digest, item.how, item.path});
+    auto added =
+        list_->Add({item.digest, item.how, item.by, item.pid, item.uid, item.exe, item.path});
     if (!added.ok()) {
       LogError("maintenance: " + added.error().message);
       return;
     }
     if (!*added) return;
-    learned_count_ = list_->count();
+    learned_count_ = list_->learned();
+    not_learned_count_ = list_->not_learned();
   }
+  const bool learned = IsLearned(item.by);
   std::vector<std::pair<std::string, std::string>> fields{
-      {"session", session}, {"how", std::string(HowName(item.how))}, {"path", item.path}};
+      {"session", session},
+      {"how", std::string(HowName(item.how))},
+      {"by", std::string(ByName(item.by))},
+      {"pid", std::to_string(item.pid)},
+      {"uid", item.uid < 0 ? std::string("-") : std::to_string(item.uid)},
+      {"exe", item.exe},
+      {"path", item.path}};
   if (item.digest) fields.emplace_back("sha256", hashdb::ToHex(*item.digest));
   if (!kind.empty()) fields.emplace_back("kind", kind);
-  sink_.OnDaemonEvent({NowUnixNs(), DaemonEventKind::kMaintenanceLearned,
-                       "learned (" + std::string(HowName(item.how)) + ") " + item.path, 0,
-                       std::move(fields)});
+  const std::string who = std::string(ByName(item.by)) + " pid " + std::to_string(item.pid);
+  sink_.OnDaemonEvent(
+      {NowUnixNs(),
+       learned ? DaemonEventKind::kMaintenanceLearned : DaemonEventKind::kMaintenanceNotLearned,
+       (learned ? "learned (" : "not learned (") + std::string(HowName(item.how)) + " by " + who +
+           ") " + item.path,
+       0, std::move(fields)});
 }
 
 void Controller::Process() {
@@ -429,8 +496,14 @@ std::string Controller::Status(bool json, const StatusExtras& extras) const {
       out +=
           ",\"start_unix\":" + std::to_string(w->start) + ",\"end_unix\":" + std::to_string(w->end);
     }
+    if (w) {
+      out += ",\"session_origin\":{\"requester\":" + std::to_string(w->origin.requester) +
+             ",\"origin\":" + std::to_string(w->origin.origin) + ",\"login_session\":" +
+             (w->origin.login_session ? std::to_string(*w->origin.login_session) : "null") + "}";
+    }
     out += ",\"learned_list\":" + JsonString(learned_path());
     out += ",\"learned_count\":" + std::to_string(learned_count());
+    out += ",\"not_learned_count\":" + std::to_string(not_learned_count());
     out += ",\"learned_dropped\":" + std::to_string(dropped());
     out += ",\"baseline_roots\":" + JsonList(extras.baseline_roots);
     out += ",\"baseline_excludes\":" + JsonList(extras.baseline_excludes);
@@ -449,9 +522,18 @@ std::string Controller::Status(bool json, const StatusExtras& extras) const {
          EscapeLogValue(w->organisation) + ")\n";
   out += "started:      " + Rfc3339(w->start) + "\n";
   out += "ends:         " + Rfc3339(w->end) + "\n";
+  out += "opened from:  pid " + std::to_string(w->origin.requester) + "; its session: pid " +
+         std::to_string(w->origin.origin) + " and descendants" +
+         (w->origin.login_session ? ", login session " + std::to_string(*w->origin.login_session)
+                                  : std::string()) +
+         "\n";
   out +=
       "learned:      " + std::to_string(learned_count()) + " file(s) in " + learned_path() + "\n";
-  if (dropped() > 0) out += "not learned:  " + std::to_string(dropped()) + " (queue full)\n";
+  if (not_learned_count() > 0) {
+    out += "not learned:  " + std::to_string(not_learned_count()) +
+           " file(s) written or run by processes outside the session\n";
+  }
+  if (dropped() > 0) out += "not seen:     " + std::to_string(dropped()) + " (queue full)\n";
   out +=
       "database:     " + extras.database_path + " generation " + std::to_string(generation) + "\n";
   return out;

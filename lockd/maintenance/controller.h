@@ -6,16 +6,23 @@
 //  - Opened only by Start, after the caller verified a token's authorization. The window is
 //    persisted (WindowStore) before the mode changes, so a crash can never leave lockd in
 //    maintenance without the record of when it ends.
-//  - At start of the daemon, Restore resumes a window still open (until its recorded end) and
-//    closes one that has ended (maintenance_expired, mode_change), or whose file is unreadable
-//    or whose start is in the future (the clock was set back): fail closed.
+//  - At start of the daemon, Restore resumes a window still open (until its recorded end) only
+//    when the token's authorization kept with it proves it (window.h, CheckResumable, against
+//    the trust anchors read at that moment); a window that fails any check is not resumed
+//    (authz_refused naming the check, the file set aside as window.refused). It closes one
+//    that has ended (maintenance_expired), or whose file is unreadable or whose start is in
+//    the future (the clock was set back): fail closed.
 //  - The window's own thread checks the end at least once a second, and writes the learned
 //    list; the event loop and the workers only hand it work (never block on it).
-//  - Learned: execs and loads of files not in the database (would-deny decisions in
-//    maintenance mode: path and digest), and files closed after writing on marked
-//    filesystems (path; digest when hashdb/classify.h calls the file code, hashed on this
-//    thread). A file written by a process whose executable is a configured trusted updater
-//    and whose digest is in the database in force is learned as "updater".
+//  - Seen: execs and loads of files not in the database (would-deny decisions in maintenance
+//    mode: path and digest), and files closed after writing on marked filesystems (path;
+//    digest when hashdb/classify.h calls the file code, hashed on this thread). Each with who
+//    did it (session.h), judged when lockd sees it: the maintenance session's processes
+//    ("session"), a trusted updater ("updater": a process whose executable is a configured
+//    trusted updater and whose digest is in the database in force), anything else ("other",
+//    or "unknown" when the process was gone). Only session and updater lines are learned
+//    (maintenance_learned); the others are listed as not learned (maintenance_not_learned),
+//    so that lockctl maintenance finish shows them and takes none of them.
 //    Bounded: at most kMaxQueued items wait (kMaxQueuedFds with an open fd); beyond that a
 //    written file is queued by path only, and beyond kMaxQueued items are dropped and counted
 //    (lockctl's full rescan still finds them).
@@ -43,9 +50,11 @@
 #include "lockd/decision_sink.h"
 #include "lockd/file_facts.h"
 #include "lockd/maintenance/learned_list.h"
+#include "lockd/maintenance/session.h"
 #include "lockd/maintenance/window.h"
 #include "lockd/mode.h"
 #include "lockd/os/fanotify.h"
+#include "lockd/os/process_tree.h"
 
 namespace lockd::maintenance {
 
@@ -54,10 +63,14 @@ inline constexpr std::size_t kMaxQueuedFds = 128;
 
 struct ControllerOptions {
   std::string state_dir;
+  std::string trust_dir;    // the anchors a resumed window's authorization is checked against
+  std::string terminal_id;  // this terminal's id (hashdb/terminal_id.h)
   std::vector<std::string> trusted_updaters;  // absolute paths of updater executables
   std::function<std::int64_t()> now;          // wall clock, seconds since the epoch
   pid_t self = 0;                             // lockd's pid: its own writes are not learned
   bool start_thread = true;                   // false in tests: call Tick() and Process()
+  // Where processes are read from (tests inject a fake); nullptr: /proc. Not owned.
+  const os::ProcessSource* procs = nullptr;
 };
 
 // Who authorized a closing act (empty for the window's own end).
@@ -80,10 +93,11 @@ class Controller {
   // Stops the thread; learning stops. The window stays persisted.
   void Stop();
 
-  // Opens a window of minutes for the authorized token: persists it, truncates the learned
-  // list, switches the mode, writes maintenance_start and mode_change. Refused when a window
-  // is open already.
-  ControlReply Start(const Authorized& who, int minutes);
+  // Opens the window a verified maintenance_start authorization grants (its minutes, from
+  // now; window.h WindowFor) for the session of origin (session.h OriginOf): persists it with
+  // the authorization, truncates the learned list, switches the mode, writes maintenance_start
+  // and mode_change. Refused when a window is open already.
+  ControlReply Start(const Authorized& who, const SessionOrigin& origin);
 
   // Closes the open window: removes the file, switches back to the policy mode, then writes
   // the record kind (kMaintenanceFinish, kMaintenanceAbort, kMaintenanceExpired) with
@@ -99,9 +113,15 @@ class Controller {
   bool active() const { return modes_.maintenance(); }
   std::optional<Window> window() const;
   std::uint64_t learned_count() const { return learned_count_.load(); }
+  std::uint64_t not_learned_count() const { return not_learned_count_.load(); }
   std::uint64_t dropped() const { return dropped_.load(); }
   std::string learned_path() const { return store_.learned_path(); }
+  pid_t self() const { return options_.self; }
 
+  // Whose process pid is (session.h ByName) for the open window, "" when none is open. For the
+  // decider, before it answers a maintenance-mode decision (the process is held, so /proc
+  // still shows it). Reads /proc only.
+  std::string AttributeNow(pid_t pid) const;
   // From the decider's workers (via LearningSink): a decision in maintenance mode.
   void OnDecision(const DecisionRecord& record);
   // From the event loop: a write notification. Returns at once.
@@ -123,8 +143,11 @@ class Controller {
     How how = How::kExec;
     std::string path;
     std::optional<hashdb::Digest> digest;
-    hashdb::UniqueFd fd;  // the written file (write items)
-    pid_t pid = 0;        // the writer
+    hashdb::UniqueFd fd;   // the written file (write items)
+    pid_t pid = 0;         // the writer, or the process that ran the file
+    By by = By::kUnknown;  // judged when lockd saw it (OnWrite / OnDecision)
+    long uid = -1;
+    std::string exe;
     std::string updater;  // the writer's executable, when it is a trusted updater
     // stat(2) of the writer's /proc/<pid>/exe, taken on the loop thread (the writer may have
     // exited by the time the maintenance thread looks): the updater file hashed later must be
@@ -137,6 +160,13 @@ class Controller {
   bool IsUpdater(const std::string& exe_path, const FileFacts& running);
   std::string PolicyModeName() const;
   void OpenLearned(bool truncate);
+  // The session of the open window (nullptr when closed), for the loop and the workers: never
+  // behind mu_, which the maintenance thread holds across file writes.
+  std::shared_ptr<const SessionOrigin> Origin() const;
+  void SetOrigin(const std::optional<Window>& window);  // mu_ held
+  // Records (authz_refused, phase "resume") and logs why a recorded window is not resumed.
+  void RefuseResume(const std::string& session, const std::string& check, const std::string& why,
+                    const Window* window);
 
   ControllerOptions options_;
   ModeSource& modes_;
@@ -149,6 +179,10 @@ class Controller {
   std::optional<LearnedList> list_;
   std::uint64_t serial_ = 0;  // incremented at every open and close
   std::atomic<std::uint64_t> learned_count_{0};
+  std::atomic<std::uint64_t> not_learned_count_{0};
+  std::atomic<std::shared_ptr<const SessionOrigin>> origin_;
+  std::unique_ptr<os::ProcessSource> own_procs_;
+  const os::ProcessSource* procs_ = nullptr;
   std::atomic<std::uint64_t> dropped_{0};
 
   std::mutex queue_mu_;

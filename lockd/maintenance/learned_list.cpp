@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <charconv>
 
 #include "hashdb/small_file.h"
 
@@ -20,6 +22,8 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+bool IsLearned(By by) { return by == By::kSession || by == By::kUpdater; }
 
 std::string_view HowName(How how) {
   switch (how) {
@@ -42,12 +46,37 @@ std::optional<How> HowFromName(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+std::string Hex(const std::string& raw) {
+  return hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+}
+
+// Lower-case hex into raw bytes; false when not hex.
+bool Unhex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0) return false;
+  out.clear();
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = HexValue(hex[i]);
+    const int lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string FormatLearnedLine(const LearnedLine& line) {
   std::string out = line.digest ? hashdb::ToHex(*line.digest) : std::string("-");
   out += '\t';
   out += HowName(line.how);
   out += '\t';
-  out += hashdb::ToHex(reinterpret_cast<const std::uint8_t*>(line.path.data()), line.path.size());
+  out += ByName(line.by);
+  out += '\t' + std::to_string(line.pid);
+  out += '\t' + (line.uid < 0 ? std::string("-") : std::to_string(line.uid));
+  out += '\t' + (line.exe.empty() ? std::string("-") : Hex(line.exe));
+  out += '\t' + Hex(line.path);
   out += '\n';
   return out;
 }
@@ -58,26 +87,40 @@ hashdb::Result<LearnedLine> ParseLearnedLine(std::string_view text, const std::s
     return hashdb::MakeError(hashdb::ErrorCode::kFormat,
                              source + ":" + std::to_string(line_no) + ": " + why);
   };
-  const auto t1 = text.find('\t');
-  const auto t2 = t1 == std::string_view::npos ? t1 : text.find('\t', t1 + 1);
-  if (t2 == std::string_view::npos) return bad("expected <sha256|->\\t<how>\\t<hex path>");
+  std::array<std::string_view, 7> f;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    const auto tab = i + 1 < f.size() ? text.find('\t') : std::string_view::npos;
+    if (i + 1 < f.size() && tab == std::string_view::npos) {
+      return bad("expected <sha256|->\\t<how>\\t<by>\\t<pid>\\t<uid|->\\t<hex exe|->\\t<hex path>");
+    }
+    f[i] = text.substr(0, tab);
+    if (tab != std::string_view::npos) text.remove_prefix(tab + 1);
+  }
   LearnedLine line;
-  const std::string_view digest = text.substr(0, t1);
-  if (digest != "-") {
-    line.digest = hashdb::DigestFromHex(digest);
+  if (f[0] != "-") {
+    line.digest = hashdb::DigestFromHex(f[0]);
     if (!line.digest) return bad("expected a SHA-256 in hex or \"-\"");
   }
-  auto how = HowFromName(text.substr(t1 + 1, t2 - t1 - 1));
+  auto how = HowFromName(f[1]);
   if (!how) return bad("expected how: exec, open, write or updater");
   line.how = *how;
-  const std::string_view hex = text.substr(t2 + 1);
-  if (hex.empty() || hex.size() % 2 != 0) return bad("expected the path in hex");
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = HexValue(hex[i]);
-    const int lo = HexValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) return bad("expected the path in lower-case hex");
-    line.path.push_back(static_cast<char>(hi * 16 + lo));
+  auto by = ByFromName(f[2]);
+  if (!by) return bad("expected by: session, updater, other or unknown");
+  line.by = *by;
+  auto [pe, pec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), line.pid);
+  if (f[3].empty() || pec != std::errc() || pe != f[3].data() + f[3].size() || line.pid < 0) {
+    return bad("expected a pid");
   }
+  if (f[4] != "-") {
+    auto [ue, uec] = std::from_chars(f[4].data(), f[4].data() + f[4].size(), line.uid);
+    if (f[4].empty() || uec != std::errc() || ue != f[4].data() + f[4].size() || line.uid < 0) {
+      return bad("expected a uid or \"-\"");
+    }
+  }
+  if (f[5] != "-" && (f[5].empty() || !Unhex(f[5], line.exe))) {
+    return bad("expected the executable in lower-case hex or \"-\"");
+  }
+  if (f[6].empty() || !Unhex(f[6], line.path)) return bad("expected the path in lower-case hex");
   if (line.path[0] != '/') return bad("expected an absolute path");
   return line;
 }
@@ -99,7 +142,8 @@ hashdb::Result<std::vector<LearnedLine>> ParseLearnedList(std::string_view text,
 }
 
 hashdb::Result<LearnedList> LearnedList::Open(const std::string& path, bool truncate) {
-  std::set<std::pair<How, std::string>> seen;
+  std::set<std::tuple<How, By, std::string>> seen;
+  std::uint64_t learned = 0;
   if (!truncate) {
     auto text = hashdb::ReadSmallFile(path, kMaxLearnedFile);
     if (text.ok()) {
@@ -108,7 +152,9 @@ hashdb::Result<LearnedList> LearnedList::Open(const std::string& path, bool trun
       complete = complete.substr(0, complete.rfind('\n') + 1);
       auto lines = ParseLearnedList(complete, path);
       if (!lines.ok()) return lines.error();
-      for (auto& l : *lines) seen.emplace(l.how, std::move(l.path));
+      for (auto& l : *lines) {
+        if (seen.emplace(l.how, l.by, std::move(l.path)).second && IsLearned(l.by)) ++learned;
+      }
       if (complete.size() != text->size() &&
           ::truncate(path.c_str(), static_cast<off_t>(complete.size())) != 0) {
         return hashdb::ErrnoError("truncate " + path);
@@ -123,22 +169,24 @@ hashdb::Result<LearnedList> LearnedList::Open(const std::string& path, bool trun
   if (!fd.valid()) return hashdb::ErrnoError(path);
   LearnedList list(path, std::move(fd));
   list.seen_ = std::move(seen);
+  list.learned_ = learned;
   return list;
 }
 
 hashdb::Result<bool> LearnedList::Add(const LearnedLine& line) {
-  if (!seen_.emplace(line.how, line.path).second) return false;
+  if (!seen_.emplace(line.how, line.by, line.path).second) return false;
   const std::string text = FormatLearnedLine(line);
   std::size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd_.get(), text.data() + off, text.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      seen_.erase({line.how, line.path});
+      seen_.erase({line.how, line.by, line.path});
       return hashdb::ErrnoError("append to " + path_);
     }
     off += static_cast<std::size_t>(n);
   }
+  if (IsLearned(line.by)) ++learned_;
   return true;
 }
 

@@ -1,24 +1,30 @@
 #pragma once
-// The list of files learned during a maintenance window (<state_dir>/maintenance/learned), read
-// by `lockctl maintenance finish`. One line per file and way it was seen, per session:
+// The list of files seen during a maintenance window (<state_dir>/maintenance/learned), read
+// by `lockctl maintenance finish`. One line per file, way it was seen and kind of writer, per
+// session:
 //
-//   <sha256 lower-case hex, or "-">\t<how>\t<path as lower-case hex of its raw bytes>\n
+//   <sha256 hex or "-">\t<how>\t<by>\t<pid>\t<uid or "-">\t<exe as hex or "-">\t<path as hex>\n
 //
-// how: exec | open | write | updater (see lockd/control/server.h). The path is hex so that no
-// file name (newlines, tabs, invalid UTF-8) can forge a line. Lines are appended with one
-// write(2) each, so a crash leaves at most a torn last line, which readers ignore.
+// how: exec | open | write | updater; by: session | updater | other | unknown (session.h): who
+// wrote or ran it. Only session and updater lines are learned; the others are what lockctl
+// lists as NOT learned. Paths and executables are the lower-case hex of their raw bytes so
+// that no file name (newlines, tabs, invalid UTF-8) can forge a line. Lines are appended with
+// one write(2) each, so a crash leaves at most a torn last line, which readers ignore.
 
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "hashdb/digest.h"
 #include "hashdb/result.h"
 #include "hashdb/unique_fd.h"
+#include "lockd/maintenance/session.h"
 
 namespace lockd::maintenance {
 
@@ -26,9 +32,16 @@ enum class How { kExec, kOpen, kWrite, kUpdater };
 std::string_view HowName(How how);
 std::optional<How> HowFromName(std::string_view name);
 
+// Whether a line by this kind of writer is learned (session, updater) or not (other, unknown).
+bool IsLearned(By by);
+
 struct LearnedLine {
   std::optional<hashdb::Digest> digest;
   How how = How::kExec;
+  By by = By::kSession;
+  pid_t pid = 0;     // the writer (or the process that ran it)
+  long uid = -1;     // its real uid; -1 unknown
+  std::string exe;   // its executable (raw bytes); "" unknown
   std::string path;  // raw bytes
 };
 
@@ -47,18 +60,22 @@ class LearnedList {
   // back so that deduplication continues). Creates the file 0600.
   static hashdb::Result<LearnedList> Open(const std::string& path, bool truncate);
 
-  // Appends the line unless (how, path) was recorded in this session. Returns whether it was
-  // added.
+  // Appends the line unless (how, by, path) was recorded in this session. Returns whether it
+  // was added.
   hashdb::Result<bool> Add(const LearnedLine& line);
 
   std::uint64_t count() const { return seen_.size(); }
+  // Lines by session or updater (learned), and by others (not learned).
+  std::uint64_t learned() const { return learned_; }
+  std::uint64_t not_learned() const { return seen_.size() - learned_; }
   const std::string& path() const { return path_; }
 
  private:
   LearnedList(std::string path, hashdb::UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
   std::string path_;
   hashdb::UniqueFd fd_;
-  std::set<std::pair<How, std::string>> seen_;
+  std::set<std::tuple<How, By, std::string>> seen_;
+  std::uint64_t learned_ = 0;
 };
 
 }  // namespace lockd::maintenance

@@ -178,29 +178,8 @@ hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {
   return {};
 }
 
-FanotifyGroup::OrphanReport FanotifyGroup::DenyOrphanedEvents(int fd_limit) {
-  OrphanReport report;
-  if (ledger_ != nullptr) {
-    for (const auto& e : ledger_->TakeAll()) {
-      if (WriteResponse(e.fd, false) == 0) {
-        ++report.denied;
-        report.pids.push_back(e.pid);
-      }
-    }
-  }
-  // The sweep is needed only when the reader died between a read(2) and recording what it
-  // returned; without a ledger nothing is known, so always sweep then.
-  const bool sweep = ledger_ == nullptr || ledger_->ReadInProgress();
-  if (ledger_ != nullptr) ledger_->ResetReads();
-  report.swept = sweep;
-  const int limit = sweep ? std::clamp(fd_limit, 0, PendingLedger::kCapacity) : 0;
-  for (int fd = 0; fd < limit; ++fd) {
-    if (WriteResponse(fd, false) == 0) {
-      ++report.denied;
-      ++report.denied_outside_ledger;
-    }
-  }
-  return report;
+OrphanReport FanotifyGroup::DenyOrphanedEvents(int fd_limit) {
+  return DenyOrphans(ledger_, [this](int fd) { return WriteResponse(fd, false); }, fd_limit);
 }
 
 }  // namespace lockd::os

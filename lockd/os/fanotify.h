@@ -18,6 +18,7 @@
 namespace lockd::os {
 
 class PendingLedger;
+struct OrphanReport;
 
 // Which event kinds a mark asks for, in lockd's terms (mapped to FAN_* bits inside).
 struct MarkMask {
@@ -89,13 +90,6 @@ class FanotifyGroup {
   // number, and a number reused while its event is pending would be ambiguous.
   hashdb::Status Respond(int event_fd, bool allow) const;
 
-  // What DenyOrphanedEvents did.
-  struct OrphanReport {
-    std::size_t denied = 0;                 // events the kernel still held, now denied
-    std::size_t denied_outside_ledger = 0;  // of those, found only by the sweep
-    std::vector<pid_t> pids;                // the waiting processes, from the ledger
-    bool swept = false;                     // the fd sweep ran (the reader died inside a read)
-  };
   // For the supervisor, after the reading process died and before another reads: denies every
   // permission event the dead reader had read and not answered. First each fd number in the
   // ledger, then, only when the reader died inside a read (PendingLedger::ReadInProgress), a
@@ -106,6 +100,7 @@ class FanotifyGroup {
   // event it holds as "read" is an orphan, so a deny for a number with no such event is just
   // ENOENT. Precondition: no live process reads or answers this group (a live reader's event
   // could otherwise be denied).
+  // The logic is os::DenyOrphans (pending_ledger.h, unit-tested without a kernel).
   OrphanReport DenyOrphanedEvents(int fd_limit);
 
   int fd() const { return fd_.get(); }

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -76,6 +77,31 @@ std::size_t PendingLedger::CountPending() const {
     if (slots_[i].load(std::memory_order_acquire) != 0) ++n;
   }
   return n;
+}
+
+OrphanReport DenyOrphans(PendingLedger* ledger, const std::function<int(int fd)>& deny,
+                         int fd_limit) {
+  OrphanReport report;
+  if (ledger != nullptr) {
+    for (const auto& e : ledger->TakeAll()) {
+      if (deny(e.fd) == 0) {
+        ++report.denied;
+        report.pids.push_back(e.pid);
+      }
+    }
+  }
+  // The sweep is needed only when the reader died between a read(2) and recording what it
+  // returned; without a ledger nothing is known, so always sweep then.
+  report.swept = ledger == nullptr || ledger->ReadInProgress();
+  if (ledger != nullptr) ledger->ResetReads();
+  const int limit = report.swept ? std::clamp(fd_limit, 0, PendingLedger::kCapacity) : 0;
+  for (int fd = 0; fd < limit; ++fd) {
+    if (deny(fd) == 0) {
+      ++report.denied;
+      ++report.denied_outside_ledger;
+    }
+  }
+  return report;
 }
 
 }  // namespace lockd::os

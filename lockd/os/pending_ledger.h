@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "hashdb/result.h"
@@ -77,5 +78,21 @@ class PendingLedger {
   static constexpr std::uint32_t kSet = 0x80000000u;  // a slot's "set" bit; pids fit below it
   std::atomic<std::uint32_t>* slots_ = nullptr;
 };
+
+// What DenyOrphans did.
+struct OrphanReport {
+  std::size_t denied = 0;                 // events the kernel still held, now denied
+  std::size_t denied_outside_ledger = 0;  // of those, found only by the sweep
+  std::vector<pid_t> pids;                // the waiting processes, from the ledger
+  bool swept = false;                     // the fd sweep ran (the reader died inside a read)
+};
+
+// The supervisor's answer to a dead reader (FanotifyGroup::DenyOrphanedEvents does the system
+// calls): deny(fd) writes a deny for fd number fd and returns 0 when the kernel took it (an
+// event was pending on that number) or an errno. Every fd in the ledger is denied; then, only
+// when the reader died inside a read (or there is no ledger), every number 0 .. fd_limit-1
+// (at most kCapacity) is tried too. Afterwards the ledger is empty and no read is in progress.
+OrphanReport DenyOrphans(PendingLedger* ledger, const std::function<int(int fd)>& deny,
+                         int fd_limit);
 
 }  // namespace lockd::os

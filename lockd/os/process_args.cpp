@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,10 +35,14 @@ Resolved ResolveFrom(int dir, const std::string& path, std::uint64_t resolve) {
     r.lookup = errno == EAGAIN ? Lookup::kNotCached : Lookup::kAbsent;
     return r;
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return r;
+  // The attributes the kernel has cached (AT_STATX_DONT_SYNC): a FUSE or network filesystem
+  // would otherwise ask its server, and this runs on the event loop thread. dev and ino never
+  // change for an inode, so cached ones are exact.
+  struct statx stx {};
+  if (::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) != 0) return r;
   r.lookup = Lookup::kFound;
-  r.id = FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  r.id = FileId{static_cast<std::uint64_t>(makedev(stx.stx_dev_major, stx.stx_dev_minor)),
+                static_cast<std::uint64_t>(stx.stx_ino)};
   return r;
 }
 
@@ -75,6 +80,23 @@ hashdb::Result<hashdb::UniqueFd> OpenEnvironment(int process_dir) {
   hashdb::UniqueFd fd(::openat(process_dir, "environ", O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return hashdb::ErrnoError("open /proc/<pid>/environ");
   return fd;
+}
+
+hashdb::Result<ProcessImage> ReadProcessImage(pid_t pid, const std::string& proc_root) {
+  ProcessImage image;
+  auto dir = OpenProcessDir(pid, proc_root);
+  if (!dir.ok()) return dir.error();
+  image.dir = std::move(*dir);
+  auto env_fd = OpenEnvironment(image.dir.get());
+  if (!env_fd.ok()) return env_fd.error();
+  image.environ = std::move(*env_fd);
+  auto argv = ReadProcessList(image.dir.get(), "cmdline");
+  if (!argv.ok()) return argv.error();
+  auto env = ReadProcessList(image.dir.get(), "environ");
+  if (!env.ok()) return env.error();
+  image.argv = std::move(*argv);
+  image.env = std::move(*env);
+  return image;
 }
 
 bool ProcessImageAlive(int environ_fd) {

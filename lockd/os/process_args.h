@@ -38,6 +38,21 @@ hashdb::Result<std::vector<std::string>> ReadProcessList(int process_dir, const 
 hashdb::Result<hashdb::UniqueFd> OpenEnvironment(int process_dir);
 bool ProcessImageAlive(int environ_fd);
 
+// One image of a process, pinned and read once (script coverage caches it per process):
+// `dir` is an O_PATH fd of <proc_root>/<pid> (lookups under it name this process, not a later
+// one with the same pid), `environ` an open fd of its environ (it holds the address space the
+// process had when opened: ProcessImageAlive), and the command line and environment read
+// through them. The environ fd is opened before both lists are read, so an exec between the
+// two reads shows as a dead image afterwards.
+struct ProcessImage {
+  hashdb::UniqueFd dir;
+  hashdb::UniqueFd environ;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+};
+// Errors: the process is gone, /proc is not readable, a list is longer than 16 MiB.
+hashdb::Result<ProcessImage> ReadProcessImage(pid_t pid, const std::string& proc_root = "/proc");
+
 enum class Lookup {
   kFound,      // id is set
   kAbsent,     // the path names nothing (or something we may not reach)

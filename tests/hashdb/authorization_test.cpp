@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <functional>
+
 #include "hashdb/nonce_store.h"
 #include "hashdb/terminal_id.h"
 #include "tests/support/db_fixture.h"
@@ -155,6 +157,50 @@ TEST_CASE("authorization for another act or argument is refused") {
   CHECK(f.Verify(a, Act::kMaintenanceStart, "60").ok());
 }
 
+// The client gets the challenge text and could change it before the token signs: the nonce
+// alone must not carry the authorization to another act, argument, window length, terminal
+// or validity.
+TEST_CASE("the signed challenge must be the one issued with its nonce") {
+  struct Case {
+    const char* what;
+    Act issued_act;
+    std::string issued_argument;
+    std::function<void(Challenge&)> change;
+  };
+  const std::string other_key = std::string(64, 'b');
+  const std::vector<Case> cases{
+      {"act", Act::kMaintenanceAbort, "",
+       [](Challenge& c) {
+         c.act = Act::kMaintenanceStart;
+         c.argument = "30";
+       }},
+      {"act", Act::kDbInstall, kDbDigest, [](Challenge& c) { c.act = Act::kTrustAdd; }},
+      {"argument", Act::kTrustAdd, kDbDigest, [&](Challenge& c) { c.argument = other_key; }},
+      {"duration", Act::kMaintenanceStart, "30", [](Challenge& c) { c.argument = "1440"; }},
+      {"terminal", Act::kMaintenanceStart, "30",
+       [](Challenge& c) { c.terminal_id = kOtherTerminal; }},
+      {"validity", Act::kMaintenanceStart, "30", [](Challenge& c) { c.expires_at += 600; }},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.what);
+    Fixture f;
+    Challenge c = f.Issue(k.issued_act, k.issued_argument);
+    Challenge changed = c;
+    k.change(changed);
+    auto a = f.Sign(changed);  // the token signs whatever it is given
+    // The request matches what was signed: only the issued record tells them apart.
+    auto v = f.Verify(a, changed.act, changed.argument, kNow + 10, changed.terminal_id);
+    CHECK(v.check == AuthzCheck::kNotAsIssued);
+    CHECK(v.mismatch == k.what);
+    CHECK(Contains(v.message,
+                   "authorization refused: not as issued: " + std::string(k.what) + ": nonce "));
+    // The refusal did not burn the nonce: the genuine challenge still works, once.
+    CHECK(f.Verify(f.Sign(c), c.act, c.argument).ok());
+    CHECK(f.Verify(f.Sign(c), c.act, c.argument).check == AuthzCheck::kReplay);
+  }
+  CHECK(hashdb::ChallengeMismatch(Challenge{}, Challenge{}).empty());
+}
+
 TEST_CASE("tampered signature or signed field is refused") {
   Fixture f;
   auto a = f.Sign(f.Issue());
@@ -274,20 +320,28 @@ TEST_CASE("file nonce store: single use, survives reopening, refuses unknown non
   {
     auto store = hashdb::FileNonceStore::Open(dir.Join("nonces"));
     REQUIRE(store.ok());
-    REQUIRE((*store)->Issue(n1, kNow + 300, kNow).ok());
-    REQUIRE((*store)->Issue(n2, kNow + 300, kNow).ok());
-    CHECK_FALSE((*store)->Issue(n1, kNow + 300, kNow).ok());
+    REQUIRE((*store)->Issue(n1, kNow + 300, kNow, "challenge one\n").ok());
+    REQUIRE((*store)->Issue(n2, kNow + 300, kNow, "challenge two\n").ok());
+    CHECK_FALSE((*store)->Issue(n1, kNow + 300, kNow, "again\n").ok());
+    CHECK(**(*store)->Issued(n1) == "challenge one\n");
     CHECK(*(*store)->Consume(n1) == NonceStore::State::kIssued);
+    CHECK_FALSE((*store)->Issued(n1)->has_value());  // used: no longer offered
   }
   auto store = hashdb::FileNonceStore::Open(dir.Join("nonces"));
   REQUIRE(store.ok());
   CHECK(*(*store)->Consume(n1) == NonceStore::State::kUsed);
+  CHECK(**(*store)->Issued(n2) == "challenge two\n");  // kept across reopening
   CHECK(*(*store)->Consume(n2) == NonceStore::State::kIssued);
+  CHECK_FALSE((*store)->Issued(never)->has_value());
   CHECK(*(*store)->Consume(never) == NonceStore::State::kUnknown);
   // Issuing later prunes what has expired; a pruned nonce is unknown, never usable again.
   hashdb::Nonce n4{};
   n4[0] = 4;
-  REQUIRE((*store)->Issue(n4, kNow + 1000, kNow + 400).ok());
+  REQUIRE((*store)->Issue(n4, kNow + 1000, kNow + 400, "").ok());
+  CHECK((*store)
+            ->Issue(n1, kNow + 1000, kNow + 400, std::string(hashdb::kMaxIssuedText + 1, 'x'))
+            .error()
+            .code == hashdb::ErrorCode::kInvalidArgument);
   CHECK(*(*store)->Consume(n1) == NonceStore::State::kUnknown);
   struct stat st;
   REQUIRE(::stat(dir.Join("nonces").c_str(), &st) == 0);
@@ -304,7 +358,7 @@ TEST_CASE("nonce stores are bounded; the earliest-expiring nonce is dropped") {
     for (std::size_t i = 0; i <= hashdb::kMaxOutstandingNonces; ++i) {
       hashdb::Nonce n{};
       n[0] = static_cast<std::uint8_t>(i);
-      REQUIRE(store->Issue(n, kNow + 100 + static_cast<std::int64_t>(i), kNow).ok());
+      REQUIRE(store->Issue(n, kNow + 100 + static_cast<std::int64_t>(i), kNow, "c").ok());
     }
     hashdb::Nonce first{}, last{};
     last[0] = static_cast<std::uint8_t>(hashdb::kMaxOutstandingNonces);

@@ -465,3 +465,52 @@ TEST_CASE("mount points: not crossed by default; crossed on request, pseudo file
         "other-filesystem /proc mount point not crossed (fs type proc)\n"
         "cross recorded 10 | pseudo-filesystem /proc fs type proc\n");
 }
+
+// Issue 12 item 4: an exclude names a whole tree. On main "/run" matched the path "/run" only,
+// so a root or a learned file below it (/run/user/1000/x) was not excluded.
+TEST_CASE("an exclude pattern names a tree: the path itself and everything below it") {
+  using hashdb::PathExcluded;
+  const std::vector<std::string> defaults{"/proc", "/sys",     "/dev",     "/run",     "/home",
+                                          "/tmp",  "/var/tmp", "/dev/shm", "/run/user"};
+  for (const char* inside : {"/run", "/run/user/1000/x", "/dev/shm/x", "/home/kiosk/.local/bin/x",
+                             "/tmp/x", "/var/tmp/a/b", "/proc/1/exe"}) {
+    CAPTURE(inside);
+    CHECK(PathExcluded(inside, defaults));
+  }
+  for (const char* outside : {"/running", "/usr/bin/x", "/var/lib/x", "/tmpfile", "/homes/x",
+                              "/var/tmpx/y", "/opt/run/user"}) {
+    CAPTURE(outside);
+    CHECK_FALSE(PathExcluded(outside, defaults));
+  }
+  CHECK(PathExcluded("/home/a/cache/x.sh", {"/home/*/cache"}));
+  CHECK_FALSE(PathExcluded("/home/a/bin/x.sh", {"/home/*/cache"}));
+  CHECK(PathExcluded("/opt/app/tmp/x", {"/opt/app/tmp/"}));  // a trailing '/' is ignored
+  CHECK_FALSE(PathExcluded("/opt/x", {}));
+  CHECK_FALSE(PathExcluded("/opt/x", {""}));
+}
+
+TEST_CASE("a scan leaves out excluded trees, also when a root lies inside one") {
+  testsupport::TempDir dir;
+  const std::string root = dir.Join("root");
+  for (const char* d :
+       {"", "/run", "/run/user", "/run/user/1000", "/running", "/dev", "/dev/shm"}) {
+    REQUIRE(::mkdir((root + d).c_str(), 0755) == 0);
+  }
+  testsupport::WriteFile(root + "/run/user/1000/x.sh", "#!/bin/sh\n", 0755);
+  testsupport::WriteFile(root + "/dev/shm/y.sh", "#!/bin/sh\n", 0755);
+  testsupport::WriteFile(root + "/running/z.sh", "#!/bin/sh\n", 0755);
+  ScanOptions options;
+  options.roots = {root};
+  options.strip_prefix = root + "/";
+  options.excludes = {"/run", "/dev/shm"};
+  auto by_path = ByPath(ScanWithTimeout(options));
+  CHECK(by_path.count("/running/z.sh") == 1);
+  CHECK(by_path.count("/run/user/1000/x.sh") == 0);
+  CHECK(by_path.count("/dev/shm/y.sh") == 0);
+  CHECK(by_path.size() == 1);
+
+  options.roots = {root + "/run/user"};  // a root inside /run: nothing of it is recorded
+  ScanResult inside = ScanWithTimeout(options);
+  CHECK(inside.entries.empty());
+  CHECK(inside.report.excluded == 1);
+}

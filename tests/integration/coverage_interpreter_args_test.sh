@@ -55,7 +55,7 @@ done
 cp "$BASH_BIN" "$stage/bin/bash"
 cp "$CAT_BIN" "$stage/bin/cat"
 "$LOCKCTL" db build --root "$stage" --key "$T/keys/signer.pem" --out "$T/allowlist.lockdb" \
-  --generation 1 --mode enforce --progress=none >/dev/null 2>"$T/db-build.log" ||
+  --generation 1 --mode enforce "${WATCH_ARGS[@]}" --progress=none >/dev/null 2>"$T/db-build.log" ||
   { cat "$T/db-build.log" >&2; exit 1; }
 write_config
 start_lockd

@@ -23,7 +23,7 @@ items_of() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .items[].path
 doctor_json
 [[ $(jq -r .schema "$T/out.json") == lockd-doctor/1 ]] || fail "schema is not lockd-doctor/1"
 ids=$(jq -r '[.checks[].id] | join(",")' "$T/out.json")
-want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,fanotify_blind_spots,ptrace_scope,kernel_modules,kexec_load_disabled,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems,overlay_layers,mount_discovery"
+want="fanotify_permission,fanotify_filesystem_mark,memfd_noexec,fanotify_blind_spots,ptrace_scope,kernel_modules,kexec_load_disabled,secure_boot,unprivileged_bpf_disabled,unprivileged_userns,writable_exec_mounts,uncovered_filesystems,overlay_layers,mount_discovery"
 [[ $ids == "$want" ]] || fail "check ids: got $ids"
 jq -e '.checks | all(.status == "ok" or .status == "warn" or .status == "fail")' "$T/out.json" \
   >/dev/null || fail "a status is not ok/warn/fail"
@@ -45,6 +45,17 @@ if ((kv >= 6014)); then
   [[ $(status_of mount_discovery) == ok ]] || fail "FAN_REPORT_MNT not found on $(uname -r)"
 else
   [[ $(status_of mount_discovery) == warn ]] || fail "mount_discovery not a warn before 6.14"
+fi
+
+# Secure Boot, from /sys/firmware/efi (this machine's answer, whatever it is).
+sb_why=$(jq -r '.checks[] | select(.id == "secure_boot") | .why' "$T/out.json")
+if [[ ! -d /sys/firmware/efi ]]; then
+  [[ $(status_of secure_boot) == warn && $sb_why == "unknown (legacy boot): "* ]] ||
+    fail "secure_boot without EFI: $(status_of secure_boot) $sb_why"
+elif [[ $(od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0e1f9e5d5f5 2>/dev/null | awk '{print $NF}') == 1 ]]; then
+  [[ $(status_of secure_boot) == ok ]] || fail "secure_boot on but: $sb_why"
+else
+  [[ $(status_of secure_boot) == warn ]] || fail "secure_boot not on but: $sb_why"
 fi
 
 # The text form: one line per check plus a summary, same exit code.

@@ -24,7 +24,17 @@ hold_lease() {
 import fcntl, os, signal, sys, time
 signal.signal(signal.SIGIO, signal.SIG_IGN)
 fd = os.open(sys.argv[1], os.O_RDONLY)
-fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+# A write lease needs the file open by no one else. lockd answers this open of the holder before
+# it closes the event fd it read that open with, so right after os.open the lease may be
+# refused (EAGAIN) for a moment: retry, as a lease taker on a marked filesystem has to.
+for attempt in range(200):
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+        break
+    except BlockingIOError:
+        if attempt == 199:
+            raise
+        time.sleep(0.01)
 open(sys.argv[2], "w").write("held\n")
 time.sleep(60)' "$LEASED" "$T/u/lease.$1" &
   HOLDER=$!

@@ -70,6 +70,7 @@ EOL
 }
 # Paths named under FILES in the manuals that lockd or an operator creates later.
 runtime_paths="/run/lockd/control.sock /var/lib/lockd/highest-generation /var/log/lockd/audit.jsonl"
+runtime_paths+=" /var/lib/lockd/maintenance/window /var/lib/lockd/maintenance/learned"
 
 # Every path the manuals list under FILES (roff escapes removed).
 documented_paths() {
@@ -259,6 +260,12 @@ known=" database trust_dir state_dir control_socket workers log_level watch audi
 unknown_keys=$(grep -o 'key == "[a-z_]*"' "$src/lockd/config.cpp" | sed 's/.*"\(.*\)"/\1/' |
   sort -u | while read -r k; do [[ $known == *" $k "* ]] || echo "$k"; done)
 [[ -z $unknown_keys ]] || fail "lockd.toml has new keys ($unknown_keys): set them in this test's config"
+# The installer's baseline is signed for every local filesystem, which an enforcing lockd never
+# lets lockd.toml narrow: re-sign it (same key, same mode) for the sandbox only.
+mkdir -p "$scratch/empty"
+"$lockctl" db build --root "$scratch/empty" --watch "$sandbox" --mode enforce --generation 2 \
+  --key "$scratch/key/private.key" --out "$root2/var/lib/lockd/allowlist.lockdb" \
+  >/dev/null 2>"$scratch/resign.err" || fail "re-signing root2's baseline: $(cat "$scratch/resign.err")"
 if [[ -z $unknown_keys ]]; then
   # lockd is exec'd only once the sandbox is a tmpfs in this namespace: never on a real fs.
   # In a fresh pid namespace too (lockd may raise vm.memfd_noexec, a per-pid-namespace
@@ -444,6 +451,7 @@ elif [[ -f $deb ]]; then
   cp "$ch/root/signer/public.pem" "$ch/etc/lockd/trust/$signer_id.pem"
   mkdir -p "$ch/srv/sandbox" "$ch/srv/empty"
   in_chroot lockctl db build --root /srv/empty --key /root/signer/private.key --mode enforce \
+    --watch /srv/sandbox \
     --out /var/lib/lockd/allowlist.lockdb >/dev/null 2>&1 || fail "db build in the chroot failed"
   echo 'watch = ["/srv/sandbox"]' >>"$ch/etc/lockd/lockd.toml"
   if [[ -n $unknown_keys ]]; then

@@ -5,8 +5,10 @@
 # system, and inside a fresh pid namespace (-p -f --mount-proc): lockd raises
 # vm.memfd_noexec to 2 when the database's policy says so, a setting that is per pid
 # namespace and can never be lowered again; in the test's own namespace it dies with it.
-# lockd marks only the test mount (config `watch`); the tools the test itself runs
-# (bash, coreutils, python3) live on / which is not marked, so they keep working.
+# lockd marks only the test mount: the test databases are signed with `--watch $MNT`
+# (WATCH_ARGS), since in enforce mode lockd takes its watch from the signed policy, and the
+# test's lockd.toml names the same path (it may only widen the signed watch). The tools the test
+# itself runs (bash, coreutils, python3) live on / which is not marked, so they keep working.
 # Every wait has a timeout; the EXIT trap stops lockd (by its pid) and removes the mounts even
 # when a test fails.
 #
@@ -39,6 +41,10 @@ PYTHON=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "/tmp/lockd-it-${TEST_NAME}.XXXXXX")
 MNT="$T/mnt"
+# `lockctl db build` options for every database a test daemon loads: the signed watch, the test
+# mount only. Never build a test database without it: a database signed for every filesystem,
+# loaded with no `watch` in lockd.toml, would make a test daemon mark the whole machine.
+WATCH_ARGS=(--watch "$MNT")
 LOCKD_PID=""
 LOCKD_LOG="$T/lockd.log"
 SOCK="$T/run/control.sock"
@@ -154,7 +160,7 @@ trust_key() {
 }
 
 # make_db KEY OUT GENERATION MODE FILE...: signed database allowing the content of FILE...
-# (with lockctl: a staging directory holding copies of the files is scanned).
+# (with lockctl: a staging directory holding copies of the files is scanned), watch $MNT.
 make_db() {
   local key=$1 out=$2 gen=$3 mode=$4
   shift 4
@@ -163,12 +169,14 @@ make_db() {
     stage=$(mktemp -d "$T/stage.XXXXXX")
     for f in "$@"; do cp "$f" "$stage/f$i"; chmod 0755 "$stage/f$i"; i=$((i + 1)); done
     "$LOCKCTL" db build --root "$stage" --key "$T/keys/$key.pem" --out "$out" \
-      --generation "$gen" --mode "$mode" >/dev/null 2>"$T/db-build.log" ||
+      --generation "$gen" --mode "$mode" ${WATCH_ARGS[@]+"${WATCH_ARGS[@]}"} >/dev/null 2>"$T/db-build.log" ||
       { cat "$T/db-build.log" >&2; return 1; }
     rm -rf "$stage"
   else
     build_make_db
-    "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" "$@"
+    local watch=() a
+    for a in ${WATCH_ARGS[@]+"${WATCH_ARGS[@]}"}; do [[ $a == --watch ]] || watch+=("--watch=$a"); done
+    "$MAKE_DB" build "$T/keys/$key.pem" "$out" "$gen" "$mode" ${watch[@]+"${watch[@]}"} "$@"
   fi
 }
 
@@ -286,6 +294,18 @@ wait_for_log() {
     sleep 0.05
   done
   return 1
+}
+
+# audit_denials LOG VERDICT: the denials (VERDICT deny) or would-denials (would_deny) LOG
+# accounts for: its records plus the counts of its `repeat` records (docs/audit-log.md,
+# "Repeats"), as `lockctl log verify --json` sums them; 0 when it cannot be read. lockd folds
+# repeats of a denial into a repeat record written 10 s after the first repeat or at stop, so
+# counting `"type":"deny"` lines undercounts a run that repeats a denial.
+audit_denials() {
+  "$LOCKCTL" log verify --json "$1" 2>/dev/null | "$PYTHON" -c '
+import json, sys
+key = {"deny": "denials", "would_deny": "would_denials"}[sys.argv[1]]
+print(json.load(sys.stdin)[key]["total"])' "$2" 2>/dev/null || echo 0
 }
 
 # Standard layout: the test mount with an allowlisted binary and a foreign one.

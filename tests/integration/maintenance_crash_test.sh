@@ -7,6 +7,7 @@
 # in force and a re-run says there is no window to finish.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/maintenance_lib.sh"
+engineer_login  # the test acts as the field engineer: what it writes is the session's
 out=""  # set by expect_rc
 
 make_file_token fe

@@ -2,7 +2,8 @@
 # The daemon side of maintenance, driven over the control socket with the real token tools
 # (lockctl token create / token sign, a file token): challenge -> maintenance-start -> a
 # foreign binary runs and is learned, a written file is learned with its digest, one written
-# by the trusted updater as "updater" -> status
+# by another login is listed as "other" (maintenance_not_learned), one written by the trusted
+# updater as "updater" -> status
 # says maintenance -> a second start refused -> another act's authorization refused (wrong
 # act) -> restart inside the window: still maintenance -> maintenance-finish with a database
 # that is not newer refused, its authorization replayed: refused (replay) -> generation 2
@@ -12,9 +13,13 @@
 #
 # The window's own end: the shortest window a token can authorize is one minute. Rather than
 # wait for it (or give lockd a test-only shortcut), the test stops lockd, moves the end of the
-# recorded window (root-only state file <state_dir>/maintenance/window) to a few seconds
-# ahead, and starts lockd again: the real resume-after-restart and end-by-itself code runs.
+# recorded window (root-only state file <state_dir>/maintenance/window) sooner, and starts
+# lockd again: the real resume-after-restart and end-by-itself code runs. lockd resumes a
+# window only as its token's authorization granted it (an end moved later is refused:
+# maintenance_resume_test); one that ends sooner grants less and is resumed.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/maintenance_lib.sh"
+engineer_login  # the test acts as the field engineer: what it writes is the session's
 
 setup_standard tmpfs
 # A trusted updater: a copy of the python3 executable, allowlisted, named in the config. It
@@ -114,29 +119,50 @@ expect_reply refused "authorization refused: wrong act" "$(raw "maintenance-fini
 $abort_auth")"
 wait_audit 5 authz_refused act maintenance_finish check "wrong act" || fail "no authz_refused (act) record"
 
-log "learning: a foreign binary runs, a new file is written"
+log "learning: a foreign binary runs, a new file is written, another login writes one too"
 expect_runs "$MNT/foreign"
-cp /usr/bin/uname "$MNT/new-tool"
+# The writers stay a moment after their write: lockd tells whose process wrote a file from
+# /proc when the close-write reaches it, and a writer already gone counts as "unknown".
+linger_copy() { "$PYTHON" -c 'import shutil, sys, time
+shutil.copy(sys.argv[1], sys.argv[2]); time.sleep(1.5)' "$@"; }
+linger_copy /usr/bin/uname "$MNT/new-tool" || fail "copy new-tool"
+# Another login on the terminal (a fresh kernel login session, as at a console login): not the
+# engineer's session, nor a descendant of the shell that opened the window.
+(echo 1000 >"/proc/$BASHPID/loginuid" && linger_copy /usr/bin/hostname "$MNT/outsider-tool") ||
+  fail "the other login's copy"
 new_digest=$(sha256sum /usr/bin/uname | cut -d' ' -f1)
 foreign_digest=$(sha256sum /usr/bin/id | cut -d' ' -f1)
+outsider_digest=$(sha256sum /usr/bin/hostname | cut -d' ' -f1)
 hexpath() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
 learned="$T/state/maintenance/learned"
-wait_learned() {  # wait_learned LINE: waits (5 s) for the exact line in the learned list
-  for _ in $(seq 50); do grep -qxF -- "$1" "$learned" 2>/dev/null && return 0; sleep 0.1; done
+# learned_has DIGEST HOW BY PATH: a line of the learned list
+# (<sha256>\t<how>\t<by>\t<pid>\t<uid>\t<exe hex>\t<path hex>).
+learned_has() {
+  awk -F'\t' -v d="$1" -v h="$2" -v b="$3" -v p="$(hexpath "$4")" \
+    '$1 == d && $2 == h && $3 == b && $7 == p { found = 1 } END { exit !found }' "$learned" 2>/dev/null
+}
+wait_learned() {  # wait_learned DIGEST HOW BY PATH: waits (5 s) for such a line
+  for _ in $(seq 50); do learned_has "$@" && return 0; sleep 0.1; done
   return 1
 }
-wait_learned "$foreign_digest	exec	$(hexpath "$MNT/foreign")" && log "ok: exec learned" ||
+wait_learned "$foreign_digest" exec session "$MNT/foreign" && log "ok: exec learned" ||
   fail "foreign exec not in the learned list: $(cat "$learned" 2>&1)"
-wait_learned "$new_digest	write	$(hexpath "$MNT/new-tool")" && log "ok: write learned" ||
+wait_learned "$new_digest" write session "$MNT/new-tool" && log "ok: write learned" ||
   fail "written file not in the learned list: $(cat "$learned" 2>&1)"
+wait_learned "$outsider_digest" write other "$MNT/outsider-tool" && log "ok: the other login's write listed as other" ||
+  fail "the other login's write not listed as other: $(cat "$learned" 2>&1)"
+wait_audit 5 maintenance_not_learned how write by other path "$MNT/outsider-tool" uid 0 ||
+  fail "no maintenance_not_learned record for the other login's file"
+audit_has maintenance_learned path "$MNT/outsider-tool" && fail "the other login's file was recorded as learned"
 "$MNT/updater" -c 'import shutil, sys, time
 shutil.copyfile("/usr/bin/uname", sys.argv[1]); time.sleep(1.5)' "$MNT/by-updater" ||
   fail "the updater did not run"
-wait_learned "$new_digest	updater	$(hexpath "$MNT/by-updater")" && log "ok: updater write learned" ||
+wait_learned "$new_digest" updater updater "$MNT/by-updater" && log "ok: updater write learned" ||
   fail "the updater's file not learned as updater: $(cat "$learned" 2>&1)"
 expect_runs "$MNT/foreign"
-[[ $(grep -c "	exec	$(hexpath "$MNT/foreign")\$" "$learned") == 1 ]] || fail "exec learned twice"
-wait_audit 5 maintenance_learned how write path "$MNT/new-tool" sha256 "$new_digest" kind elf-exec ||
+[[ $(awk -F'\t' -v p="$(hexpath "$MNT/foreign")" '$2 == "exec" && $7 == p' "$learned" | wc -l) == 1 ]] ||
+  fail "exec learned twice"
+wait_audit 5 maintenance_learned how write by session path "$MNT/new-tool" sha256 "$new_digest" kind elf-exec ||
   fail "no maintenance_learned record for the written file"
 ms=$(raw "maintenance-status --json")
 expect_reply ok '"state":"active"' "$ms"
@@ -146,6 +172,7 @@ v = json.load(sys.stdin)
 assert v["session"] == sys.argv[1], v
 assert v["learned_list"] == sys.argv[2], v
 assert v["learned_count"] >= 3, v
+assert v["not_learned_count"] == 1, v
 assert v["trusted_updaters"] == [sys.argv[3]], v
 assert v["baseline_roots"] == ["/"] and "/proc" in v["baseline_excludes"], v
 assert v["database"]["generation"] == 1, v
@@ -214,10 +241,10 @@ a=$(authorize maintenance_start 1) || fail "authorize start (again)"
 expect_reply ok "for 1 minute(s)" "$(raw "maintenance-start
 $a")"
 session3=$(sed -n 's/^session: //p' "$T/state/maintenance/window")
+start3=$(sed -n 's/^start: //p' "$T/state/maintenance/window")
 stop_lockd
-now=$(date +%s)
-sed -i -e "s/^start: .*/start: $((now - 120))/" -e "s/^end: .*/end: $((now - 60))/" \
-  "$T/state/maintenance/window"
+sed -i "s/^end: .*/end: $((start3 + 1))/" "$T/state/maintenance/window"
+while (($(date +%s) <= start3 + 1)); do sleep 0.2; done
 start_lockd
 [[ $(status_field mode) == enforce ]] || fail "an ended window was resumed"
 audit_has maintenance_expired session "$session3" || fail "no maintenance_expired after restart"

@@ -9,6 +9,7 @@
 # authorized by the file token.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/maintenance_lib.sh"
+engineer_login  # the test acts as the field engineer: what it writes is the session's
 out=""  # set by expect_rc
 
 make_file_token fe

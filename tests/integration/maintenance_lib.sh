@@ -7,6 +7,17 @@ PASS="field-engineer-passphrase"
 PIN=135790
 SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
 
+# engineer_login: makes this test's shell an engineer's login, as pam_loginuid does at a real
+# login: every process it starts from now on (lockctl, cp, the programs run) carries one kernel
+# audit session id, which lockd takes as the maintenance session (lockd/maintenance/session.h).
+# Without it, the session would be only what descends from the process that ran lockctl.
+# Exits 77 (skip) on a kernel without audit login sessions.
+engineer_login() {
+  [[ -e /proc/self/loginuid ]] || { log "SKIP: no /proc/self/loginuid (kernel without audit)"; exit 77; }
+  echo 0 2>/dev/null >"/proc/$$/loginuid" ||
+    { log "SKIP: cannot start a login session here (loginuid immutable?)"; exit 77; }
+}
+
 # mctl ARGS: lockctl with this test's config (60 s at most: a finish scans and signs).
 mctl() { timeout 60 "$LOCKCTL" "$@" --config "$T/lockd.toml"; }
 
@@ -56,7 +67,7 @@ setup_terminal() {
   chmod 0755 "$MNT/app/run.sh"
   cp /usr/bin/id "$MNT/foreign"
   "$LOCKCTL" db build --root "$MNT/app" --out "$T/allowlist.lockdb" --generation 1 \
-    --mode enforce "$@" >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log" >&2; return 1; }
+    --mode enforce "${WATCH_ARGS[@]}" "$@" >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log" >&2; return 1; }
   write_config
   cat >>"$T/lockd.toml" <<TOML
 baseline_roots = ["$MNT/app"]
@@ -98,3 +109,67 @@ sys.stdout.write(out.decode("utf-8", "replace"))' "$SOCK" "$1"
 
 # db_generation: the generation lockd has in force.
 db_generation() { status_field database generation; }
+
+# raw REQUEST: lockd's reply to one request (command line, then a body), sent over the control
+# socket as the protocol says (the client shuts down its write side after the request).
+raw() {
+  timeout 20 "$PYTHON" - "$SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(15)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+# get_challenge ACT [ARG]: asks lockd for a challenge; its text in $T/challenge.txt.
+get_challenge() {
+  local reply
+  reply=$(raw "challenge $*")
+  [[ $(head -n 1 <<<"$reply") == ok ]] || { log "challenge $*: $reply"; return 1; }
+  tail -n +2 <<<"$reply" >"$T/challenge.txt"
+}
+
+# sign_challenge TOKEN: has the file token TOKEN (passphrase $PASS) sign $T/challenge.txt, as
+# it is; prints the authorization text.
+sign_challenge() {
+  "$LOCKCTL" token sign --token "$1" --challenge "$T/challenge.txt" --passphrase-fd 3 \
+    3<<<"$PASS" 2>"$T/sign.err" || { log "token sign: $(cat "$T/sign.err")"; return 1; }
+}
+
+# expect_reply WANT_FIRST_LINE PATTERN REPLY
+expect_reply() {
+  local first
+  first=$(head -n 1 <<<"$3")
+  if [[ $first == "$1" && $3 == *$2* ]]; then log "ok: $1: $(sed -n 2p <<<"$3")"; else fail "expected $1 *$2*, got: $3"; fi
+}
+
+# audit_has TYPE [FIELD VALUE]...: a record of TYPE with these fields is in $AUDIT.
+audit_has() {
+  "$PYTHON" - "$AUDIT" "$@" <<'PY'
+import json, sys
+path, typ, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+want = dict(zip(pairs[0::2], pairs[1::2]))
+for line in open(path, encoding="utf-8"):
+    r = json.loads(line)
+    if r.get("type") == typ and all(str(r.get(k)) == v for k, v in want.items()):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# wait_audit SECONDS TYPE [FIELD VALUE]...: waits for such a record.
+wait_audit() {
+  local secs=$1
+  shift
+  for _ in $(seq $((secs * 10))); do audit_has "$@" && return 0; sleep 0.1; done
+  return 1
+}

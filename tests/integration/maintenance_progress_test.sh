@@ -6,6 +6,7 @@
 # terminal writes no progress at all.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/maintenance_lib.sh"
+engineer_login  # the test acts as the field engineer: what it installs is the session's
 
 make_file_token fe
 new_key signer
@@ -21,6 +22,9 @@ FT=(--token "$FILE_TOKEN" --passphrase-fd 3)
 window() { # window N: a maintenance window in which a new program is installed
   mctl maintenance start --minutes 30 "${FT[@]}" 3<<<"$PASS" >/dev/null || fail "start $1"
   cp /usr/bin/whoami "$MNT/app/new$1"
+  # Run once, as the runbook says: the session ran these bytes, so they are learned even when
+  # the quick cp was gone before lockd could tell whose it was.
+  "$MNT/app/new$1" >/dev/null || fail "new$1 did not run in the window"
 }
 
 window 1

@@ -88,7 +88,7 @@ mkdir -p "$T/image/app"
 cp /usr/bin/true "$T/image/app/good"
 cp /usr/bin/whoami "$T/image/app/golden"
 expect_rc 0 out "$LOCKCTL" db build --root "$T/image/app" --strip-prefix "$T/image" \
-  --generation 5 --out "$T/stick-fe/golden.lockdb" "${FT[@]}" 3<<<"$PASS"
+  "${WATCH_ARGS[@]}" --generation 5 --out "$T/stick-fe/golden.lockdb" "${FT[@]}" 3<<<"$PASS"
 [[ $out == *"signed by $FE_ID (ecdsa-p256) on file token $FILE_TOKEN"* ]] || fail "db build --token: $out"
 
 log "tampered database on the stick: refused before the token is asked"

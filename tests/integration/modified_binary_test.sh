@@ -70,6 +70,7 @@ stop_lockd
 mkdir -p "$T/ext4"
 MNT_TMPFS=$MNT
 MNT="$T/ext4"
+WATCH_ARGS=(--watch "$MNT")
 mount_ext4 "$MNT"
 cp /usr/bin/true "$MNT/good"
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good"

@@ -20,6 +20,12 @@
 # certificate from another CA, or from our CA under another name, is refused by the terminal
 # (nothing reaches it, rsyslog names the reason) and the records held back in the queue reach
 # the real SIEM once it is back.
+#
+# Each step denies a program of its own ($MNT/foreign, then copies of it under new names):
+# lockd folds repeats of one denial (same path, content, uid, reason) into a `repeat` record
+# written 10 s later or at stop (docs/audit-log.md, "Repeats"), so denying the same program
+# again would send nothing new at once, and a step that needs a fresh record on the wire would
+# test nothing.
 source "$(dirname "$0")/lib.sh"
 
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
@@ -189,7 +195,8 @@ frame="<84>1 2026-01-01T00:00:00Z rogue lockd 1 - - $forged"
 printf '%d %s' "${#frame}" "$frame" |
   timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -cert "$C/impostor.pem" -key "$C/impostor.key" \
     -CAfile "$C/ca.pem" -quiet >/dev/null 2>&1 || true
-expect_denied "$MNT/foreign"  # a real record after the forged one: when it is stored, the forged one had its chance
+cp /usr/bin/id "$MNT/foreign-2"
+expect_denied "$MNT/foreign-2"  # a real record after the forged one: when it is stored, the forged one had its chance
 wait_until 20 received_all "$T/siem/lockd.log" || fail "the deny after the forged record did not arrive"
 grep -qF '/forged' "$T/siem/lockd.log" && fail "the SIEM stored a record from a client with another CA's certificate"
 grep -Eq 'not permitted to talk to peer|signer not found' "$T/siem/stderr" ||
@@ -202,7 +209,8 @@ refused() {
   stop_rsyslog "$SIEM_PID"
   start_siem "$cert" "$dir"
   before=$(wc -l <"$A/stderr")
-  expect_denied "$MNT/foreign"
+  cp /usr/bin/id "$MNT/foreign-$dir"  # a new denial: a full deny record at once
+  expect_denied "$MNT/foreign-$dir"
   wait_until 15 bash -c "tail -n +$((before + 1)) '$A/stderr' | grep -Eq '$what'" ||
     fail "$cert: the terminal did not refuse the server (rsyslog said: $(tail -n +$((before + 1)) "$A/stderr" | head -5))"
   sleep 2
@@ -224,9 +232,12 @@ start_siem siem siem-again
 wait_until 30 received_all "$T/siem-again/lockd.log" "$held_from" ||
   fail "records denied while the SIEM was an impostor did not arrive later: $(tail -3 "$A/stderr")"
 n_deny=$(grep -c '"type":"deny"' "$AUDIT")
-[[ $n_deny -eq 4 ]] || fail "expected 4 deny records, the log has $n_deny"
+[[ $n_deny -eq 4 ]] || fail "expected 4 deny records (4 distinct denials), the log has $n_deny"
 
 stop_lockd
+# At stop lockd writes any pending repeat count: the log still accounts for exactly 4 denials.
+n_denials=$(audit_denials "$AUDIT" deny)
+[[ $n_denials -eq 4 ]] || fail "expected 4 denials in the log after stop, it accounts for $n_denials"
 stop_rsyslog "$TERM_PID"
 stop_rsyslog "$SIEM_PID"
 finish

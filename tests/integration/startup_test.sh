@@ -1,6 +1,7 @@
 #!/bin/bash
 # Startup failures are loud and non-zero: no database, untrusted database, bad config (file,
-# line, reason). --version works. A watch path that does not exist marks nothing: refused.
+# line, reason). --version works. A watch path that does not exist marks nothing: refused; a
+# lockd.toml watch that does not cover the signed one (watch_policy_test.sh): refused.
 source "$(dirname "$0")/lib.sh"
 
 "$LOCKD_BIN" --version | grep -q "^lockd [0-9]" && log "ok: --version" || fail "--version"
@@ -32,8 +33,11 @@ expect_start_failure "bad config value" "lockd.toml:5: workers: expected an inte
 cp "$T/good.toml" "$T/lockd.toml"
 printf 'enforce = false\n' >>"$T/lockd.toml"
 expect_start_failure "unknown config key" "lockd.toml:10: unknown key 'enforce'"
-write_config "$T/does-not-exist/x"
+write_config "$MNT" "$T/does-not-exist/x"
 expect_start_failure "missing watch path" "error: marks: .*lockd.toml: watch path $T/does-not-exist/x: No such file"
+write_config "$T/does-not-exist/x"
+expect_start_failure "watch narrower than the signed one" \
+  "error: watch: .*lockd.toml: watch: \[$T/does-not-exist/x\] does not cover the signed watch path $MNT"
 timeout 10 "$LOCKD_BIN" --config "$T/nonexistent.toml" 2>"$T/start.log" && fail "missing config accepted" ||
   grep -q "nonexistent.toml: No such file" "$T/start.log" || fail "missing config message"
 

@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "lockd/os/file_probe.h"
 #include "tests/support/db_fixture.h"
+#include "tests/support/lockd/fake_event_kernel.h"
 
 using testsupport::EntryFor;
 using testsupport::TempDir;
@@ -32,6 +35,20 @@ struct Recorder {
     std::lock_guard lock(mu);
     return total;
   }
+};
+
+// The fake kernel, also recording answers by fd number, with one fixed path for every fd.
+struct RecordingKernel : testsupport::FakeEventKernel {
+  Recorder recorder;
+  // Called once, on the first answer, after it is recorded (what the process does next).
+  std::function<void()> after_first_answer;
+  hashdb::Status Respond(int fd, bool allow) override {
+    (void)recorder.Respond(fd, allow);
+    auto status = FakeEventKernel::Respond(fd, allow);
+    if (auto next = std::exchange(after_first_answer, nullptr)) next();
+    return status;
+  }
+  std::string FdPath(int) override { return "/the/path"; }
 };
 
 struct CollectingSink : lockd::DecisionSink {
@@ -57,7 +74,7 @@ struct Fixture {
   lockd::Stats stats;
   lockd::ModeSource modes;
   CollectingSink sink;
-  Recorder recorder;
+  RecordingKernel kernel;
   std::unique_ptr<lockd::DatabaseManager> dbs;
   std::unique_ptr<lockd::ExecDecider> decider;
 
@@ -67,6 +84,9 @@ struct Fixture {
     hashdb::DatabaseContents c;
     c.generation = 3;
     c.policy.mode = mode;
+    // deny_user_writable stays on (the default); the files the test writes are owned by whoever
+    // runs it, trusted here when that is not root.
+    if (::geteuid() != 0) c.policy.trusted_owners = {static_cast<std::uint32_t>(::geteuid())};
     c.entries.push_back(EntryFor("/good", "good content"));
     // A large allowlisted file, so that larger test files are hashed rather than denied for
     // their size alone (Reason::kLargerThanAllowlist).
@@ -80,10 +100,7 @@ struct Fixture {
     lockd::ExecDeciderOptions o;
     o.small_workers = 2;
     o.large_workers = 1;
-    o.fd_path = [](int) { return std::string("/the/path"); };
-    decider = std::make_unique<lockd::ExecDecider>(
-        [this](int fd, bool allow) { return recorder.Respond(fd, allow); }, *dbs, modes, cache,
-        sink, stats, o);
+    decider = std::make_unique<lockd::ExecDecider>(kernel, *dbs, modes, cache, sink, stats, o);
   }
 
   // A request as the event loop would build it, for a file with this content.
@@ -106,11 +123,11 @@ struct Fixture {
     decider->Submit(std::move(r));
     for (int i = 0; i < 5000; ++i) {
       {
-        std::lock_guard lock(recorder.mu);
-        auto it = recorder.answers.find(fd);
-        if (it != recorder.answers.end()) {
+        std::lock_guard lock(kernel.recorder.mu);
+        auto it = kernel.recorder.answers.find(fd);
+        if (it != kernel.recorder.answers.end()) {
           bool allow = it->second;
-          recorder.answers.erase(it);
+          kernel.recorder.answers.erase(it);
           return allow;
         }
       }
@@ -211,11 +228,11 @@ TEST_CASE("concurrent requests for one inode are hashed once and all answered") 
     fds.push_back(r.fd.get());
     f.decider->Submit(std::move(r));
   }
-  for (int i = 0; i < 10000 && f.recorder.count() < 8; ++i) {
+  for (int i = 0; i < 10000 && f.kernel.recorder.count() < 8; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  REQUIRE(f.recorder.count() == 8);
-  for (auto& [fd, allow] : f.recorder.answers) CHECK_FALSE(allow);  // not allowlisted
+  REQUIRE(f.kernel.recorder.count() == 8);
+  for (auto& [fd, allow] : f.kernel.recorder.answers) CHECK_FALSE(allow);  // not allowlisted
   CHECK(f.stats.hashes.load() < 8);
   CHECK(f.stats.joined_in_flight.load() >= 1);
 }
@@ -243,13 +260,13 @@ TEST_CASE("a huge file being hashed does not hold up a small one") {
   const auto small_done = std::chrono::steady_clock::now();
   bool huge_answered_first = false;
   {
-    std::lock_guard lock(f.recorder.mu);
-    huge_answered_first = f.recorder.answers.count(huge_fd) != 0;
+    std::lock_guard lock(f.kernel.recorder.mu);
+    huge_answered_first = f.kernel.recorder.answers.count(huge_fd) != 0;
   }
   CHECK_FALSE(huge_answered_first);
   CHECK(small_done - start < std::chrono::milliseconds(100));
   f.decider->Shutdown();
-  CHECK(f.recorder.count() == 2);  // the huge one too, answered before Shutdown returned
+  CHECK(f.kernel.recorder.count() == 2);  // the huge one too, answered before Shutdown returned
 }
 
 TEST_CASE("Shutdown answers every request already submitted") {
@@ -261,6 +278,73 @@ TEST_CASE("Shutdown answers every request already submitted") {
     f.decider->Submit(std::move(r));
   }
   f.decider->Shutdown();
-  CHECK(f.recorder.count() == 20);
+  CHECK(f.kernel.recorder.count() == 20);
   CHECK(f.stats.pending.load() == 0);
+}
+
+TEST_CASE("one refused exec, one record: the same process's open of the same file follows it") {
+  Fixture f;
+  CHECK_FALSE(f.Decide(f.Request("bad", "bad content", false)));
+  // The shell reads the head of the file it could not run (bash does): denied, not recorded.
+  auto open = f.Request("bad", "", false);
+  open.exec = false;
+  CHECK_FALSE(f.Decide(std::move(open)));
+  // Another process opening it is another act: recorded.
+  auto other = f.Request("bad", "", false);
+  other.exec = false;
+  other.pid = 4321;
+  CHECK_FALSE(f.Decide(std::move(other)));
+  f.decider->Shutdown();
+  REQUIRE(f.sink.records.size() == 2);
+  CHECK(f.sink.records[0].exec);
+  CHECK(f.sink.records[0].pid == 1234);
+  CHECK_FALSE(f.sink.records[1].exec);
+  CHECK(f.sink.records[1].pid == 4321);
+  // Every event is answered; the follow-up is not counted as another denial, so the status
+  // count stays equal to what the audit log accounts for.
+  CHECK(f.kernel.recorder.count() == 3);
+  CHECK(f.stats.denied.load() == 2);
+  CHECK(f.stats.follow_ups_not_recorded.load() == 1);
+}
+
+TEST_CASE(
+    "an open right after the refused exec's answer follows it, even before the exec is logged") {
+  // bash opens the file the moment execve fails, and the loop may answer that open from the
+  // cache before the worker that refused the exec has logged it. Here the open is submitted from
+  // inside the exec's answer (before the worker's logging): it is still one act, one record.
+  Fixture f;
+  auto exec = f.Request("bad", "bad content");
+  auto open = f.Request("bad", "");
+  open.exec = false;
+  f.kernel.after_first_answer = [&] { f.decider->Submit(std::move(open)); };
+  CHECK_FALSE(f.Decide(std::move(exec)));
+  f.decider->Shutdown();
+  CHECK(f.kernel.recorder.count() == 2);
+  CHECK(f.cache.hits() == 1);  // the open was answered from the cache
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].exec);
+  CHECK(f.stats.follow_ups_not_recorded.load() == 1);
+}
+
+TEST_CASE("allowlisted content in a file others can rewrite is denied as writable-by-user") {
+  Fixture f;
+  // Same bytes as the allowlisted /good, but group- and world-writable: denied, and the
+  // record carries the digest (it was hashed and found).
+  testsupport::WriteFile(f.dir.Join("open-copy"), "good content", 0755);
+  REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0777) == 0);
+  CHECK_FALSE(f.Decide(f.Request("open-copy", "", true)));
+  REQUIRE(f.sink.records.size() == 1);
+  CHECK(f.sink.records[0].reason == lockd::Reason::kWritableByUser);
+  CHECK(f.sink.records[0].digest.has_value());
+  // chmod back: a new version (mode and ctime), judged afresh, not answered from the cache.
+  REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0755) == 0);
+  CHECK(f.Decide(f.Request("open-copy", "", true)));
+  if (::geteuid() == 0) {
+    // Owned by a user who is not trusted: denied, whatever its permission bits.
+    REQUIRE(::chown(f.dir.Join("open-copy").c_str(), 4242, 4242) == 0);
+    REQUIRE(::chmod(f.dir.Join("open-copy").c_str(), 0500) == 0);
+    CHECK_FALSE(f.Decide(f.Request("open-copy", "", true)));
+    REQUIRE(f.sink.records.size() == 2);
+    CHECK(f.sink.records[1].reason == lockd::Reason::kWritableByUser);
+  }
 }

@@ -255,6 +255,33 @@ PostureCheck Kexec(const PostureFacts& f) {
                   "kernel.kexec_load_disabled=1 (one-way)");
 }
 
+PostureCheck SecureBoot(const PostureFacts& f) {
+  const std::string title = "Secure Boot";
+  const std::string offline =
+      "nothing verifies lockd's binary, unit and configuration before they run: whoever boots "
+      "another system (a USB stick) or takes the disk out can change them (docs/threat-model.md, "
+      "\"Offline tampering\")";
+  if (!f.efi) {
+    return Make("secure_boot", title, CheckStatus::kWarn, "unknown (legacy boot): " + offline);
+  }
+  const auto& s = f.secure_boot;
+  if (s.state == State::kUnreadable) {
+    return Make("secure_boot", title, CheckStatus::kWarn, "cannot read: " + s.error);
+  }
+  if (s.state == State::kAbsent) {
+    return Make("secure_boot", title, CheckStatus::kWarn,
+                "off (the firmware has no SecureBoot variable): " + offline);
+  }
+  if (s.value == 1) {
+    return Make("secure_boot", title, CheckStatus::kOk,
+                "on: the firmware verifies the boot loader and kernel; lockd's own files are "
+                "covered only if the chain goes on to the root filesystem (dm-verity, IMA "
+                "appraisal)");
+  }
+  return Make("secure_boot", title, CheckStatus::kWarn,
+              "off: " + offline + "; turn Secure Boot on in the firmware");
+}
+
 PostureCheck UnprivilegedBpf(const PostureFacts& f) {
   const std::string title = "kernel.unprivileged_bpf_disabled";
   const auto& s = f.unprivileged_bpf_disabled;
@@ -309,9 +336,8 @@ PostureCheck UserNamespaces(const PostureFacts& f) {
   if (f.restrict_user_namespaces.value_or(false)) {
     return Make("unprivileged_userns", title, CheckStatus::kFail,
                 what +
-                    "; the signed policy turns them off (restrict_user_namespaces) but the kernel "
-                    "still allows them: lockd sets this at start, so is it running? (set "
-                    "user.max_user_namespaces=0)");
+                    "; the signed policy asks to restrict them (restrict_user_namespaces), not "
+                    "applied by this build of lockd: set user.max_user_namespaces=0");
   }
   if (f.restrict_user_namespaces.has_value()) {
     return Make("unprivileged_userns", title, CheckStatus::kWarn,
@@ -527,6 +553,7 @@ std::vector<PostureCheck> EvaluatePosture(const PostureFacts& facts) {
   checks.push_back(PtraceScope(facts));
   checks.push_back(KernelModules(facts));
   checks.push_back(Kexec(facts));
+  checks.push_back(SecureBoot(facts));
   checks.push_back(UnprivilegedBpf(facts));
   checks.push_back(UserNamespaces(facts));
   checks.push_back(WritableExecMounts(facts));

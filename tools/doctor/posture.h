@@ -98,6 +98,11 @@ struct PostureFacts {
   os::ProbeResult mount_notifications;  // FAN_REPORT_MNT available in this kernel
   // The running lockd's own view (status over its control socket), when one answers.
   std::optional<DaemonFacts> daemon;
+  // Firmware Secure Boot. efi: /sys/firmware/efi exists (false: a legacy BIOS boot, where
+  // nothing verifies the boot chain). secure_boot: the last byte of the EFI variable
+  // SecureBoot-8be4df61-93ca-11d2-aa0d-e0e1f9e5d5f5 (1 = on); kAbsent when there is none.
+  bool efi = false;
+  SettingFact secure_boot;
   // The signed policy's restrict_user_namespaces (with --db); absent when not known.
   std::optional<bool> restrict_user_namespaces;
   std::optional<InterpreterFacts> interpreters;
@@ -107,6 +112,8 @@ struct PostureFacts {
 // "fanotify_blind_spots" always warns: code fanotify cannot see (a library loaded from a
 // memfd, anonymous executable memory, inline interpreter code), with the kernel's state
 // (vm.memfd_noexec, the active LSMs): a known gap, named so nobody takes it for covered.
+// "secure_boot" is ok only when Secure Boot is on; off, a legacy boot or an unreadable variable
+// is a warn (lockd cannot protect its own files from whoever boots another system).
 std::vector<PostureCheck> EvaluatePosture(const PostureFacts& facts);
 CheckStatus WorstStatus(const std::vector<PostureCheck>& checks);
 

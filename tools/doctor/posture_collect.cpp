@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +33,27 @@ std::optional<std::string> ReadOptional(const std::string& path) {
   auto v = os::ReadKernelFile(path);
   if (!v.ok()) return std::nullopt;  // unreadable counts as absent: only used as extra evidence
   return *v;
+}
+
+// The SecureBoot EFI variable: 4 bytes of attributes, then the value byte (1 = on).
+SettingFact ReadSecureBoot(const std::string& sys_root) {
+  const std::string path =
+      sys_root + "/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0e1f9e5d5f5";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return SettingFact::Absent();
+    return SettingFact::Unreadable(path + ": " + std::strerror(errno));
+  }
+  unsigned char buf[64];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) return SettingFact::Unreadable(path + ": " + std::strerror(err));
+  if (n < 5) return SettingFact::Unreadable(path + ": " + std::to_string(n) + " bytes, expected 5");
+  return SettingFact::Value(buf[n - 1]);
 }
 
 // Each overlay's layers, followed from this process's namespace (paths as the overlay's options
@@ -127,6 +151,8 @@ PostureFacts CollectPostureFacts(const CollectOptions& options) {
   f.module_sig_enforce = ReadOptional(options.sys_root + "/module/module/parameters/sig_enforce");
   f.lockdown = ReadOptional(options.sys_root + "/kernel/security/lockdown");
   f.lsms = ReadOptional(options.sys_root + "/kernel/security/lsm");
+  f.efi = ::stat((options.sys_root + "/firmware/efi").c_str(), &st) == 0;
+  if (f.efi) f.secure_boot = ReadSecureBoot(options.sys_root);
 
   // The mount table can be long (containers, snaps): read it whole, not through the 4 KiB
   // limit of ReadKernelFile.

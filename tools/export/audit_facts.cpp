@@ -2,7 +2,7 @@
 
 #include "audit/record.h"
 
-#include <cstdlib>
+#include <charconv>
 
 namespace lockctl::exporttool {
 namespace {
@@ -22,32 +22,7 @@ void ReadRecord(const JsonValue& r, std::uint64_t seq, const std::string& time,
                 const std::string& type, AuditFacts& facts) {
   auto f = [&r](std::string_view key) { return FieldText(r, key); };
   if (type == "deny" || type == "would_deny" || type == "repeat") {
-    BlockEvent b;
-    b.seq = seq;
-    b.time = time;
-    b.type = type;
-    b.first_time = time;
-    b.last_time = time;
-    if (type == "repeat") {
-      b.type = f("of");
-      if (b.type != "deny" && b.type != "would_deny") return;  // not a repeat of a block
-      b.repeat = true;
-      const std::string count = f("count");
-      b.count = count.empty() ? 0 : std::strtoull(count.c_str(), nullptr, 10);
-      b.first_time = f("first_time");
-      b.last_time = f("last_time");
-    }
-    b.reason = f("reason");
-    b.mode = f("mode");
-    b.pid = type == "repeat" ? f("last_pid") : f("pid");
-    b.uid = f("uid");
-    b.exe = f("exe");
-    b.path = f("path");
-    b.path_truncated = r.Find("path_truncated") != nullptr;
-    b.sha256 = f("sha256");
-    b.generation = f("generation");
-    b.cached = f("cached");
-    facts.blocks.push_back(std::move(b));
+    if (auto b = ReadBlockEvent(r, seq, time, type)) facts.blocks.push_back(std::move(*b));
   } else if (type == "db_load" || type == "db_refused" || type == "maintenance_finish") {
     GenerationEvent g;
     g.seq = seq;
@@ -116,7 +91,67 @@ void ReadRecord(const JsonValue& r, std::uint64_t seq, const std::string& time,
   }
 }
 
+// A count written as a JSON number or a decimal string; nullopt otherwise.
+std::optional<std::uint64_t> CountOf(const std::string& text) {
+  std::uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+void Earliest(std::string& slot, const std::string& t) {
+  if (!t.empty() && (slot.empty() || t < slot)) slot = t;
+}
+void Latest(std::string& slot, const std::string& t) {
+  if (!t.empty() && t > slot) slot = t;
+}
+
 }  // namespace
+
+std::optional<BlockEvent> ReadBlockEvent(const JsonValue& r, std::uint64_t seq,
+                                         const std::string& time, const std::string& type) {
+  if (type != "deny" && type != "would_deny" && type != "repeat") return std::nullopt;
+  auto f = [&r](std::string_view key) { return FieldText(r, key); };
+  BlockEvent b;
+  b.seq = seq;
+  b.time = time;
+  b.type = type;
+  b.first_time = time;
+  b.last_time = time;
+  if (type == "repeat") {
+    b.type = f("of");
+    if (b.type != "deny" && b.type != "would_deny") return std::nullopt;  // not of a block
+    b.repeat = true;
+    b.count = CountOf(f("count")).value_or(0);
+    // The span of the counted denials; the record's own time when a bound is missing.
+    b.first_time = f("first_time");
+    b.last_time = f("last_time");
+    if (b.first_time.empty()) b.first_time = time;
+    if (b.last_time.empty()) b.last_time = time;
+  }
+  b.reason = f("reason");
+  b.mode = f("mode");
+  b.pid = type == "repeat" ? f("last_pid") : f("pid");
+  b.uid = f("uid");
+  b.exe = f("exe");
+  b.path = f("path");
+  b.path_truncated = r.Find("path_truncated") != nullptr;
+  b.sha256 = f("sha256");
+  b.generation = f("generation");
+  b.cached = f("cached");
+  return b;
+}
+
+void BlockTally::Add(const BlockEvent& b) {
+  (b.type == "deny" ? deny : would_deny) += b.count;
+  if (b.repeat) {
+    ++repeat_records;
+    in_repeats += b.count;
+  }
+  if (b.count == 0) return;  // a repeat of nothing spans nothing
+  Earliest(first_time, b.first_time.empty() ? b.time : b.first_time);
+  Latest(last_time, b.last_time.empty() ? b.time : b.last_time);
+}
 
 std::string FieldText(const JsonValue& record, std::string_view key) {
   const JsonValue* v = record.Find(key);

@@ -41,6 +41,29 @@ struct BlockEvent {
   std::string first_time, last_time;  // = time for a single record
 };
 
+// The one reading of a record as counted denials, shared by the export, `lockctl log summary`
+// and `lockctl fleet report` so that they all give the same figures: a deny or would_deny
+// record is 1 denial at its time; a repeat record whose `of` is deny or would_deny is `count`
+// denials from first_time to last_time (docs/audit-log.md, "Repeats"). nullopt for any other
+// record, and for a repeat of something else. A repeat record without a readable `count`
+// (a JSON number or decimal string) counts 0 and keeps repeat = true, so it is still listed.
+// Security consequence: reading repeats as 1 would hide all but one denial of a flood.
+std::optional<BlockEvent> ReadBlockEvent(const lockd::audit::JsonValue& record, std::uint64_t seq,
+                                         const std::string& time, const std::string& type);
+
+// Totals of counted denials (BlockEvent::count each), with how many of them came from repeat
+// records and the span from the first denial (first_time) to the last (last_time; an event
+// without first_time/last_time spans its time).
+struct BlockTally {
+  std::uint64_t deny = 0, would_deny = 0;
+  std::uint64_t repeat_records = 0;   // repeat records added
+  std::uint64_t in_repeats = 0;       // denials counted from repeat records
+  std::string first_time, last_time;  // RFC 3339 UTC; "" when nothing was added
+
+  void Add(const BlockEvent& b);
+  std::uint64_t total() const { return deny + would_deny; }
+};
+
 // A db_load, db_refused or maintenance_finish record.
 struct GenerationEvent {
   std::uint64_t seq = 0;

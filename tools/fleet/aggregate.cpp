@@ -77,10 +77,7 @@ void FleetAggregator::CountBlocks(std::size_t t, const BundleFacts& b, const Seq
   TerminalRow& row = terminals_[t].row;
   for (const auto& e : b.facts.blocks) {
     if (before.Contains(e.seq)) continue;
-    const bool deny = e.type == "deny";
-    (deny ? row.deny : row.would_deny) += 1;
-    Earliest(row.first_block, e.time);
-    Latest(row.last_block, e.time);
+    row.blocks.Add(e);
     const std::string key = e.sha256.empty() ? std::string(1, '\0') + e.path : e.sha256;
     auto [it, inserted] = blocked_index_.emplace(key, blocked_.size());
     if (inserted) {
@@ -88,9 +85,7 @@ void FleetAggregator::CountBlocks(std::size_t t, const BundleFacts& b, const Seq
       blocked_.back().sha256 = e.sha256;
     }
     BlockedDigestRow& d = blocked_[it->second];
-    (deny ? d.deny : d.would_deny) += 1;
-    Earliest(d.first_time, e.time);
-    Latest(d.last_time, e.time);
+    d.blocks.Add(e);
     if (!e.reason.empty() && d.reasons.size() < 8) d.reasons.insert(e.reason);
     if (std::find(d.paths.begin(), d.paths.end(), e.path) == d.paths.end()) {
       if (d.paths.size() < kMaxSamplePaths) {
@@ -155,7 +150,8 @@ void FleetAggregator::AddBundle(BundleFacts b) {
     row.db.digests.shrink_to_fit();
   }
   const SeqRanges before = term.covered;
-  for (const auto& e : b.facts.blocks) row.blocks_overlapping += before.Contains(e.seq) ? 1 : 0;
+  for (const auto& e : b.facts.blocks)
+    row.blocks_overlapping += before.Contains(e.seq) ? e.count : 0;
   CountBlocks(t, b, before);
   CountSessions(t, b, before);
   for (const auto& g : b.facts.generations) {
@@ -289,7 +285,7 @@ FleetReport FleetAggregator::Finish() {
   r.blocked = std::move(blocked_);
   std::stable_sort(r.blocked.begin(), r.blocked.end(),
                    [](const BlockedDigestRow& a, const BlockedDigestRow& b) {
-                     return a.deny + a.would_deny > b.deny + b.would_deny;
+                     return a.blocks.total() > b.blocks.total();
                    });
   *this = FleetAggregator{};
   return r;

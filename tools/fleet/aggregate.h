@@ -62,9 +62,11 @@ struct TerminalRow {
   std::string head_hash;
   // Over all its bundles:
   std::vector<std::uint64_t> lineage;  // database generations in log order (db_load, finish)
-  std::uint64_t deny = 0, would_deny = 0, blocked_digests = 0, sessions = 0;
-  std::string first_block, last_block;
-  // deny / would_deny records already counted from another bundle of this terminal.
+  // Denials (a repeat record counts as its `count`, exporttool::ReadBlockEvent), their span
+  // (first_time..last_time) and how many came from repeat records.
+  exporttool::BlockTally blocks;
+  std::uint64_t blocked_digests = 0, sessions = 0;
+  // Denials whose record (by seq) another bundle of this terminal already counted.
   std::uint64_t blocks_overlapping = 0;
 };
 
@@ -72,8 +74,8 @@ struct BlockedDigestRow {
   std::string sha256;              // "" when the file was not hashed
   std::vector<std::string> paths;  // the first kMaxSamplePaths distinct paths seen
   bool more_paths = false;         // it was blocked under other paths too
-  std::uint64_t deny = 0, would_deny = 0, terminals = 0;
-  std::string first_time, last_time;
+  exporttool::BlockTally blocks;   // denials of this content (repeat records by their count)
+  std::uint64_t terminals = 0;
   std::set<std::string> reasons;
 };
 

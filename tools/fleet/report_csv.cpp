@@ -57,11 +57,11 @@ std::string Terminals(const FleetReport& r) {
                  N(t.digests_added),
                  N(t.digests_removed),
                  Lineage(t.lineage),
-                 N(t.deny),
-                 N(t.would_deny),
+                 N(t.blocks.deny),
+                 N(t.blocks.would_deny),
                  N(t.blocked_digests),
-                 DisplayText(t.first_block),
-                 DisplayText(t.last_block),
+                 DisplayText(t.blocks.first_time),
+                 DisplayText(t.blocks.last_time),
                  N(t.sessions),
                  DisplayText(t.exporter_holder),
                  DisplayText(t.exporter_key_id),
@@ -95,19 +95,22 @@ std::string Drift(const FleetReport& r) {
 
 std::string BlocksByTerminal(const FleetReport& r) {
   std::string o = CsvRow({"terminal_id", "hostname", "deny", "would_deny", "blocked_digests",
-                          "first_block", "last_block", "blocks_in_overlapping_bundles"});
+                          "first_block", "last_block", "blocks_in_overlapping_bundles",
+                          "in_repeat_records", "repeat_records"});
   for (const auto& t : r.terminals) {
-    if (t.deny + t.would_deny == 0) continue;
-    o += CsvRow({DisplayText(t.terminal_id), DisplayText(t.hostname), N(t.deny), N(t.would_deny),
-                 N(t.blocked_digests), DisplayText(t.first_block), DisplayText(t.last_block),
-                 N(t.blocks_overlapping)});
+    if (t.blocks.total() == 0 && t.blocks.repeat_records == 0) continue;
+    o += CsvRow({DisplayText(t.terminal_id), DisplayText(t.hostname), N(t.blocks.deny),
+                 N(t.blocks.would_deny), N(t.blocked_digests), DisplayText(t.blocks.first_time),
+                 DisplayText(t.blocks.last_time), N(t.blocks_overlapping), N(t.blocks.in_repeats),
+                 N(t.blocks.repeat_records)});
   }
   return o;
 }
 
 std::string BlocksByDigest(const FleetReport& r) {
   std::string o = CsvRow({"sha256", "deny", "would_deny", "terminals", "first_time", "last_time",
-                          "reasons", "path", "path_hex", "other_paths", "more_paths"});
+                          "reasons", "path", "path_hex", "other_paths", "more_paths",
+                          "in_repeat_records", "repeat_records"});
   for (const auto& b : r.blocked) {
     std::string reasons, others;
     for (const auto& x : b.reasons) reasons += (reasons.empty() ? "" : " ") + x;
@@ -115,9 +118,11 @@ std::string BlocksByDigest(const FleetReport& r) {
       others += (i > 1 ? " | " : "") + DisplayText(b.paths[i]);
     }
     const std::string first = b.paths.empty() ? "" : b.paths[0];
-    o += CsvRow({b.sha256, N(b.deny), N(b.would_deny), N(b.terminals), DisplayText(b.first_time),
-                 DisplayText(b.last_time), DisplayText(reasons), DisplayText(first),
-                 HexBytes(first), others, b.more_paths ? "true" : "false"});
+    o += CsvRow({b.sha256, N(b.blocks.deny), N(b.blocks.would_deny), N(b.terminals),
+                 DisplayText(b.blocks.first_time), DisplayText(b.blocks.last_time),
+                 DisplayText(reasons), DisplayText(first), HexBytes(first), others,
+                 b.more_paths ? "true" : "false", N(b.blocks.in_repeats),
+                 N(b.blocks.repeat_records)});
   }
   return o;
 }

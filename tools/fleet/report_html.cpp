@@ -66,10 +66,12 @@ std::string DigestList(const std::vector<DigestPath>& list, const char* cls, con
 }
 
 void Summary(std::ostringstream& o, const FleetReport& r, const FleetReportContext& c) {
-  std::uint64_t deny = 0, would = 0, drifted = 0;
+  std::uint64_t deny = 0, would = 0, in_repeats = 0, repeat_records = 0, drifted = 0;
   for (const auto& t : r.terminals) {
-    deny += t.deny;
-    would += t.would_deny;
+    deny += t.blocks.deny;
+    would += t.blocks.would_deny;
+    in_repeats += t.blocks.in_repeats;
+    repeat_records += t.blocks.repeat_records;
   }
   for (const auto& g : r.groups) drifted += g.drifted.size();
   o << "<h2 id=\"summary\">Summary</h2>\n<table>\n";
@@ -93,9 +95,14 @@ void Summary(std::ostringstream& o, const FleetReport& r, const FleetReportConte
                (r.unmatched.empty() ? std::string()
                                     : ", " + std::to_string(r.unmatched.size()) +
                                           " not compared (too many distinct images)"));
-  o << Row("Blocked executions", std::to_string(deny) + " denied, " + std::to_string(would) +
-                                     " would-deny (allowed in audit or maintenance mode), " +
-                                     std::to_string(r.blocked.size()) + " distinct files");
+  o << Row("Blocked executions",
+           std::to_string(deny) + " denied, " + std::to_string(would) +
+               " would-deny (allowed in audit or maintenance mode), " +
+               std::to_string(r.blocked.size()) + " distinct files" +
+               (repeat_records == 0
+                    ? std::string()
+                    : "; " + std::to_string(in_repeats) + " of these denials are counted in " +
+                          std::to_string(repeat_records) + " repeat record(s) of the logs"));
   o << Row("Maintenance sessions", std::to_string(r.sessions.size()) + " by " +
                                        std::to_string(r.engineers.size()) + " engineer token(s)");
   o << Row("Database signatures", c.db_trust_dir.empty()
@@ -185,6 +192,9 @@ void Blocks(std::ostringstream& o, const FleetReport& r) {
   if (r.blocked.empty()) {
     o << "<p>Nothing was blocked.</p>\n";
   } else {
+    o << "<p>Denials, not records: a <code>repeat</code> record of a log counts as the denials "
+         "it stands for (its <code>count</code>, from its <code>first_time</code> to its "
+         "<code>last_time</code>).</p>\n";
     o << "<table><tr><th>SHA-256</th><th>Path(s)</th><th>Denied</th><th>Would deny</th>"
          "<th>Terminals</th><th>First (UTC)</th><th>Last (UTC)</th></tr>\n";
     for (std::size_t i = 0; i < r.blocked.size() && i < kHtmlTopRows; ++i) {
@@ -193,19 +203,19 @@ void Blocks(std::ostringstream& o, const FleetReport& r) {
       for (const auto& p : b.paths) paths += (paths.empty() ? "" : "<br>") + Mono(p);
       if (b.more_paths) paths += "<br>&hellip; and other paths";
       o << "<tr><td>" << (b.sha256.empty() ? "(not hashed)" : Short(b.sha256)) << "</td><td>"
-        << paths << "</td><td class=\"n\">" << b.deny << "</td><td class=\"n\">" << b.would_deny
-        << "</td><td class=\"n\">" << b.terminals << "</td><td>" << Html(b.first_time)
-        << "</td><td>" << Html(b.last_time) << "</td></tr>\n";
+        << paths << "</td><td class=\"n\">" << b.blocks.deny << "</td><td class=\"n\">"
+        << b.blocks.would_deny << "</td><td class=\"n\">" << b.terminals << "</td><td>"
+        << Html(b.blocks.first_time) << "</td><td>" << Html(b.blocks.last_time) << "</td></tr>\n";
     }
     o << "</table>\n" << More(kHtmlTopRows, r.blocked.size(), "blocks_by_digest.csv");
   }
   o << "<h2 id=\"blocks-by-terminal\">Blocks by terminal</h2>\n";
   std::vector<const TerminalRow*> ts;
   for (const auto& t : r.terminals) {
-    if (t.deny + t.would_deny) ts.push_back(&t);
+    if (t.blocks.total()) ts.push_back(&t);
   }
   std::stable_sort(ts.begin(), ts.end(), [](const TerminalRow* a, const TerminalRow* b) {
-    return a->deny + a->would_deny > b->deny + b->would_deny;
+    return a->blocks.total() > b->blocks.total();
   });
   if (ts.empty()) {
     o << "<p>Nothing was blocked.</p>\n";
@@ -216,9 +226,9 @@ void Blocks(std::ostringstream& o, const FleetReport& r) {
   for (std::size_t i = 0; i < ts.size() && i < kHtmlTopRows; ++i) {
     const TerminalRow& t = *ts[i];
     o << "<tr><td>" << Terminal(t) << "</td><td>" << Html(t.hostname) << "</td><td class=\"n\">"
-      << t.deny << "</td><td class=\"n\">" << t.would_deny << "</td><td class=\"n\">"
-      << t.blocked_digests << "</td><td>" << Html(t.first_block) << "</td><td>"
-      << Html(t.last_block) << "</td></tr>\n";
+      << t.blocks.deny << "</td><td class=\"n\">" << t.blocks.would_deny << "</td><td class=\"n\">"
+      << t.blocked_digests << "</td><td>" << Html(t.blocks.first_time) << "</td><td>"
+      << Html(t.blocks.last_time) << "</td></tr>\n";
   }
   o << "</table>\n" << More(kHtmlTopRows, ts.size(), "blocks_by_terminal.csv");
 }
@@ -295,7 +305,7 @@ void Terminals(std::ostringstream& o, const FleetReport& r) {
       << (t.db.present ? std::to_string(t.db.generation) : "") << "</td><td>"
       << Short(t.db.signer_key_id) << "</td><td>" << sig << "</td><td>" << Html(t.db.mode)
       << "</td><td>" << (t.image ? std::to_string(t.image) : "") << "</td><td>" << baseline
-      << "</td><td class=\"n\">" << t.deny << "</td><td class=\"n\">" << t.would_deny
+      << "</td><td class=\"n\">" << t.blocks.deny << "</td><td class=\"n\">" << t.blocks.would_deny
       << "</td><td class=\"n\">" << t.sessions << "</td><td>" << Html(t.exported_at)
       << "</td><td class=\"n\">" << t.bundles << "</td></tr>\n";
   }

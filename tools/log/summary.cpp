@@ -123,6 +123,12 @@ Proposal Propose(const Group& g, const Context& ctx) {
             "it runs from a FUSE or network filesystem, which the policy refuses whatever the "
             "content (deny_untrusted_fs): install the program on a local filesystem instead"};
   }
+  if (g.reasons.count("writable-by-user")) {
+    return {Action::kKeepBlocked,
+            "its content is allowlisted, but the file is not owned by root (or a trusted owner) "
+            "or group or others may write it, so its owner could rewrite it after the check "
+            "(deny_user_writable): install it owned by root, not writable by group or others"};
+  }
   for (const char* r : {"read-failed", "changed-while-hashing", "not-regular-file"}) {
     if (g.reasons.count(r)) {
       return {Action::kCheck, std::string("lockd could not hash a stable content (") + r +
@@ -188,23 +194,33 @@ Proposal Propose(const Group& g, const Context& ctx) {
                                       "; " + how};
 }
 
-void Summary::Add(const BlockRecord& r) {
-  ++records_;
-  if (!r.time.empty() && (first_.empty() || r.time < first_)) first_ = r.time;
-  if (r.time > last_) last_ = r.time;
+void Summary::Add(const exporttool::BlockEvent& r) {
+  if (r.repeat) ++repeat_records_;
+  if (r.count == 0) return;
+  const std::uint64_t n = r.count;
+  denials_ += n;
+  const std::string& first = r.first_time.empty() ? r.time : r.first_time;
+  const std::string& last = r.last_time.empty() ? r.time : r.last_time;
+  if (!first.empty() && (first_.empty() || first < first_)) first_ = first;
+  if (last > last_) last_ = last;
   Group& g = groups_[{r.sha256, r.path}];
   if (g.count == 0) {
     g.sha256 = r.sha256;
     g.path = r.path;
   }
-  ++g.count;
-  if (!r.time.empty() && (g.first.empty() || r.time < g.first)) g.first = r.time;
-  if (r.time > g.last) g.last = r.time;
-  ++g.uids[r.uid];
+  g.count += n;
+  if (r.repeat) {
+    in_repeats_ += n;
+    ++g.repeat_records;
+    g.in_repeats += n;
+  }
+  if (!first.empty() && (g.first.empty() || first < g.first)) g.first = first;
+  if (last > g.last) g.last = last;
+  g.uids[r.uid] += n;
   if (auto it = g.programs.find(r.exe); it != g.programs.end()) {
-    ++it->second;
+    it->second += n;
   } else if (g.programs.size() < kMaxPrograms) {
-    g.programs.emplace(r.exe, 1);
+    g.programs.emplace(r.exe, n);
   } else {
     g.more_programs = true;
   }
@@ -242,8 +258,12 @@ std::string RenderText(const Summary& s, const std::vector<Summary::Entry>& entr
   std::ostringstream o;
   std::string types;
   for (const auto& t : info.types) types += (types.empty() ? "" : ", ") + t;
-  o << types << " records: " << s.records() << " in " << entries.size() << " group(s)";
-  if (s.records()) o << ", " << s.first() << " .. " << s.last();
+  o << types << ": " << s.denials() << " denial(s) in " << entries.size() << " group(s)";
+  if (s.denials()) o << ", " << s.first() << " .. " << s.last();
+  if (s.repeat_records()) {
+    o << "\nrepeats:        " << s.in_repeats() << " of them counted in " << s.repeat_records()
+      << " repeat record(s) (a flood folded by lockd: docs/audit-log.md, \"Repeats\")";
+  }
   o << "\nlog:            ";
   for (std::size_t i = 0; i < info.files.size(); ++i) {
     o << (i ? " " : "") << EscapeText(info.files[i]);
@@ -269,7 +289,12 @@ std::string RenderText(const Summary& s, const std::vector<Summary::Entry>& entr
     o << "\n" << ActionName(e.proposal.action) << "  " << EscapeText(g.path) << "\n";
     o << "  sha256:  " << (g.sha256.empty() ? "(not hashed)" : g.sha256);
     if (e.paths_with_digest > 1) o << " (blocked at " << e.paths_with_digest << " paths)";
-    o << "\n  seen:    " << Times(g.count) << ", " << g.first;
+    o << "\n  seen:    " << Times(g.count);
+    if (g.repeat_records) {
+      o << " (" << g.in_repeats << " in " << g.repeat_records << " repeat record"
+        << (g.repeat_records == 1 ? "" : "s") << ")";
+    }
+    o << ", " << g.first;
     if (g.count > 1) o << " .. " << g.last;
     o << "\n  uid:     ";
     bool first = true;
@@ -318,12 +343,13 @@ std::string RenderJson(const Summary& s, const std::vector<Summary::Entry>& entr
     return o + "]";
   };
   std::ostringstream o;
-  o << "{\"schema\":\"lockd-log-summary/1\",\"types\":" << list(info.types)
+  o << "{\"schema\":\"lockd-log-summary/2\",\"types\":" << list(info.types)
     << ",\"files\":" << list(info.files)
     << ",\"config\":" << (info.config.empty() ? "null" : JsonString(info.config))
     << ",\"baseline_roots\":" << list(info.baseline_roots)
     << ",\"database\":" << (info.database.empty() ? "null" : JsonString(info.database))
-    << ",\"records\":" << s.records() << ",\"first\":" << JsonString(s.first())
+    << ",\"denials\":" << s.denials() << ",\"repeat_records\":" << s.repeat_records()
+    << ",\"in_repeats\":" << s.in_repeats() << ",\"first\":" << JsonString(s.first())
     << ",\"last\":" << JsonString(s.last()) << ",\"unreadable_lines\":" << info.unreadable_lines
     << ",\"groups\":[";
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -332,7 +358,8 @@ std::string RenderJson(const Summary& s, const std::vector<Summary::Entry>& entr
     o << (i ? "," : "") << "{\"action\":" << JsonString(ActionName(e.proposal.action))
       << ",\"why\":" << JsonString(e.proposal.why) << "," << JsonBytesMember("path", g.path)
       << ",\"sha256\":" << (g.sha256.empty() ? "null" : JsonString(g.sha256))
-      << ",\"count\":" << g.count << ",\"first\":" << JsonString(g.first)
+      << ",\"count\":" << g.count << ",\"repeat_records\":" << g.repeat_records
+      << ",\"in_repeats\":" << g.in_repeats << ",\"first\":" << JsonString(g.first)
       << ",\"last\":" << JsonString(g.last) << ",\"uids\":{";
     bool first = true;
     for (const auto& [uid, n] : g.uids) {

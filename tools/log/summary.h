@@ -8,9 +8,17 @@
 // script read by an interpreter, the interpreter; for a program started from a shell, the
 // shell — the audit record does not say which access it was), the reasons and the modes.
 //
+// Counts are denials, not records: the records are read by exporttool::ReadBlockEvent, the
+// export's and the fleet report's own reading, so a `repeat` record (docs/audit-log.md,
+// "Repeats") adds its `count` to the group of its `of` verdict over its first_time..last_time.
+// A repeat's key includes the uid, so its count goes to that uid; it names only the program of
+// its last denial, so its count is attributed to that program. Security consequence: read as
+// one record each, a flood of thousands of denials would look like a single event.
+//
 // The proposals are rules, not judgement (docs/runbook.md lists them), applied in this order:
 //   none           every record was written inside a maintenance window (learned there);
-//   keep-blocked   untrusted-filesystem: the policy refuses it whatever its content;
+//   keep-blocked   untrusted-filesystem or writable-by-user: the policy refuses it whatever
+//                  its content;
 //   check          lockd could not hash a stable content (read-failed, changed-while-hashing,
 //                  not-regular-file, or no sha256);
 //   investigate    from a writable place (/tmp, /var/tmp, /dev/shm, /home, /root, /run/user,
@@ -30,19 +38,17 @@
 #include <string>
 #include <vector>
 
-namespace lockctl::logsummary {
+#include "tools/export/audit_facts.h"
 
-// One deny / would_deny record, as read from the log (bytes exact: `_hex` honoured).
-struct BlockRecord {
-  std::string time, type, reason, mode, uid, exe, path, sha256;
-};
+namespace lockctl::logsummary {
 
 struct Group {
   std::string sha256, path;
-  std::uint64_t count = 0;
-  std::string first, last;
-  std::map<std::string, std::uint64_t> uids;      // uid -> records
-  std::map<std::string, std::uint64_t> programs;  // exe -> records (at most kMaxPrograms)
+  std::uint64_t count = 0;                           // denials
+  std::uint64_t repeat_records = 0, in_repeats = 0;  // repeat records, the denials they count
+  std::string first, last;                           // of the first and the last denial
+  std::map<std::string, std::uint64_t> uids;         // uid -> denials
+  std::map<std::string, std::uint64_t> programs;     // exe -> denials (at most kMaxPrograms)
   bool more_programs = false;
   std::set<std::string> reasons, modes, types;
 };
@@ -70,7 +76,9 @@ Proposal Propose(const Group& group, const Context& context);
 
 class Summary {
  public:
-  void Add(const BlockRecord& r);
+  // A deny / would_deny record (count 1) or a repeat record (its count; one of count 0 is
+  // counted as a repeat record and adds no denial and no group).
+  void Add(const exporttool::BlockEvent& b);
   // Groups sorted by action (as in the enum), then most records first, then path.
   struct Entry {
     Group group;
@@ -79,13 +87,15 @@ class Summary {
     std::uint64_t digests_at_path = 0;    // distinct contents blocked at this path
   };
   std::vector<Entry> Finish(const Context& context) const;
-  std::uint64_t records() const { return records_; }
+  std::uint64_t denials() const { return denials_; }
+  std::uint64_t repeat_records() const { return repeat_records_; }
+  std::uint64_t in_repeats() const { return in_repeats_; }  // denials from repeat records
   const std::string& first() const { return first_; }
   const std::string& last() const { return last_; }
 
  private:
   std::map<std::pair<std::string, std::string>, Group> groups_;  // (sha256, path)
-  std::uint64_t records_ = 0;
+  std::uint64_t denials_ = 0, repeat_records_ = 0, in_repeats_ = 0;
   std::string first_, last_;
 };
 

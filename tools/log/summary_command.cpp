@@ -111,14 +111,18 @@ int RunLogSummary(const LogSummaryArgs& args, std::ostream& out, std::ostream& e
         ++info.unreadable_lines;
         continue;
       }
-      if (std::find(types.begin(), types.end(), type->string) == types.end()) continue;
+      // deny / would_deny records and repeat records of them, as counted denials.
+      const JsonValue* seq = record->Find("seq");
+      auto block = exporttool::ReadBlockEvent(
+          *record, seq && seq->type == JsonValue::Type::kUint ? seq->uint_value : 0, time->string,
+          type->string);
+      if (!block || std::find(types.begin(), types.end(), block->type) == types.end()) continue;
+      // A repeat record's time is its last denial's: kept whole when that is in the period.
       if (since) {
         const auto t = lockd::audit::ParseTime(time->string);
         if (!t || *t < *since) continue;
       }
-      auto f = [&](std::string_view key) { return exporttool::FieldText(*record, key); };
-      summary.Add({time->string, type->string, f("reason"), f("mode"), f("uid"), f("exe"),
-                   f("path"), f("sha256")});
+      summary.Add(*block);
     }
   }
   const auto entries = summary.Finish(ctx);

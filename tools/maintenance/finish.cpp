@@ -91,7 +91,8 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
                     ": lockd would refuse a database it signs",
                 err, kExitNegative);
   }
-  out << "session:  " << status->session << " (" << learned.size() << " file(s) learned)\n"
+  out << "session:  " << status->session << " (" << status->learned_count << " file(s) learned, "
+      << status->not_learned_count << " written or run by processes outside the session)\n"
       << "in force: " << db_path << ", generation " << (*current)->generation() << ", "
       << (*current)->record_count() << " paths, mode "
       << hashdb::ModeName((*current)->policy().mode) << "\n";
@@ -102,6 +103,12 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
   rescan_options.excludes = status->baseline_excludes;
   rescan_options.learned = std::move(learned);
   rescan_options.updater_only = o.updater_only;
+  rescan_options.learned_complete = status->learned_dropped == 0;
+  if (status->learned_dropped != 0) {
+    out << "warning:  lockd could not record " << status->learned_dropped
+        << " event(s) of this window (queue full): only files whose exact content the session "
+           "wrote or ran are learned\n";
+  }
   rescan_options.threads = o.threads;
   StreamProgressReporter reporter(o.progress, "maintenance-rescan", err);
   if (o.progress != ProgressMode::kNone) rescan_options.reporter = &reporter;
@@ -117,6 +124,9 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
       << (o.updater_only ? " file(s) written by the trusted updater taken"
                          : " file(s) outside the scan taken from the window's list");
   if (!rescan->notes.empty()) out << ", " << rescan->notes.size() << " not taken";
+  if (!rescan->not_learned.empty()) {
+    out << ", " << rescan->not_learned.size() << " NOT learned (listed below the diff)";
+  }
   out << "\n";
   for (std::size_t i = 0; i < rescan->notes.size() && i < kNotesShown; ++i) {
     out << "  " << rescan->notes[i] << "\n";
@@ -132,7 +142,7 @@ int RunMaintenanceFinish(const FinishOptions& o, std::istream& in, bool in_is_te
 
   // 4. The diff, and the engineer's confirmation.
   const hashdb::DatabaseDiff diff = hashdb::DiffEntries(before, rescan->entries);
-  out << RenderDiff(diff, o.full ? 0 : kDiffLinesShown);
+  out << RenderDiff(diff, o.full ? 0 : kDiffLinesShown, &*rescan);
   const std::uint64_t generation = (*current)->generation() + 1;
   const std::string mode(hashdb::ModeName((*current)->policy().mode));
   if (!o.yes) {

@@ -61,6 +61,8 @@ hashdb::Result<MaintenanceStatus> ParseMaintenanceStatus(std::string_view json,
   if (!session.ok()) return session.error();
   s.session = *session;
   s.learned_count = Uint(v.Find("learned_count"));
+  s.not_learned_count = Uint(v.Find("not_learned_count"));
+  s.learned_dropped = Uint(v.Find("learned_dropped"));
   auto learned = String(v, "learned_list", source_name, false);
   if (!learned.ok()) return learned.error();
   s.learned_list = *learned;

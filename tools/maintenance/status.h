@@ -15,7 +15,9 @@ namespace lockctl {
 struct MaintenanceStatus {
   std::string state;  // "active" while a window is open
   std::string session;
-  std::uint64_t learned_count = 0;
+  std::uint64_t learned_count = 0;      // lines by the session or the updater
+  std::uint64_t not_learned_count = 0;  // lines by other processes
+  std::uint64_t learned_dropped = 0;    // events lockd could not queue (the list is incomplete)
   std::string learned_list;  // path of the learned-files list (root-only, lockd writes it)
   std::vector<std::string> baseline_roots;
   std::vector<std::string> baseline_excludes;

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = hashdb::ParseAuthorization(back, "again");
     if (!again.ok() || hashdb::SerializeAuthorization(*again) != back) __builtin_trap();
     hashdb::MemoryNonceStore nonces;
-    (void)nonces.Issue(a->challenge.nonce, a->challenge.expires_at, a->challenge.issued_at);
+    (void)nonces.Issue(a->challenge.nonce, a->challenge.expires_at, a->challenge.issued_at,
+                       hashdb::SerializeChallenge(a->challenge));
     auto verdict = hashdb::VerifyAuthorization(
         *a,
         {a->challenge.terminal_id, a->challenge.act, a->challenge.argument, a->challenge.issued_at},

@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
     c.generation = std::strtoull(argv[4], nullptr, 10);
     c.policy.mode = std::string(argv[5]) == "audit" ? hashdb::Mode::kAudit : hashdb::Mode::kEnforce;
     for (int i = 6; i < argc; ++i) {
+      if (std::string(argv[i]).rfind("--watch=", 0) == 0) {
+        c.policy.watch.push_back(std::string(argv[i]).substr(8));
+        continue;
+      }
       int fd = ::open(argv[i], O_RDONLY | O_CLOEXEC);
       if (fd < 0) return Die(std::string("cannot open ") + argv[i]);
       auto digest = hashdb::Sha256File(fd, -1);
@@ -70,5 +74,6 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  return Die("usage: make_test_db genkey PRIV PUB | build PRIV OUT GEN MODE FILE...");
+  return Die(
+      "usage: make_test_db genkey PRIV PUB | build PRIV OUT GEN MODE [--watch=PATH]... FILE...");
 }

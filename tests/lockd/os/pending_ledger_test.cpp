@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -120,4 +122,44 @@ TEST_CASE("concurrent writers on their own fd numbers never disturb each other")
     CHECK(e.fd % 2 == 0);
     CHECK(e.pid == 1000 + e.fd / 100);
   }
+}
+
+TEST_CASE("a dead decider's events are denied from the ledger; the sweep runs only mid-read") {
+  auto ledger = lockd::os::PendingLedger::Create();
+  REQUIRE(ledger.ok());
+  // What the kernel still holds, by fd number (a deny for any other number is ENOENT).
+  std::set<int> pending = {5, 7, 9};
+  std::vector<int> written;
+  auto deny = [&](int fd) {
+    written.push_back(fd);
+    return pending.erase(fd) == 1 ? 0 : ENOENT;
+  };
+  // The decider recorded 5 and 7 and died outside a read: the ledger is exact, no sweep
+  // (event 9 would be another reader's: there is none, but nothing is swept blindly).
+  REQUIRE(ledger->Record(5, 100));
+  REQUIRE(ledger->Record(7, 101));
+  auto report = lockd::os::DenyOrphans(&*ledger, deny, 1024);
+  CHECK(report.denied == 2);
+  CHECK(report.denied_outside_ledger == 0);
+  CHECK_FALSE(report.swept);
+  CHECK(report.pids == std::vector<pid_t>{100, 101});
+  CHECK(written.size() == 2);
+  CHECK(ledger->CountPending() == 0);
+
+  // Died inside a read: event 9 was read but never recorded; the sweep finds it.
+  ledger->BeginRead();
+  written.clear();
+  report = lockd::os::DenyOrphans(&*ledger, deny, 1024);
+  CHECK(report.swept);
+  CHECK(report.denied == 1);
+  CHECK(report.denied_outside_ledger == 1);
+  CHECK(written.size() == 1024);
+  CHECK(pending.empty());
+  CHECK_FALSE(ledger->ReadInProgress());  // reset for the next decider
+
+  // Without a ledger nothing is known: always sweep.
+  written.clear();
+  report = lockd::os::DenyOrphans(nullptr, deny, 64);
+  CHECK(report.swept);
+  CHECK(written.size() == 64);
 }

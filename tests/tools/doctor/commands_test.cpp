@@ -22,6 +22,8 @@ lockd::PostureFacts HostileFacts() {
   f.kexec_load_disabled = lockd::SettingFact::Value(1);
   f.unprivileged_bpf_disabled = lockd::SettingFact::Value(1);
   f.max_user_namespaces = lockd::SettingFact::Value(0);
+  f.efi = true;
+  f.secure_boot = lockd::SettingFact::Value(1);
   f.mount_notifications = {lockd::os::ProbeResult::State::kAvailable, "ok"};
   lockd::os::MountEntry m;
   m.mount_point = "/mnt/a\nfail fake line\xff";
@@ -44,7 +46,7 @@ TEST_CASE("doctor text: one aligned line per check, hostile paths escaped") {
   std::size_t check_lines = 0, column = std::string::npos;
   while (std::getline(in, line)) {
     if (line.rfind("summary: ", 0) == 0) {
-      CHECK(line == "summary: 10 ok, 2 warn, 1 fail");
+      CHECK(line == "summary: 11 ok, 2 warn, 1 fail");
       continue;
     }
     if (line.rfind("       ", 0) == 0) {  // an item line: the mount, or a blind spot
@@ -82,7 +84,7 @@ TEST_CASE("doctor JSON: strict JSON, fixed members, exact bytes of hostile paths
     CHECK(arr[i].Find("status")->string == lockd::CheckStatusName(checks[i].status));
     CHECK(arr[i].Find("why")->string == checks[i].why);
   }
-  const auto* writable = &arr[9];
+  const auto* writable = &arr[10];
   REQUIRE(writable->Find("id")->string == "writable_exec_mounts");
   const auto& items = writable->Find("items")->array;
   REQUIRE(items.size() == 1);

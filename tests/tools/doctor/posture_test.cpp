@@ -40,6 +40,8 @@ PostureFacts GoodFacts() {
   f.kexec_load_disabled = SettingFact::Value(1);
   f.unprivileged_bpf_disabled = SettingFact::Value(1);
   f.max_user_namespaces = SettingFact::Value(0);
+  f.efi = true;
+  f.secure_boot = SettingFact::Value(1);
   f.mount_notifications = {ProbeResult::State::kAvailable, "init ok"};
   auto m = lockd::os::ParseMountInfo(
       "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
@@ -80,11 +82,12 @@ TEST_CASE("a hardened system passes every check but the known blind spots, in a 
     CHECK_FALSE(c.why.empty());
     CHECK(c.why.find('\n') == std::string::npos);
   }
-  CHECK(ids == std::vector<std::string>{
-                   "fanotify_permission", "fanotify_filesystem_mark", "memfd_noexec",
-                   "fanotify_blind_spots", "ptrace_scope", "kernel_modules", "kexec_load_disabled",
-                   "unprivileged_bpf_disabled", "unprivileged_userns", "writable_exec_mounts",
-                   "uncovered_filesystems", "overlay_layers", "mount_discovery"});
+  CHECK(ids == std::vector<std::string>{"fanotify_permission", "fanotify_filesystem_mark",
+                                        "memfd_noexec", "fanotify_blind_spots", "ptrace_scope",
+                                        "kernel_modules", "kexec_load_disabled", "secure_boot",
+                                        "unprivileged_bpf_disabled", "unprivileged_userns",
+                                        "writable_exec_mounts", "uncovered_filesystems",
+                                        "overlay_layers", "mount_discovery"});
   CHECK(lockd::WorstStatus(checks) == CheckStatus::kWarn);
 }
 
@@ -109,6 +112,24 @@ TEST_CASE(
   f.lsms.reset();
   c = Find(EvaluatePosture(f), "fanotify_blind_spots");
   CHECK(c.why.find("active LSMs unknown") != std::string::npos);
+}
+
+TEST_CASE("secure boot: on is ok; off, legacy boot or unreadable is a warn") {
+  PostureFacts f = GoodFacts();
+  CHECK(Find(EvaluatePosture(f), "secure_boot").why.find("on:") == 0);
+  f.secure_boot = SettingFact::Value(0);
+  auto off = Find(EvaluatePosture(f), "secure_boot");
+  CHECK(off.status == CheckStatus::kWarn);
+  CHECK(off.why.find("off: ") == 0);
+  f.secure_boot = SettingFact::Absent();
+  CHECK(StatusOf(f, "secure_boot") == CheckStatus::kWarn);
+  f.secure_boot = SettingFact::Unreadable("EACCES");
+  CHECK(StatusOf(f, "secure_boot") == CheckStatus::kWarn);
+  f.efi = false;
+  f.secure_boot = SettingFact::Value(1);  // ignored without EFI
+  auto legacy = Find(EvaluatePosture(f), "secure_boot");
+  CHECK(legacy.status == CheckStatus::kWarn);
+  CHECK(legacy.why.find("unknown (legacy boot)") == 0);
 }
 
 TEST_CASE("fanotify probes") {
@@ -335,6 +356,7 @@ TEST_CASE("the collector reads a fake /proc and /sys tree") {
   CHECK_FALSE(f.mounts_error.has_value());
   CHECK(f.mounts.size() == 2);
   CHECK(f.fanotify_permission.state == ProbeResult::State::kUnknown);
+  CHECK_FALSE(f.efi);  // no sys/firmware/efi: legacy boot
 
   auto checks = EvaluatePosture(f);
   CHECK(Find(checks, "memfd_noexec").status == CheckStatus::kWarn);
@@ -342,6 +364,24 @@ TEST_CASE("the collector reads a fake /proc and /sys tree") {
   CHECK(Find(checks, "kernel_modules").status == CheckStatus::kOk);
   CHECK(Find(checks, "unprivileged_bpf_disabled").status == CheckStatus::kWarn);
   CHECK(Find(checks, "uncovered_filesystems").status == CheckStatus::kFail);
+
+  // EFI: the SecureBoot variable is 4 bytes of attributes and the value byte.
+  for (const char* d : {"sys/firmware", "sys/firmware/efi", "sys/firmware/efi/efivars"}) {
+    REQUIRE(::mkdir(dir.Join(d).c_str(), 0755) == 0);
+  }
+  f = lockd::CollectPostureFacts(o);
+  CHECK(f.efi);
+  CHECK(f.secure_boot.state == SettingFact::State::kAbsent);
+  const std::string var =
+      dir.Join("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0e1f9e5d5f5");
+  testsupport::WriteFile(var, std::string("\x06\0\0\0\x01", 5));
+  f = lockd::CollectPostureFacts(o);
+  CHECK(f.secure_boot.state == SettingFact::State::kValue);
+  CHECK(f.secure_boot.value == 1);
+  testsupport::WriteFile(var, std::string("\x06\0\0\0\0", 5));
+  CHECK(lockd::CollectPostureFacts(o).secure_boot.value == 0);
+  testsupport::WriteFile(var, std::string("\x06", 1));
+  CHECK(lockd::CollectPostureFacts(o).secure_boot.state == SettingFact::State::kUnreadable);
 
   testsupport::WriteFile(dir.Join("mountinfo"), "25 1 8:1 / / rw\n");
   f = lockd::CollectPostureFacts(o);

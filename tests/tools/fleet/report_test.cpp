@@ -277,8 +277,9 @@ TEST_CASE("fleet aggregation: drift from the majority, blocks, sessions, failure
   CHECK(std::string(t5r.baseline) == "drifted");
   CHECK(t5r.digests_added == 1);
   CHECK(t5r.digests_removed == 1);
-  CHECK(t5r.deny == 2);
-  CHECK(t5r.would_deny == 1);
+  CHECK(t5r.blocks.deny == 2);
+  CHECK(t5r.blocks.would_deny == 1);
+  CHECK(t5r.blocks.in_repeats == 0);
   CHECK(t5r.blocked_digests == 2);
   CHECK(t5r.sessions == 1);
   CHECK(TerminalOf(r, "x1").image == 2);
@@ -286,12 +287,12 @@ TEST_CASE("fleet aggregation: drift from the majority, blocks, sessions, failure
   // Blocks by digest: the dropper on two terminals, under two paths.
   REQUIRE(r.blocked.size() == 2);
   CHECK(r.blocked[0].sha256 == hashdb::ToHex(D(900)));
-  CHECK(r.blocked[0].deny == 3);
+  CHECK(r.blocked[0].blocks.deny == 3);
   CHECK(r.blocked[0].terminals == 2);
   CHECK(r.blocked[0].paths == std::vector<std::string>{"/tmp/dropper", "/tmp/dropper2"});
-  CHECK(r.blocked[0].first_time == "2026-11-20T10:00:00.000Z");
-  CHECK(r.blocked[0].last_time == "2026-11-22T10:00:00.000Z");
-  CHECK(r.blocked[1].would_deny == 1);
+  CHECK(r.blocked[0].blocks.first_time == "2026-11-20T10:00:00.000Z");
+  CHECK(r.blocked[0].blocks.last_time == "2026-11-22T10:00:00.000Z");
+  CHECK(r.blocked[1].blocks.would_deny == 1);
 
   // Sessions by engineer.
   REQUIRE(r.engineers.size() == 1);
@@ -347,7 +348,7 @@ TEST_CASE("fleet aggregation: several bundles of one terminal are counted once")
   REQUIRE(r.terminals.size() == 1);
   const auto& t = r.terminals[0];
   CHECK(t.bundles == 2);
-  CHECK(t.deny == 2);
+  CHECK(t.blocks.deny == 2);
   CHECK(t.blocks_overlapping == 1);
   // The newest export describes the terminal.
   CHECK(t.db.generation == 6);

@@ -184,26 +184,47 @@ std::string Hex(const std::string& s) {
 }
 }  // namespace
 
+// One line of lockd's learned list.
+std::string Line(const std::string& digest, const std::string& how, const std::string& by,
+                 const std::string& path, const std::string& exe = "/usr/bin/cp", long uid = 0) {
+  return digest + "\t" + how + "\t" + by + "\t4242\t" + (uid < 0 ? "-" : std::to_string(uid)) +
+         "\t" + (exe.empty() ? "-" : Hex(exe)) + "\t" + Hex(path) + "\n";
+}
+
 TEST_CASE("learned list lines") {
   const std::string d(64, 'a');
-  auto l = lockctl::ParseLearnedList(d + "\texec\t" + Hex("/opt/a") + "\n\n-\twrite\t" +
-                                         Hex("/opt/b\nx") + "\n" + d + "\tupdater\t" +
-                                         Hex("/opt/b\nx") + "\n" + d + "\texec\t" + Hex("/torn"),
+  auto l = lockctl::ParseLearnedList(Line(d, "exec", "session", "/opt/a") + "\n" +
+                                         Line("-", "write", "other", "/opt/b\nx", "", -1) +
+                                         Line(d, "updater", "updater", "/opt/b\nx") + d +
+                                         "\texec\tsession\t1\t0\t-\t" + Hex("/torn"),
                                      "L");
   REQUIRE(l.ok());
   REQUIRE(l->size() == 2);  // the torn last line is ignored
   CHECK((*l)[0].path == "/opt/a");
   CHECK((*l)[1].path == "/opt/b\nx");
-  CHECK((*l)[1].hows == std::vector<std::string>{"write", "updater"});
+  REQUIRE((*l)[1].writers.size() == 2);
+  CHECK((*l)[1].writers[0].by == "other");
+  CHECK((*l)[1].writers[0].uid == -1);
+  CHECK((*l)[1].writers[0].exe.empty());
+  CHECK((*l)[1].writers[1].how == "updater");
+  CHECK((*l)[1].writers[1].pid == 4242);
+  CHECK((*l)[1].writers[1].exe == "/usr/bin/cp");
   CHECK((*l)[1].Has("updater"));
+  CHECK((*l)[1].FirstOutsider() == &(*l)[1].writers[0]);
+  CHECK((*l)[1].FirstLearned() == &(*l)[1].writers[1]);
   CHECK_FALSE((*l)[0].Has("updater"));
+  CHECK((*l)[0].FirstOutsider() == nullptr);
   auto relative = lockctl::ParseLearnedList(
-      "-\texec\t" + Hex("/a") + "\n-\texec\t" + Hex("relative") + "\n", "L");
+      Line("-", "exec", "session", "/a") + Line("-", "exec", "session", "relative"), "L");
   REQUIRE_FALSE(relative.ok());
   CHECK(relative.error().message == "L:2: expected an absolute path");
-  auto upper = lockctl::ParseLearnedList("-\texec\t2F41\n", "L");
+  auto upper = lockctl::ParseLearnedList("-\texec\tsession\t1\t0\t-\t2F41\n", "L");
   REQUIRE_FALSE(upper.ok());
   CHECK(upper.error().message == "L:1: path is not lower-case hex");
+  auto who = lockctl::ParseLearnedList("-\texec\tnobody\t1\t0\t-\t2f41\n", "L");
+  REQUIRE_FALSE(who.ok());
+  CHECK(who.error().message == "L:1: unknown writer kind \"nobody\"");
+  CHECK_FALSE(lockctl::ParseLearnedList("-\texec\t2f41\n", "L").ok());  // an older lockd's line
   CHECK_FALSE(lockctl::ParseLearnedList("garbage\n", "L").ok());
 }
 
@@ -227,51 +248,186 @@ TEST_CASE("entry for one file, as the scanner records it") {
   }
 }
 
-TEST_CASE("rescan: full scan plus learned files outside the roots; updater-only adds only") {
+namespace {
+
+lockctl::LearnedFile Learned(const std::string& path,
+                             std::vector<std::pair<std::string, std::string>> how_by,
+                             std::optional<hashdb::Digest> digest = std::nullopt) {
+  lockctl::LearnedFile f{path, {}};
+  for (auto& [how, by] : how_by) {
+    lockctl::LearnedWriter w;
+    w.digest = digest;
+    w.how = how;
+    w.by = by;
+    w.pid = by == "session" ? 100 : 200;
+    w.uid = by == "session" ? 0 : 1000;
+    w.exe = by == "session" ? "/usr/bin/cp" : "/usr/bin/python3";
+    w.path = path;
+    f.writers.push_back(std::move(w));
+  }
+  return f;
+}
+
+std::vector<std::string> Paths(const std::vector<hashdb::FileEntry>& entries) {
+  std::vector<std::string> paths;
+  for (const auto& e : entries) paths.push_back(e.path);
+  return paths;
+}
+
+}  // namespace
+
+// Issue 12 item 4: only what the maintenance session (or the trusted updater) wrote or ran is
+// learned; the rest is listed as NOT learned. On main every file under the roots was taken.
+TEST_CASE("rescan: the session's files are learned, anyone else's are listed, not learned") {
   testsupport::TempDir dir;
   const std::string root = dir.Join("root"), outside = dir.Join("outside");
   REQUIRE(::mkdir(root.c_str(), 0755) == 0);
   REQUIRE(::mkdir(outside.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((root + "/tmp").c_str(), 0755) == 0);
   testsupport::WriteFile(root + "/kept.sh", "#!/bin/sh\nkept\n", 0755);
   testsupport::WriteFile(root + "/new.sh", "#!/bin/sh\nnew\n", 0755);
+  testsupport::WriteFile(root + "/renamed.sh", "#!/bin/sh\nrenamed\n", 0755);
+  testsupport::WriteFile(root + "/dropped.sh", "#!/bin/sh\nby someone else\n", 0755);
+  testsupport::WriteFile(root + "/both.sh", "#!/bin/sh\nboth\n", 0755);
+  testsupport::WriteFile(root + "/app.sh", "#!/bin/sh\napp v2 by someone else\n", 0755);
+  testsupport::WriteFile(root + "/planted.sh", "#!/bin/sh\nthere before\n", 0755);
+  testsupport::WriteFile(root + "/quick.sh", "#!/bin/sh\nquick\n", 0755);
+  testsupport::WriteFile(root + "/ran.sh", "#!/bin/sh\nran\n", 0755);
+  testsupport::WriteFile(root + "/tmp/x.sh", "#!/bin/sh\nin tmp\n", 0755);
   testsupport::WriteFile(outside + "/tool.sh", "#!/bin/sh\ntool\n", 0755);
+  testsupport::WriteFile(outside + "/foreign.sh", "#!/bin/sh\nforeign\n", 0755);
   testsupport::WriteFile(outside + "/skip.sh", "#!/bin/sh\nskip\n", 0755);
-  const std::vector<hashdb::FileEntry> current{EntryFor(root + "/gone.sh", "old"),
-                                               EntryFor(root + "/kept.sh", "#!/bin/sh\nkept\n")};
+  const auto digest = [](const std::string& content) { return EntryFor("x", content).digest; };
+  const std::vector<hashdb::FileEntry> current{
+      // sorted by path, as a database is
+      EntryFor(root + "/app.sh", "#!/bin/sh\napp v1\n"), EntryFor(root + "/gone.sh", "old"),
+      EntryFor(root + "/kept.sh", "#!/bin/sh\nkept\n")};
   lockctl::RescanOptions o;
   o.roots = {root};
-  o.excludes = {"*/skip.sh"};
-  o.learned = {{root + "/new.sh", {"write"}},
-               {outside + "/tool.sh", {"write", "updater"}},
-               {outside + "/skip.sh", {"exec"}},
-               {outside + "/vanished.sh", {"write"}}};
+  o.excludes = {root + "/tmp", "*/skip.sh"};
+  o.learned = {
+      Learned(root + "/new.sh", {{"write", "session"}}),
+      // Written by the session under a temporary name, then renamed: its bytes count.
+      Learned(root + "/.renamed.sh.tmp", {{"write", "session"}}, digest("#!/bin/sh\nrenamed\n")),
+      Learned(root + "/dropped.sh", {{"write", "other"}}),
+      Learned(root + "/both.sh", {{"write", "session"}, {"write", "other"}}),
+      Learned(root + "/app.sh", {{"write", "unknown"}}),
+      // The writer was gone before lockd looked: the session's write line does not vouch for
+      // the bytes, what the session ran does.
+      Learned(root + "/quick.sh", {{"write", "session"}, {"write", "unknown"}},
+              digest("#!/bin/sh\nquick\n")),
+      Learned(root + "/ran.sh", {{"write", "unknown"}, {"exec", "session"}},
+              digest("#!/bin/sh\nran\n")),
+      Learned(root + "/tmp/x.sh", {{"write", "session"}}),
+      Learned(outside + "/tool.sh", {{"write", "session"}, {"write", "updater"}}),
+      Learned(outside + "/foreign.sh", {{"exec", "other"}}),
+      Learned(outside + "/skip.sh", {{"exec", "session"}}),
+      Learned(outside + "/vanished.sh", {{"write", "session"}})};
   auto full = lockctl::Rescan(o, current);
   REQUIRE(full.ok());
-  std::vector<std::string> paths;
-  for (const auto& e : full->entries) paths.push_back(e.path);
-  CHECK(paths ==
-        std::vector<std::string>{outside + "/tool.sh", root + "/kept.sh", root + "/new.sh"});
-  CHECK(full->learned_added == 1);  // tool.sh; new.sh came with the scan
-  REQUIRE(full->scan.has_value());
-  REQUIRE(full->notes.size() == 2);
-  CHECK(full->notes[0].find("skip.sh: not taken: matches a baseline exclude") != std::string::npos);
-  CHECK(full->notes[1].find("vanished.sh: not taken: no longer exists") != std::string::npos);
+  CHECK(Paths(full->entries) == std::vector<std::string>{outside + "/tool.sh", root + "/app.sh",
+                                                         root + "/kept.sh", root + "/new.sh",
+                                                         root + "/ran.sh", root + "/renamed.sh"});
+  CHECK(full->taken_from.at(root + "/ran.sh").how == "exec");
+  // app.sh keeps the entry in force: the new content is not the session's.
+  for (const auto& e : full->entries) {
+    if (e.path == root + "/app.sh") CHECK(e.digest == digest("#!/bin/sh\napp v1\n"));
+  }
+  CHECK(full->learned_added == 1);  // tool.sh; the others came with the scan
+  REQUIRE(full->taken_from.count(root + "/renamed.sh") == 1);
+  CHECK(full->taken_from.at(root + "/renamed.sh").path == root + "/.renamed.sh.tmp");
+  CHECK(full->taken_from.at(root + "/new.sh").by == "session");
+  std::vector<std::string> not_learned;
+  for (const auto& n : full->not_learned) not_learned.push_back(n.entry.path);
+  CHECK(not_learned == std::vector<std::string>{outside + "/foreign.sh", root + "/app.sh",
+                                                root + "/both.sh", root + "/dropped.sh",
+                                                root + "/planted.sh", root + "/quick.sh"});
+  for (const auto& n : full->not_learned) {
+    CAPTURE(n.entry.path);
+    if (n.entry.path == root + "/planted.sh") {
+      CHECK(n.writers.empty());
+      CHECK(n.why == "not written or run by the maintenance session during the window");
+    } else if (n.entry.path == root + "/app.sh" || n.entry.path == root + "/quick.sh") {
+      CHECK(n.why ==
+            "written during the window by a process that had exited before lockd could tell "
+            "whose it was");
+    } else {
+      CHECK(n.why ==
+            "written or run during the window by a process outside the maintenance session");
+    }
+    CHECK(n.kept.has_value() == (n.entry.path == root + "/app.sh"));
+  }
+  REQUIRE(full->notes.size() == 4);
+  CHECK(full->notes[0].find(".renamed.sh.tmp: not taken: no longer exists") != std::string::npos);
+  CHECK(full->notes[1].find("tmp/x.sh: not taken: in a baseline exclude's tree") !=
+        std::string::npos);
+  CHECK(full->notes[2].find("skip.sh: not taken: in a baseline exclude's tree") !=
+        std::string::npos);
+  CHECK(full->notes[3].find("vanished.sh: not taken: no longer exists") != std::string::npos);
   auto diff = hashdb::DiffEntries(current, full->entries);
-  CHECK(diff.added.size() == 2);
+  CHECK(diff.added.size() == 4);  // new, ran, renamed, tool
   CHECK(diff.removed.size() == 1);
-  CHECK(diff.unchanged == 1);
+  CHECK(diff.changed.empty());
+  CHECK(diff.unchanged == 2);
+
+  // Events dropped: a session write to a path no longer vouches for its bytes.
+  o.learned_complete = false;
+  auto partial = lockctl::Rescan(o, current);
+  REQUIRE(partial.ok());
+  CHECK(Paths(partial->entries) == std::vector<std::string>{root + "/app.sh", root + "/kept.sh",
+                                                            root + "/ran.sh",
+                                                            root + "/renamed.sh"});
+  o.learned_complete = true;
 
   o.updater_only = true;
   auto updater = lockctl::Rescan(o, current);
   REQUIRE(updater.ok());
-  paths.clear();
-  for (const auto& e : updater->entries) paths.push_back(e.path);
-  CHECK(paths ==
-        std::vector<std::string>{outside + "/tool.sh", root + "/gone.sh", root + "/kept.sh"});
+  CHECK(Paths(updater->entries) == std::vector<std::string>{outside + "/tool.sh", root + "/app.sh",
+                                                            root + "/gone.sh", root + "/kept.sh"});
   CHECK_FALSE(updater->scan.has_value());
-  CHECK(updater->notes.size() == 3);  // new.sh, skip.sh, vanished.sh: not the updater's
-  CHECK(updater->notes[0].find("new.sh: not taken: learned by write, not written by the "
+  CHECK(updater->taken_from.at(outside + "/tool.sh").by == "updater");
+  CHECK(updater->notes[0].find("new.sh: not taken: write by the session, not written by the "
                                "trusted updater") != std::string::npos);
+}
+
+TEST_CASE("the diff shows owners and writers, and lists what was not learned") {
+  hashdb::DatabaseDiff diff;
+  hashdb::FileEntry added = EntryFor("/opt/app/new", "new");
+  added.uid = 0;
+  added.gid = 0;
+  diff.added.push_back(added);
+  lockctl::RescanResult r;
+  lockctl::LearnedWriter w;
+  w.how = "write";
+  w.by = "session";
+  w.pid = 4242;
+  w.uid = 0;
+  w.exe = "/usr/bin/cp";
+  w.path = "/opt/app/new";
+  r.taken_from.emplace("/opt/app/new", w);
+  lockctl::NotLearned n;
+  n.entry = EntryFor("/opt/app/evil", "evil");
+  n.entry.uid = 54321;
+  n.entry.gid = 54321;
+  n.why = "written or run during the window by a process outside the maintenance session";
+  w.by = "other";
+  w.pid = 999;
+  w.uid = 54321;
+  w.exe = "/usr/bin/python3";
+  w.path = "/opt/app/evil";
+  n.writers.push_back(w);
+  r.not_learned.push_back(n);
+  const std::string text = lockctl::RenderDiff(diff, 40, &r);
+  CHECK(text.find("  + /opt/app/new  (elf-exec, 3 B, sha256 ") != std::string::npos);
+  CHECK(text.find(", owner root:root)\n      written by the maintenance session: pid 4242, uid 0 "
+                  "(root), /usr/bin/cp\n") != std::string::npos);
+  CHECK(text.find("NOT learned (1), new or changed on disk but not written by the maintenance "
+                  "session; not in the new database:\n  ! /opt/app/evil  (") != std::string::npos);
+  CHECK(text.find("owner 54321:54321)\n      written or run during the window by a process "
+                  "outside the maintenance session\n      written by a process outside the "
+                  "maintenance session: pid 999, uid 54321, /usr/bin/python3\n") !=
+        std::string::npos);
+  CHECK(lockctl::RenderDiff(diff, 40).find("NOT learned") == std::string::npos);
 }
 
 TEST_CASE("key ids on the command line") {

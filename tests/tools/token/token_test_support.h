@@ -52,7 +52,7 @@ inline hashdb::AuthzVerdict SignAndVerify(lockctl::Token& token, std::int64_t no
   hashdb::MemoryNonceStore nonces;
   auto c = hashdb::NewChallenge(kTerminal, hashdb::Act::kMaintenanceStart, "60", now - 5, 300);
   REQUIRE(c.ok());
-  REQUIRE(nonces.Issue(c->nonce, c->expires_at, now - 5).ok());
+  REQUIRE(nonces.Issue(c->nonce, c->expires_at, now - 5, hashdb::SerializeChallenge(*c)).ok());
   auto a = hashdb::SignChallenge(*c, token.info(), token);
   REQUIRE(a.ok());
   // Through the text form, as it crosses the control socket.
