@@ -14,6 +14,7 @@
 #include "hashdb/database_internal.h"
 #include "hashdb/format.h"
 #include "hashdb/record_codec.h"
+#include "hashdb/sha256.h"
 #include "hashdb/unique_fd.h"
 
 namespace hashdb {
@@ -151,6 +152,53 @@ Result<const PublicKey*> Database::FindSigner(const Database& db, const TrustSto
                      db.name_ + ": signature algorithm does not match the signer's key");
   }
   return key;
+}
+
+Status Database::CheckCommonHeader(Database& db, std::size_t sig_algorithm_offset) {
+  namespace f = format;
+  auto bad = [&](const std::string& what) {
+    return MakeError(ErrorCode::kFormat, db.name_ + ": " + what);
+  };
+  if (f::LoadU16(db.data_ + f::off::kHeaderSize) != f::kHeaderSize) return bad("bad header size");
+  if (f::LoadU32(db.data_ + f::off::kFlags) != 0) return bad("unknown header flags");
+  const std::uint16_t alg = f::LoadU16(db.data_ + sig_algorithm_offset);
+  if (alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEcdsaP256Sha256) &&
+      alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEd25519)) {
+    return bad("unknown signature algorithm " + std::to_string(alg));
+  }
+  db.algorithm_ = static_cast<SignatureAlgorithm>(alg);
+  return {};
+}
+
+Result<std::uint32_t> Database::CheckSignatureTail(const Database& db, std::uint64_t sig_offset) {
+  namespace f = format;
+  auto bad = [&](const std::string& what) {
+    return MakeError(ErrorCode::kFormat, db.name_ + ": " + what);
+  };
+  const std::uint64_t size = db.size_;
+  if (sig_offset > size || size - sig_offset < 4) return bad("truncated before the signature");
+  const std::uint32_t sig_len = f::LoadU32(db.data_ + sig_offset);
+  if (sig_len == 0 || sig_len > f::kMaxSignatureSize) return bad("bad signature length");
+  if (size - sig_offset - 4 < sig_len) return bad("truncated inside the signature");
+  if (size - sig_offset - 4 != sig_len) {
+    return bad("trailing bytes after the signature (" +
+               std::to_string(size - sig_offset - 4 - sig_len) + " bytes)");
+  }
+  return sig_len;
+}
+
+Status Database::CheckSignature(Database& db, const PublicKey* key, const TrustStore* trust,
+                                std::span<const std::uint8_t> message, std::uint64_t sig_offset,
+                                std::uint32_t sig_len) {
+  db.content_digest_ = Sha256(message);
+  if (key == nullptr) return {};
+  if (!key->Verify(message, std::span<const std::uint8_t>(db.data_ + sig_offset + 4, sig_len))) {
+    return MakeError(ErrorCode::kSignature, db.name_ +
+                                                ": signature does not verify with trust anchor " +
+                                                ToHex(db.signer_) + " in " + trust->source());
+  }
+  db.verified_ = true;
+  return {};
 }
 
 void Database::SizeBuckets() {

@@ -161,6 +161,17 @@ class Database {
   const std::uint8_t* BlockStartV2(std::uint32_t block) const;
   // Checks of the signer against the trust store; the key to verify with (nullptr: no trust).
   static Result<const PublicKey*> FindSigner(const Database& db, const TrustStore* trust);
+  // The header fields both versions share (header size, flags, signature algorithm at
+  // sig_algorithm_offset, which sets algorithm_), with the same messages for both.
+  static Status CheckCommonHeader(Database& db, std::size_t sig_algorithm_offset);
+  // The signature block at sig_offset: inside the file, a length in range, nothing after it.
+  // Returns the signature's length.
+  static Result<std::uint32_t> CheckSignatureTail(const Database& db, std::uint64_t sig_offset);
+  // Sets content_digest_ from the signed message and, with a key (trust given), verifies the
+  // signature over it (verified_ on success; a kSignature error naming the anchor otherwise).
+  static Status CheckSignature(Database& db, const PublicKey* key, const TrustStore* trust,
+                               std::span<const std::uint8_t> message, std::uint64_t sig_offset,
+                               std::uint32_t sig_len);
   // One step of the bucket index build, shared by both versions (see bucket_).
   std::uint32_t BucketOf(const std::uint8_t* digest) const {
     std::uint32_t top = (static_cast<std::uint32_t>(digest[0]) << 16) |

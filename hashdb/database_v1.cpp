@@ -9,7 +9,6 @@
 #include "hashdb/database_internal.h"
 #include "hashdb/format.h"
 #include "hashdb/record_codec.h"
-#include "hashdb/sha256.h"
 
 namespace hashdb {
 
@@ -29,15 +28,8 @@ Status Database::VerifyV1(Database& db, const TrustStore* trust) {
   };
 
   // Header.
-  if (f::LoadU16(d + f::off::kHeaderSize) != f::kHeaderSize) return bad("bad header size");
-  if (f::LoadU32(d + f::off::kFlags) != 0) return bad("unknown header flags");
+  HASHDB_TRY(CheckCommonHeader(db, v1::off::kSigAlgorithm));
   if (f::LoadU16(d + v1::off::kReserved) != 0) return bad("reserved header field is not zero");
-  std::uint16_t alg = f::LoadU16(d + v1::off::kSigAlgorithm);
-  if (alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEcdsaP256Sha256) &&
-      alg != static_cast<std::uint16_t>(SignatureAlgorithm::kEd25519)) {
-    return bad("unknown signature algorithm " + U64(alg));
-  }
-  db.algorithm_ = static_cast<SignatureAlgorithm>(alg);
   const std::uint64_t dc = f::LoadU32(d + f::off::kDigestCount);
   const std::uint64_t rc = f::LoadU32(d + f::off::kRecordCount);
 
@@ -70,14 +62,9 @@ Status Database::VerifyV1(Database& db, const TrustStore* trust) {
   if (sig_offset != f::AlignUp(policy_offset + policy_size)) {
     return bad("signature offset is not where the policy ends");
   }
-  if (sig_offset > size || size - sig_offset < 4) return bad("truncated before the signature");
-  const std::uint32_t sig_len = f::LoadU32(d + sig_offset);
-  if (sig_len == 0 || sig_len > f::kMaxSignatureSize) return bad("bad signature length");
-  if (size - sig_offset - 4 < sig_len) return bad("truncated inside the signature");
-  if (size - sig_offset - 4 != sig_len) {
-    return bad("trailing bytes after the signature (" + U64(size - sig_offset - 4 - sig_len) +
-               " bytes)");
-  }
+  auto tail = CheckSignatureTail(db, sig_offset);
+  if (!tail) return tail.error();
+  const std::uint32_t sig_len = *tail;
   for (std::uint64_t i = strings_offset + strings_size; i < policy_offset; ++i) {
     if (d[i] != 0) return bad("padding before the policy section is not zero");
   }
@@ -176,16 +163,7 @@ Status Database::VerifyV1(Database& db, const TrustStore* trust) {
 
   // Signature over every byte before it, by the trust anchor found above.
   hasher.join();
-  db.content_digest_ = Sha256(message);
-  if (*key != nullptr) {
-    if (!(*key)->Verify(message, std::span<const std::uint8_t>(d + sig_offset + 4, sig_len))) {
-      return MakeError(ErrorCode::kSignature, name +
-                                                  ": signature does not verify with trust anchor " +
-                                                  ToHex(db.signer_) + " in " + trust->source());
-    }
-    db.verified_ = true;
-  }
-  return {};
+  return CheckSignature(db, *key, trust, message, sig_offset, sig_len);
 }
 
 void Database::DeriveInterpreterFlagsV1() {

@@ -13,6 +13,9 @@ usage: installer/uninstall.sh [--token SPEC [--passphrase-fd FD]] [--root-prefix
   --passphrase-fd FD    read the token's passphrase or PIN from this fd (default: prompt)
   --root-prefix DIR     remove from the scratch root DIR instead of / (also taken from $DESTDIR)
   -h, --help            this text
+
+Kernel settings lockd changed at start (its policy's restrict_user_namespaces) are put back to
+the values recorded in its state directory before the files are removed.
 USAGE
 }
 
@@ -57,6 +60,11 @@ socket=/run/lockd/control.sock
 if [[ -f "$config" ]]; then
   s=$(sed -n 's/^[[:space:]]*control_socket[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | tail -n 1)
   [[ -n "$s" ]] && socket=$s
+fi
+state_dir=/var/lib/lockd
+if [[ -f "$config" ]]; then
+  s=$(sed -n 's/^[[:space:]]*state_dir[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | tail -n 1)
+  [[ -n "$s" ]] && state_dir=$s
 fi
 lockctl_bin="$prefix/usr/bin/lockctl"
 mode=""
@@ -105,6 +113,28 @@ files=(
   /usr/share/man/man5/lockd.toml.5
   /usr/share/bash-completion/completions/lockctl
 )
+# Kernel settings lockd changed (restrict_user_namespaces): put back the values it found
+# before its first change, recorded as name=value lines in <state_dir>/sysctl-restore. They are
+# this machine's kernel settings, so they are restored also for a --root-prefix installation
+# whose lockd ran here.
+record="$prefix$state_dir/sysctl-restore"
+if [[ -f "$record" ]]; then
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" ]] && continue
+    name=${line%%=*}
+    value=${line#*=}
+    if [[ ! $name =~ ^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$ || ! $value =~ ^-?[0-9]+$ ]]; then
+      say "ignored a malformed line in $record: $line"
+      continue
+    fi
+    knob="/proc/sys/${name//.//}"
+    if [[ -w "$knob" ]] && echo "$value" >"$knob" 2>/dev/null; then
+      say "restored $name=$value"
+    else
+      say "could not restore $name=$value (set it by hand: sysctl -w $name=$value)"
+    fi
+  done <"$record"
+fi
 for f in "${files[@]}"; do
   if [[ -e "$prefix$f" || -L "$prefix$f" ]]; then
     rm -f "$prefix$f"

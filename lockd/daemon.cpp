@@ -38,6 +38,7 @@
 #include "lockd/status_report.h"
 #include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
+#include "lockd/userns_policy.h"
 #include "lockd/watch_policy.h"
 
 namespace lockd {
@@ -141,6 +142,10 @@ int RunDaemon(const DaemonOptions& options) {
          (*db)->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
   ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
+  // No mounts by unprivileged users: user namespaces off (policy.restrict_user_namespaces),
+  // the values found first recorded for uninstall; put back when the policy turns it off.
+  ApplyUserNamespacePolicy((*db)->policy().restrict_user_namespaces, StateStore(config->state_dir),
+                           *sink, (*db)->generation());
   // Where to enforce: the signed policy's watch; lockd.toml may only widen it when enforcing
   // (watch_policy.h). Refused before any mark is placed.
   auto watch = ChooseWatch((*db)->policy(), config->watch, config->source);
@@ -276,6 +281,8 @@ int RunDaemon(const DaemonOptions& options) {
                ": restart lockd to apply it");
     }
     if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
+    ApplyUserNamespacePolicy(policy.restrict_user_namespaces, StateStore(config->state_dir), *sink,
+                             generation);
     Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
     return {ControlReply::Code::kOk, outcome.message + "\n"};
   };
@@ -314,6 +321,9 @@ int RunDaemon(const DaemonOptions& options) {
     s.watch = DescribeWatch(watch->watch);
     s.watch_source = watch->source;
     if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;
+    const UserNamespaceSettings userns = ReadUserNamespaceSettings();
+    s.user_namespaces_restricted = userns.restricted;
+    s.user_namespaces_kernel = userns.text;
     s.marked = marker.Marked();
     s.mount_discovery = (*discovery)->Describe();
     s.overlay_gaps = marker.OverlayGaps();

@@ -15,11 +15,15 @@ std::string_view KindName(os::MarkKind kind) {
   return kind == os::MarkKind::kFilesystem ? "filesystem" : "mount";
 }
 
-// The signed policy's restrict_user_namespaces as this build treats it (it does not change the
-// kernel's setting; lockctl doctor checks the kernel).
+// The signed policy's restrict_user_namespaces against the kernel's settings now: a policy that
+// asks for a restriction the kernel does not have is said loudly (lockd could not apply it, or
+// someone put the setting back since).
 std::string UserNamespacesText(const StatusSnapshot& s) {
-  return s.restrict_user_namespaces ? "policy asks to restrict; not applied by this build"
-                                    : "policy leaves them on";
+  const std::string kernel =
+      s.user_namespaces_kernel.empty() ? "" : " (" + s.user_namespaces_kernel + ")";
+  if (!s.restrict_user_namespaces) return "policy leaves them on" + kernel;
+  if (s.user_namespaces_restricted) return "restricted" + kernel;
+  return "NOT restricted although the policy asks" + kernel + ": see lockd's journal";
 }
 
 }  // namespace

@@ -53,8 +53,11 @@ struct StatusSnapshot {
   // policy" or lockd.toml's path); empty when not known.
   std::string watch;
   std::string watch_source;
-  // The signed policy's restrict_user_namespaces, which this build reports but does not apply.
+  // The signed policy's restrict_user_namespaces (applied at start and reload,
+  // lockd/userns_policy.h) and the kernel's settings now (ReadUserNamespaceSettings).
   bool restrict_user_namespaces = false;
+  bool user_namespaces_restricted = false;
+  std::string user_namespaces_kernel;
   // How new filesystems are learnt of (mount_discovery.h Describe).
   std::string mount_discovery;
   // Overlay layers whose filesystem is not marked ("overlay X: upper layer Y not covered (..)").

@@ -106,4 +106,23 @@ void ApplyUserNamespacePolicy(bool restrict, const StateStore& state, DecisionSi
   if (plan.writes.empty()) LogInfo("unprivileged user namespaces are already off");
 }
 
+UserNamespaceSettings ReadUserNamespaceSettings(const os::Sysctl& sysctl) {
+  UserNamespaceSettings out;
+  for (std::string_view name : kNames) {
+    auto v = sysctl.ReadInt(name);
+    std::string part;
+    if (!v.ok()) {
+      part = "cannot read " + std::string(name) + ": " + v.error().message;
+    } else if (!v->has_value()) {
+      continue;
+    } else {
+      part = std::string(name) + "=" + std::to_string(**v);
+      if (**v == 0) out.restricted = true;
+    }
+    out.text += (out.text.empty() ? "" : ", ") + part;
+  }
+  if (out.text.empty()) out.text = "neither setting in this kernel";
+  return out;
+}
+
 }  // namespace lockd

@@ -42,4 +42,15 @@ UserNamespacePlan PlanUserNamespaces(bool restrict,
 void ApplyUserNamespacePolicy(bool restrict, const StateStore& state, DecisionSink& sink,
                               std::uint64_t generation, const os::Sysctl& sysctl = os::Sysctl());
 
+// The kernel's user-namespace settings as they are now, for status and doctor.
+struct UserNamespaceSettings {
+  // Unprivileged users cannot create user namespaces: kernel.unprivileged_userns_clone or
+  // user.max_user_namespaces is 0.
+  bool restricted = false;
+  // "user.max_user_namespaces=0", both settings comma-separated where the kernel has both,
+  // "neither setting in this kernel", or the read error.
+  std::string text;
+};
+UserNamespaceSettings ReadUserNamespaceSettings(const os::Sysctl& sysctl = os::Sysctl());
+
 }  // namespace lockd

@@ -30,7 +30,22 @@ if [[ $(id -u) -eq 0 ]]; then
   bash tests/integration/chroot_cache.sh >/dev/null
   bash tests/integration/chroot_cache.sh --system >/dev/null
 fi
-ctest --test-dir build --output-on-failure --timeout 600 "${labels[@]}"
+# Test daemons turn user namespaces off (restrict_user_namespaces) only on stand-in files over
+# the machine's settings (tests/integration/lib.sh, tests/system/enter.sh). Checked here: a
+# machine setting changed by the suite is put back and fails the run.
+userns_knobs=(/proc/sys/user/max_user_namespaces /proc/sys/kernel/unprivileged_userns_clone)
+declare -A userns_before=()
+for k in "${userns_knobs[@]}"; do [[ -e $k ]] && userns_before[$k]=$(cat "$k"); done
+ctest_rc=0
+ctest --test-dir build --output-on-failure --timeout 600 "${labels[@]}" || ctest_rc=$?
+for k in "${!userns_before[@]}"; do
+  if [[ $(cat "$k") != "${userns_before[$k]}" ]]; then
+    echo "FAIL: the suite changed $k from ${userns_before[$k]} to $(cat "$k"); put back" >&2
+    echo "${userns_before[$k]}" >"$k" || true
+    ctest_rc=1
+  fi
+done
+[[ $ctest_rc -eq 0 ]] || exit "$ctest_rc"
 
 if [[ "${LOCKD_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== unit tests under ASan + UBSan =="

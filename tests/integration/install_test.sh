@@ -26,7 +26,28 @@ done
 version=$(sed -n 's/^project(lockd VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [[ -n $version ]] || { echo "install_test: no version in CMakeLists.txt" >&2; exit 1; }
 
+# In a private mount namespace: lockd turns unprivileged user namespaces off at start when its
+# signed policy says so (the default), and uninstall.sh puts recorded values back; both write
+# /proc/sys/user/max_user_namespaces (or Debian's kernel.unprivileged_userns_clone), settings of
+# the machine. Here a plain file in the scratch directory stands in for each (a bind mount, also
+# over every fresh /proc this test mounts for a lockd: shield_lines), as in lib.sh.
+if [[ -z ${INSTALL_TEST_IN_NAMESPACE:-} ]]; then
+  exec env INSTALL_TEST_IN_NAMESPACE=1 unshare -m --propagation private bash "$0" "$@"
+fi
+
 scratch=$(mktemp -d /tmp/lockd-install-test.XXXXXX)
+# shield_lines PROC: shell lines that put the stand-ins over PROC/sys's user-namespace settings.
+shield_lines() {
+  local knob
+  for knob in user/max_user_namespaces kernel/unprivileged_userns_clone; do
+    printf '[ ! -e %q ] || mount --bind %q %q || exit 3\n' "$1/sys/$knob" \
+      "$scratch/sysctl-${knob//\//.}" "$1/sys/$knob"
+  done
+}
+for knob in user/max_user_namespaces kernel/unprivileged_userns_clone; do
+  [[ -e /proc/sys/$knob ]] && cat "/proc/sys/$knob" >"$scratch/sysctl-${knob//\//.}"
+done
+eval "$(shield_lines /proc)" || { echo "install_test: cannot shield the user-namespace settings" >&2; exit 1; }
 lockd_pid=""
 cleanup() {
   # The only process started is a lockd watching a tmpfs in its own mount namespace (section
@@ -232,8 +253,20 @@ else
 fi
 
 section "3. uninstall.sh"
+# As if lockd had turned user namespaces off (restrict_user_namespaces): the setting is 0 (its
+# stand-in, lib.sh: never the machine's) and the value found before is recorded in the state
+# directory. uninstall.sh puts it back.
+standin_before=$(cat /proc/sys/user/max_user_namespaces)
+echo 0 >/proc/sys/user/max_user_namespaces
+mkdir -p "$root/var/lib/lockd"
+echo "user.max_user_namespaces=4242" >"$root/var/lib/lockd/sysctl-restore"
 bash "$src/installer/uninstall.sh" --root-prefix "$root" >"$scratch/uninstall.out" 2>&1 ||
   fail "uninstall.sh failed: $(cat "$scratch/uninstall.out")"
+[[ $(cat /proc/sys/user/max_user_namespaces) == 4242 ]] &&
+  grep -q "restored user.max_user_namespaces=4242" "$scratch/uninstall.out" &&
+  ok "uninstall put back the recorded user.max_user_namespaces" ||
+  fail "uninstall did not restore user.max_user_namespaces: $(cat "$scratch/uninstall.out")"
+echo "$standin_before" >/proc/sys/user/max_user_namespaces
 left=$(cd "$root" && find . -type f -printf '/%P\n')
 [[ $left == /var/log/lockd/audit.jsonl ]] && ok "uninstall removed everything but the log" ||
   fail "uninstall left: $left"
@@ -271,7 +304,8 @@ if [[ -z $unknown_keys ]]; then
   # In a fresh pid namespace too (lockd may raise vm.memfd_noexec, a per-pid-namespace
   # setting that is never lowered again): $! is unshare's pid; killing it kills the namespace
   # (--kill-child), lockd included. lockd is not the namespace's init (which ignores SIGTERM).
-  unshare -m -p -f --kill-child --mount-proc --propagation private bash -c '
+  # The fresh /proc gets the stand-ins for the user-namespace settings before lockd starts.
+  unshare -m -p -f --kill-child --mount-proc --propagation private bash -c "$(shield_lines /proc)"'
     mount -t tmpfs -o size=8m lockd-install-test "$1" || exit 3
     [[ $(findmnt -n -o FSTYPE --mountpoint "$1") == tmpfs ]] || exit 3
     "$2" --config "$3"' _ "$sandbox" "$root2/usr/sbin/lockd" "$root2/etc/lockd/lockd.toml" \
@@ -459,6 +493,7 @@ elif [[ -f $deb ]]; then
   else
     unshare -m -p -f --kill-child --propagation private bash -c '
       mount -t proc proc "$1/proc" || exit 3
+      '"$(shield_lines "$ch/proc")"'
       mount -t tmpfs -o size=8m lockd-install-test "$1/srv/sandbox" || exit 3
       [[ $(findmnt -n -o FSTYPE --mountpoint "$1/srv/sandbox") == tmpfs ]] || exit 3
       env -i PATH=/usr/sbin:/usr/bin chroot "$1" /usr/sbin/lockd' _ "$ch" \

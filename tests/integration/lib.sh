@@ -81,14 +81,24 @@ trap cleanup EXIT
 # namespaces do not separate. So in this test's private mount namespace a plain file stands in
 # for each (a bind mount over the /proc/sys file: lockd reads and writes the file, the machine's
 # value is never touched). USERNS_SYSCTL_STANDIN is the stand-in for user.max_user_namespaces.
+# A test that mounts a fresh /proc for a lockd (a nested --mount-proc, a chroot's /proc) must put
+# the stand-ins over it too: `userns_sysctl_shield_lines PROC` prints the shell lines that do it,
+# for the script that runs in that namespace.
 USERNS_SYSCTL_STANDIN="$T/sysctl-user.max_user_namespaces"
-for _f in /proc/sys/user/max_user_namespaces /proc/sys/kernel/unprivileged_userns_clone; do
-  [[ -e $_f ]] || continue
-  _standin="$T/sysctl-$(basename "$(dirname "$_f")").$(basename "$_f")"
-  cat "$_f" >"$_standin"
-  mount --bind "$_standin" "$_f" || { echo "cannot put a stand-in over $_f: refusing to run" >&2; exit 1; }
+userns_sysctl_shield_lines() {
+  local proc=$1 knob
+  for knob in user/max_user_namespaces kernel/unprivileged_userns_clone; do
+    printf '[ ! -e %q ] || mount --bind %q %q || exit 3\n' "$proc/sys/$knob" \
+      "$T/sysctl-${knob//\//.}" "$proc/sys/$knob"
+  done
+}
+for _knob in user/max_user_namespaces kernel/unprivileged_userns_clone; do
+  [[ -e /proc/sys/$_knob ]] || continue
+  cat "/proc/sys/$_knob" >"$T/sysctl-${_knob//\//.}"
 done
-unset _f _standin
+eval "$(userns_sysctl_shield_lines /proc)" ||
+  { echo "cannot put stand-ins over the user-namespace sysctls: refusing to run" >&2; exit 1; }
+unset _knob
 
 fail() {
   log "FAIL: $*"

@@ -36,62 +36,9 @@ cp "$T/token.pub.pem" "$T/trust/token.pem"
 AUDIT="$T/log/audit.jsonl"
 start_lockd
 
-# raw REQUEST: the reply of lockd to one request (command line, body), as the protocol says:
-# the client shuts down its write side after the request.
-raw() {
-  timeout 20 "$PYTHON" - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(15)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-s.shutdown(socket.SHUT_WR)
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode(errors="replace"))
-PY
-}
-
 # authorize ACT [ARG]: asks lockd for a challenge and has the token sign it; prints the
-# authorization text.
-authorize() {
-  local reply
-  reply=$(raw "challenge $*")
-  [[ $(head -n 1 <<<"$reply") == ok ]] || { log "challenge $*: $reply"; return 1; }
-  tail -n +2 <<<"$reply" >"$T/challenge.txt"
-  "$LOCKCTL" token sign --token "$T/token" --challenge "$T/challenge.txt" --passphrase-fd 3 \
-    3<<<"$PASS" 2>"$T/sign.err" || { log "token sign: $(cat "$T/sign.err")"; return 1; }
-}
-
-# expect_reply WANT_FIRST_LINE PATTERN REPLY
-expect_reply() {
-  local first
-  first=$(head -n 1 <<<"$3")
-  if [[ $first == "$1" && $3 == *$2* ]]; then log "ok: $1: $(sed -n 2p <<<"$3")"; else fail "expected $1 *$2*, got: $3"; fi
-}
-
-audit_has() {  # audit_has TYPE [FIELD VALUE]...: a record of TYPE with these fields exists
-  "$PYTHON" - "$AUDIT" "$@" <<'PY'
-import json, sys
-path, typ, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
-want = dict(zip(pairs[0::2], pairs[1::2]))
-for line in open(path, encoding="utf-8"):
-    r = json.loads(line)
-    if r.get("type") == typ and all(str(r.get(k)) == v for k, v in want.items()):
-        sys.exit(0)
-sys.exit(1)
-PY
-}
-wait_audit() {  # wait_audit SECONDS TYPE [FIELD VALUE]...
-  local secs=$1
-  shift
-  for _ in $(seq $((secs * 10))); do audit_has "$@" && return 0; sleep 0.1; done
-  return 1
-}
+# authorization text (raw, expect_reply, audit_has, wait_audit: maintenance_lib.sh).
+authorize() { get_challenge "$@" && sign_challenge "$T/token"; }
 
 expect_denied "$MNT/foreign"
 

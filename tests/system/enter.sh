@@ -15,6 +15,16 @@ R=$1
 lower=${2:-}
 
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+# The bed's lockd turns unprivileged user namespaces off (its policy's restrict_user_namespaces)
+# by writing settings that are the machine's, not the namespace's: a plain file on the bed's
+# own root (a superblock of its own, as the guard requires) stands in for each.
+mkdir -p "$R/var/lib/bed-sysctl"
+for knob in user/max_user_namespaces kernel/unprivileged_userns_clone; do
+  [[ -e $R/proc/sys/$knob ]] || continue
+  standin="$R/var/lib/bed-sysctl/${knob//\//.}"
+  cat "$R/proc/sys/$knob" >"$standin"
+  mount --bind "$standin" "$R/proc/sys/$knob"
+done
 mount -t tmpfs -o nosuid,mode=0755,size=4m bed-dev "$R/dev"
 mknod -m 0666 "$R/dev/null" c 1 3
 mknod -m 0666 "$R/dev/zero" c 1 5

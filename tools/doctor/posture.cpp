@@ -336,8 +336,9 @@ PostureCheck UserNamespaces(const PostureFacts& f) {
   if (f.restrict_user_namespaces.value_or(false)) {
     return Make("unprivileged_userns", title, CheckStatus::kFail,
                 what +
-                    "; the signed policy asks to restrict them (restrict_user_namespaces), not "
-                    "applied by this build of lockd: set user.max_user_namespaces=0");
+                    "; the signed policy asks to restrict them (restrict_user_namespaces): lockd "
+                    "turns them off at start and reload, so it is not running, the kernel "
+                    "refused it (see lockd's journal), or someone turned them on since");
   }
   if (f.restrict_user_namespaces.has_value()) {
     return Make("unprivileged_userns", title, CheckStatus::kWarn,
