@@ -12,6 +12,7 @@ test=(softhsm2 opensc gnutls-bin rsyslog e2fsprogs squashfs-tools dosfstools uti
       python3 file procps kmod jq debootstrap zstd lintian squashfuse fuse3)
 test+=(chromium)  # tests/integration/export_browser_test.sh renders the export's report.html
 test+=(rsyslog-gnutls)  # tests/integration/siem_tls_test.sh: rsyslog's gtls driver (RFC 5425)
+test+=(clang libclang-rt-dev)  # tests/fuzz: the clang build and its libFuzzer targets (tests/run.sh)
 
 want=("${runtime[@]}")
 if [[ "${1:-}" != "--runtime" ]]; then

@@ -6,8 +6,13 @@
 #      the system test bed (label `system`: lockd with the shipped configuration in a whole
 #      Debian root of its own, behind its guard; tests/system/README.md),
 #   3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs
-#      the unit tests and fuzz corpora there.
-# Set LOCKD_SKIP_ASAN=1 to skip step 3. Exits non-zero when any test fails.
+#      the unit tests and fuzz corpora there,
+#   4. builds the whole project with clang in build-fuzz/ (-DLOCKD_FUZZ=ON: libFuzzer
+#      instrumentation, ASan + UBSan) and runs every fuzz target for LOCKD_FUZZ_SECONDS
+#      (default 20) from its seed corpus, one after the other (ctest label `libfuzzer`;
+#      docs/fuzzing.md); skipped, saying so, when clang++ with libFuzzer is not installed.
+# Set LOCKD_SKIP_ASAN=1 to skip step 3, LOCKD_SKIP_FUZZ=1 to skip step 4. Exits non-zero when
+# any test fails or a fuzz target finds anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -53,4 +58,30 @@ if [[ "${LOCKD_SKIP_ASAN:-0}" != 1 ]]; then
     -DLOCKD_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   ctest --test-dir build-asan --output-on-failure --timeout 900 -L unit
+fi
+
+# True when clang++ can link a libFuzzer target (Debian: clang, libclang-rt-dev).
+have_libfuzzer() {
+  command -v clang++ >/dev/null 2>&1 || return 1
+  local dir ok=0
+  dir=$(mktemp -d)
+  echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' \
+    >"$dir/t.cpp"
+  clang++ -fsanitize=fuzzer,address,undefined "$dir/t.cpp" -o "$dir/t" >/dev/null 2>&1 || ok=1
+  rm -rf "$dir"
+  return "$ok"
+}
+
+if [[ "${LOCKD_SKIP_FUZZ:-0}" != 1 ]]; then
+  seconds=${LOCKD_FUZZ_SECONDS:-20}
+  echo "== libFuzzer (clang, ASan + UBSan): every fuzz target for $seconds s =="
+  if ! have_libfuzzer; then
+    echo "SKIPPED: clang++ with libFuzzer not found (Debian: apt-get install clang libclang-rt-dev);"
+    echo "         no fuzz target ran"
+  else
+    cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+      -DLOCKD_FUZZ=ON -DLOCKD_FUZZ_SECONDS="$seconds" -DLOCKD_BUILD_BENCH=OFF >/dev/null
+    cmake --build build-fuzz -j"$jobs"
+    ctest --test-dir build-fuzz --verbose -L libfuzzer
+  fi
 fi

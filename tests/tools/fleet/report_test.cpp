@@ -393,7 +393,8 @@ TEST_CASE("fleet report: hostile names stay text in HTML and CSV") {
   CHECK(Contains(html, "&lt;script&gt;"));
   CHECK(!Contains(html, "\xff"));
   for (const auto& [name, csv] : lockctl::fleet::RenderFleetCsv(r)) {
-    CAPTURE(name);
+    const std::string& file = name;  // clang 14 cannot capture a structured binding (CAPTURE)
+    CAPTURE(file);
     CHECK(!Contains(csv, "\n="));
     CHECK(!Contains(csv, ",=cmd"));
     CHECK(!Contains(csv, "\xff"));
