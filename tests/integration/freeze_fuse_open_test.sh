@@ -102,8 +102,9 @@ expect_within 2 126 "$MNT/foreign"
 # The FUSE exec itself: lockd aborts the connection that holds its open; the kernel, which
 # could not open the file for lockd, denies the exec.
 expect_bg fuse_open 10 126
-wait_for_log "kind=fuse-abort" 2 && log "ok: the abort is a daemon event" ||
-  fail "no fuse_abort daemon event in lockd's log"
+log "$(grep -m1 "kind=fuse-abort" "$LOCKD_LOG" || true)"
+wait_for_log "kind=fuse-abort.*$MNT/fuse," 2 && log "ok: the abort is a daemon event" ||
+  fail "no fuse_abort daemon event for $MNT/fuse in lockd's log"
 grep -q '"fuse_abort"' "$T/log/audit.jsonl" && log "ok: the abort is in the audit log" ||
   fail "no fuse_abort record in the audit log"
 expect_within 2 0 "$MNT/good"
@@ -125,6 +126,8 @@ wait_stalled "$T/stall.fuse2" READ 1 && log "ok: the server holds a read of lock
 expect_within 2 0 "$MNT/good"
 expect_within 2 126 "$MNT/foreign"
 for i in 0 1 2 3; do expect_bg "fuse_read$i" 15 126; done
+wait_for_log "kind=fuse-abort.*$MNT/fuse2," 2 && log "ok: the abort of $MNT/fuse2 is a daemon event" ||
+  fail "no fuse_abort daemon event for $MNT/fuse2 in lockd's log"
 expect_within 2 0 "$MNT/good"
 stop_lockd
 [[ $STOP_RC -eq 0 ]] && log "ok: lockd stopped cleanly" || fail "lockd stopped with $STOP_RC"
