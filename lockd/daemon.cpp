@@ -27,6 +27,7 @@
 #include "lockd/mount_discovery.h"
 #include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
+#include "lockd/os/fuse_control.h"
 #include "lockd/os/process_info.h"
 #include "lockd/os/sd_notify.h"
 #include "lockd/os/signal_fd.h"
@@ -38,6 +39,7 @@
 #include "lockd/status_report.h"
 #include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
+#include "lockd/untrusted_reader.h"
 #include "lockd/userns_policy.h"
 #include "lockd/watch_policy.h"
 
@@ -166,7 +168,9 @@ int RunDaemon(const DaemonOptions& options) {
   // The mark mask follows the coverage policy of the database in force at start (a reload that
   // changes it is reported: marks are placed once). No mark is placed before step 7.
   const os::MarkMask mask = MarkMaskFor((*db)->policy());
-  FilesystemMarker marker(g, mask, watch->watch, UntrustedMarkMask());
+  // FUSE and network filesystems in a group of their own when the supervisor made one
+  // (untrusted_reader.h).
+  FilesystemMarker marker(g, mask, watch->watch, UntrustedMarkMask(), options.untrusted_group);
   // A superblock newly marked or gone: what the cache holds for its device number is stale.
   marker.SetOnSuperblockChange([&cache](std::uint64_t dev) { cache.ForgetDevice(dev); });
 
@@ -201,10 +205,41 @@ int RunDaemon(const DaemonOptions& options) {
   // outlives the undo.
   EventLoop* loop_for_teardown = nullptr;        // step 12
   std::unique_ptr<ControlServerThread> control;  // step 10
+  // FUSE and network filesystems: their group's own reader and workers, and the guard that
+  // aborts a FUSE connection holding them (untrusted_reader.h).
+  std::optional<os::LinuxEventKernel> untrusted_kernel;
+  std::unique_ptr<ExecDecider> untrusted_decider;
+  os::LinuxFuseConnections fuse_connections;
+  std::unique_ptr<UntrustedReader> untrusted_reader;
   TeardownSteps teardown;
   teardown.Push("maintenance thread stopped", [&] { (*privileged)->Stop(); });
   teardown.Push("workers drained (every request submitted is answered)",
                 [&] { decider.Shutdown(); });
+  if (options.untrusted_group != nullptr) {
+    untrusted_kernel.emplace(*options.untrusted_group);
+    ExecDeciderOptions untrusted_options = decider_options;
+    untrusted_options.small_workers = 2;
+    untrusted_options.large_workers = 1;
+    untrusted_decider = std::make_unique<ExecDecider>(*untrusted_kernel, databases, modes, cache,
+                                                      *sink, stats, untrusted_options);
+    untrusted_reader = std::make_unique<UntrustedReader>(
+        *untrusted_kernel, *untrusted_decider, fuse_connections,
+        [&marker] {
+          std::vector<FuseMount> fuse;
+          for (const auto& m : marker.Marked()) {
+            if (m.untrusted && m.fs_type.rfind("fuse", 0) == 0) {
+              fuse.push_back({m.dev, m.mount_point});
+            }
+          }
+          return fuse;
+        },
+        *sink, stats);
+    if (auto reading = untrusted_reader->Start(); !reading.ok()) {
+      return Fail(options, "reader of FUSE and network filesystems", reading.error());
+    }
+    teardown.Push("FUSE and network filesystems' events read and answered",
+                  [&] { untrusted_reader->Stop(); });
+  }
 
   // 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
   // whatever filesystem holds its nearest existing parent (often /), and one that passes

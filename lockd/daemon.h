@@ -55,6 +55,10 @@ struct DaemonOptions {
   // at its "fanotify" step (so the startup order and messages stay the same).
   os::FanotifyGroup* group = nullptr;
   std::optional<hashdb::Error> group_error;
+  // The group FUSE and network filesystems are marked in, read by a thread of its own
+  // (untrusted_reader.h), also made by the supervisor. Null: they are marked in `group` and a
+  // FUSE server that never answers the kernel's open of a file for lockd holds every decision.
+  os::FanotifyGroup* untrusted_group = nullptr;
   // When >= 0, the ready pipe to the supervisor: after READY=1 the decider writes
   // "R<control socket path>" (startup succeeded; the supervisor answers `status` on that socket
   // while no decider runs), or before exiting at a failed startup step "F<step>: <reason>";

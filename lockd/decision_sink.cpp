@@ -45,6 +45,8 @@ std::string_view DaemonEventName(DaemonEventKind kind) {
       return "decider-restart";
     case DaemonEventKind::kQuarantine:
       return "quarantine";
+    case DaemonEventKind::kFuseAbort:
+      return "fuse-abort";
   }
   return "error";
 }

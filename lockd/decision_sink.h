@@ -69,6 +69,8 @@ enum class DaemonEventKind {
   kAuthorizationRefused,   // audit "authz_refused": which check failed
   kDecider,                // audit "decider_restart": the supervisor started a fresh decider
   kQuarantine,             // audit "quarantine": a file copied into a forensic archive
+  kFuseAbort,              // audit "fuse_abort": a FUSE connection that held lockd was ended
+                           // (untrusted_reader.h)
 };
 std::string_view DaemonEventName(DaemonEventKind kind);
 

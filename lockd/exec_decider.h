@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -91,6 +92,11 @@ class ExecDecider {
   void Submit(PermissionRequest request);
   // Answers everything still queued or in flight, then stops the workers.
   void Shutdown();
+  // When the oldest judgement a worker is running now started (WorkerPool::OldestRunningSince);
+  // nullopt when no worker is busy. Thread-safe.
+  std::optional<std::chrono::steady_clock::time_point> OldestJudgementSince() const {
+    return pool_->OldestRunningSince();
+  }
 
  private:
   using VersionKey =

@@ -46,8 +46,22 @@ std::vector<std::string> CandidatePaths(const os::MountEntry& m, const Namespace
 }  // namespace
 
 FilesystemMarker::FilesystemMarker(os::FanotifyGroup& group, os::MarkMask mask, WatchList watch,
-                                   os::MarkMask untrusted_mask)
-    : group_(group), mask_(mask), watch_(std::move(watch)), untrusted_mask_(untrusted_mask) {}
+                                   os::MarkMask untrusted_mask, os::FanotifyGroup* untrusted_group)
+    : group_(group),
+      untrusted_group_(untrusted_group),
+      mask_(mask),
+      watch_(std::move(watch)),
+      untrusted_mask_(untrusted_mask) {}
+
+hashdb::Result<os::GroupMarks> FilesystemMarker::ReadMarks() const {
+  auto marks = os::ReadGroupMarks(group_.fd());
+  if (!marks.ok() || untrusted_group_ == nullptr) return marks;
+  auto more = os::ReadGroupMarks(untrusted_group_->fd());
+  if (!more.ok()) return more.error();
+  for (const auto& [dev, m] : more->filesystems) marks->filesystems[dev] |= m;
+  for (const auto& [id, m] : more->mounts) marks->mounts[id] |= m;
+  return marks;
+}
 
 void FilesystemMarker::SetOnSuperblockChange(std::function<void(std::uint64_t dev)> callback) {
   on_superblock_change_ = std::move(callback);
@@ -73,7 +87,8 @@ bool FilesystemMarker::MarkThrough(const std::string& path, const Target& target
   if (!same) return false;
   if (id.fs_magic == os::kOverlayfsMagic) return false;  // never an overlay (mount_selection.h)
   const bool untrusted = IsUntrusted(m.fs_type);
-  auto kind = group_.Mark(pinned->MarkPath(), untrusted ? untrusted_mask_ : mask_);
+  os::FanotifyGroup& group = untrusted && untrusted_group_ != nullptr ? *untrusted_group_ : group_;
+  auto kind = group.Mark(pinned->MarkPath(), untrusted ? untrusted_mask_ : mask_);
   if (!kind.ok()) {
     failures.push_back(target.mount_label + ": " + kind.error().message);
     return false;
@@ -96,7 +111,7 @@ SyncReport FilesystemMarker::Sync(const std::vector<NamespaceMounts>& namespaces
   SyncReport report;
   // The tables were read before this: a superblock the kernel lists now was alive after the
   // table showed its device, so the table's entry is that superblock (or one that died since).
-  auto before = os::ReadGroupMarks(group_.fd());
+  auto before = ReadMarks();
   const os::GroupMarks marks = before.ok() ? *before : os::GroupMarks{};
 
   struct Pending {
@@ -171,7 +186,7 @@ SyncReport FilesystemMarker::Sync(const std::vector<NamespaceMounts>& namespaces
     }
   }
 
-  auto after = os::ReadGroupMarks(group_.fd());
+  auto after = ReadMarks();
   const os::GroupMarks now = after.ok() ? *after : marks;
   CheckOverlays(namespaces, now);
   Publish(now, &namespaces);
@@ -193,7 +208,7 @@ FilesystemMarker::NewMount FilesystemMarker::MarkNew(const os::MountEntry& entry
       })) {
     return NewMount::kSkipped;
   }
-  auto marks = os::ReadGroupMarks(group_.fd());
+  auto marks = ReadMarks();
   if (marks.ok() && UnmarkedTargets(selected, *marks).empty()) return NewMount::kSkipped;
   const std::string label = own_namespace ? entry.mount_point : entry.mount_point + " (new mount)";
   Target target{&entry, label, own_namespace};
@@ -205,7 +220,7 @@ FilesystemMarker::NewMount FilesystemMarker::MarkNew(const os::MountEntry& entry
     }
   }
   if (!done) return NewMount::kUnreached;
-  auto after = os::ReadGroupMarks(group_.fd());
+  auto after = ReadMarks();
   if (after.ok()) Publish(*after, nullptr);
   return NewMount::kMarked;
 }
@@ -338,6 +353,7 @@ void FilesystemMarker::Publish(const os::GroupMarks& marks,
 
 void FilesystemMarker::UnmarkAll() {
   (void)os::FlushGroupMarks(group_.fd());
+  if (untrusted_group_ != nullptr) (void)os::FlushGroupMarks(untrusted_group_->fd());
   std::lock_guard lock(mu_);
   marks_ = {};
   by_dev_.clear();

@@ -2,7 +2,9 @@
 // Placing the marks: every superblock selected by mount_selection.h gets a filesystem mark
 // (FAN_MARK_FILESYSTEM: every mount of it, in every namespace, and overlay's private clones of
 // it), where the kernel refuses that a mount mark on the mount. Local filesystems get `mask`,
-// untrusted ones (FUSE, network) `untrusted_mask`.
+// untrusted ones (FUSE, network) `untrusted_mask`, in the untrusted group when there is one
+// (untrusted_reader.h: the kernel's open of their files for lockd is a request to their
+// server, which may never answer, so they are read by a reader of their own).
 //
 // What is marked is what the kernel says (os/fanotify_marks.h), read before and after each
 // pass, never a memory of device numbers: a superblock that was unmounted takes its mark with
@@ -89,8 +91,11 @@ class FilesystemCoverage {
 
 class FilesystemMarker : public FilesystemCoverage {
  public:
+  // untrusted_group: where FUSE and network filesystems are marked (null: in `group`). Both
+  // groups must outlive the marker.
   FilesystemMarker(os::FanotifyGroup& group, os::MarkMask mask, WatchList watch,
-                   os::MarkMask untrusted_mask = os::MarkMask{true, false, false});
+                   os::MarkMask untrusted_mask = os::MarkMask{true, false, false},
+                   os::FanotifyGroup* untrusted_group = nullptr);
 
   // Called (on the loop thread) with the device number of every superblock that lockd newly
   // marked or whose mark disappeared (it was unmounted): whatever is remembered about files
@@ -113,7 +118,7 @@ class FilesystemMarker : public FilesystemCoverage {
   NewMount MarkNew(const os::MountEntry& entry, bool own_namespace,
                    const std::vector<std::string>& prefixes, std::vector<std::string>& failures);
 
-  // Removes every mark of the group (shutdown). Best effort.
+  // Removes every mark of both groups (shutdown). Best effort.
   void UnmarkAll();
 
   // Whether files with this st_dev are under a filesystem mark that reports writes (so the
@@ -147,8 +152,11 @@ class FilesystemMarker : public FilesystemCoverage {
   void CheckOverlays(const std::vector<NamespaceMounts>& namespaces, const os::GroupMarks& marks);
   void Publish(const os::GroupMarks& marks, const std::vector<NamespaceMounts>* namespaces);
   bool Wanted(const os::MountEntry& overlay, bool own) const;
+  // What the kernel lists as marked, both groups together.
+  hashdb::Result<os::GroupMarks> ReadMarks() const;
 
   os::FanotifyGroup& group_;
+  os::FanotifyGroup* const untrusted_group_;
   const os::MarkMask mask_;
   const WatchList watch_;
   const os::MarkMask untrusted_mask_;

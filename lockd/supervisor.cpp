@@ -52,6 +52,7 @@ std::int64_t MsUntil(Clock::time_point t) {
 
 struct DeciderStart {
   os::FanotifyGroup* group = nullptr;
+  os::FanotifyGroup* untrusted_group = nullptr;
   std::optional<hashdb::Error> group_error;
   std::optional<DeciderRestart> restart;
   pid_t supervisor = 0;
@@ -88,6 +89,7 @@ struct DeciderStart {
   DaemonOptions options = base;
   options.group = start.group;
   options.group_error = start.group_error;
+  options.untrusted_group = start.untrusted_group;
   options.ready_fd = ready_wr;
   options.restart = start.restart;
   ::_exit(RunDaemon(options));
@@ -147,6 +149,11 @@ class Supervisor {
   RestartPolicy policy_;
   std::optional<os::FanotifyGroup> group_;
   std::optional<os::PendingLedger> ledger_;
+  // FUSE and network filesystems' group (daemon.h) and its ledger. Never read here: reading it
+  // makes the kernel open a file on such a filesystem, which its server may never answer, and
+  // this single thread must never wait. While no decider runs its events wait in the kernel.
+  std::optional<os::FanotifyGroup> untrusted_group_;
+  std::optional<os::PendingLedger> untrusted_ledger_;
   std::optional<os::SignalFd> signals_;
   DeciderStart start_;
   bool stop_requested_ = false;
@@ -171,6 +178,18 @@ bool Supervisor::Setup() {
     group_.emplace(std::move(*group));
     group_->AttachLedger(&*ledger_);
     start_.group = &*group_;
+    auto untrusted = os::FanotifyGroup::Create();
+    auto untrusted_ledger = os::PendingLedger::Create();
+    if (untrusted.ok() && untrusted_ledger.ok()) {
+      untrusted_ledger_.emplace(std::move(*untrusted_ledger));
+      untrusted_group_.emplace(std::move(*untrusted));
+      untrusted_group_->AttachLedger(&*untrusted_ledger_);
+      start_.untrusted_group = &*untrusted_group_;
+    } else {
+      LogError("supervisor: no group of its own for FUSE and network filesystems (" +
+               (untrusted.ok() ? untrusted_ledger.error() : untrusted.error()).message +
+               "): they share the main group");
+    }
   } else {
     start_.group_error = group.error();  // reported by the decider at its "fanotify" step
   }
@@ -286,7 +305,15 @@ void Supervisor::DenyOrphans(pid_t dead, DeciderRestart* restart) {
   if (start_.group == nullptr) return;
   const int fd_limit = DeciderFdLimit();
   const auto started = Clock::now();
-  const auto report = start_.group->DenyOrphanedEvents(fd_limit);
+  auto report = start_.group->DenyOrphanedEvents(fd_limit);
+  if (start_.untrusted_group != nullptr) {
+    // Only writes answers, never reads: safe whatever a FUSE server does.
+    const auto untrusted = start_.untrusted_group->DenyOrphanedEvents(fd_limit);
+    report.denied += untrusted.denied;
+    report.denied_outside_ledger += untrusted.denied_outside_ledger;
+    report.swept = report.swept || untrusted.swept;
+    report.pids.insert(report.pids.end(), untrusted.pids.begin(), untrusted.pids.end());
+  }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   const std::string sweep =

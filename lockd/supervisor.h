@@ -3,7 +3,10 @@
 // deciding process (a crash, kill -9, the OOM killer) does not open the gate: the kernel
 // allows every pending permission event when the last fd of the fanotify group is closed, so
 // the group is created here, in a small single-threaded process, and the decider is a fork()ed
-// child (no exec) that inherits it and runs RunDaemon (daemon.h) through it.
+// child (no exec) that inherits it and runs RunDaemon (daemon.h) through it. So is the second
+// group, for FUSE and network filesystems (untrusted_reader.h), which the supervisor never reads
+// (the kernel's open of a file on FUSE in that read could wait on the server forever); it only
+// denies what a dead decider had read from it.
 //
 // When the decider dies abnormally the supervisor, which still holds the group open:
 //   1. logs how it ended;

@@ -47,6 +47,8 @@ std::string_view EventType(DaemonEventKind kind) {
       return "decider_restart";
     case DaemonEventKind::kQuarantine:
       return "quarantine";
+    case DaemonEventKind::kFuseAbort:
+      return "fuse_abort";
   }
   return "daemon_error";
 }

@@ -3,7 +3,8 @@
 // the build tree's libhashdb.a.
 //
 //   make_test_db genkey PRIVATE.pem PUBLIC.pem
-//   make_test_db build PRIVATE.pem OUT.lockdb GENERATION enforce|audit FILE...
+//   make_test_db build PRIVATE.pem OUT.lockdb GENERATION enforce|audit [--watch=PATH]...
+//                [--allow-untrusted-fs] FILE...
 //     (each FILE is hashed; its path in the database is the FILE argument)
 #include <fcntl.h>
 #include <unistd.h>
@@ -53,6 +54,10 @@ int main(int argc, char** argv) {
     for (int i = 6; i < argc; ++i) {
       if (std::string(argv[i]).rfind("--watch=", 0) == 0) {
         c.policy.watch.push_back(std::string(argv[i]).substr(8));
+        continue;
+      }
+      if (std::string(argv[i]) == "--allow-untrusted-fs") {  // deny_untrusted_fs off
+        c.policy.deny_untrusted_fs = false;
         continue;
       }
       int fd = ::open(argv[i], O_RDONLY | O_CLOEXEC);
