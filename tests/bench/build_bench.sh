@@ -14,6 +14,11 @@
 #              executables and shared objects checked against a sha256 trust list of the root),
 #              configured by tests/bench/fapolicyd_lib.sh (private config, tmpfs only, started
 #              by hand, stopped by its pid).
+#   floor      with FLOOR=1: tests/bench/null_responder.cpp, the same marks (exec and open
+#              permission events on the tmpfs), allowing everything with one read, one write
+#              and one close per event: the kernel's round trip alone, the floor for any daemon
+#              that sees every open.
+# The load average at the start of each round is printed with the figures.
 # Every build's result is checked (the program links); under lockd and fapolicyd a foreign
 # binary is checked to be denied first, so the coverage is really on.
 export LOCKD_TEST_TIMEOUT=${LOCKD_TEST_TIMEOUT:-3600}
@@ -132,7 +137,12 @@ if [[ ${FAPOLICYD:-0} == 1 ]]; then
   find "$R" -type f | while read -r f; do fapolicyd_trust_line "$f"; done >"$T/fapolicyd-trust"
 fi
 
+if [[ ${FLOOR:-0} == 1 ]]; then
+  NULL_RESPONDER="$T/null_responder"
+  g++ -O2 -std=c++20 "$LOCKD_SOURCE_DIR/tests/bench/null_responder.cpp" -o "$NULL_RESPONDER"
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
+  echo "load $r $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results" >&2
   build_once none "$r"
 
   start_lockd
@@ -146,17 +156,33 @@ for ((r = 1; r <= ROUNDS; r++)); do
     build_once fapolicyd "$r"
     fapolicyd_stop
   fi
+  if [[ ${FLOOR:-0} == 1 ]]; then
+    rm -f "$T/null-ready"
+    "$NULL_RESPONDER" "$MNT" "$T/null-ready" 2>>"$T/null.log" &
+    npid=$!
+    EXTRA_PIDS+=("$npid")
+    for _ in $(seq 300); do [[ -e $T/null-ready ]] && break; sleep 0.1; done
+    [[ -e $T/null-ready ]] || fail "null_responder did not start"
+    build_once floor "$r"
+    kill -TERM "$npid"
+    wait "$npid" 2>/dev/null || true
+  fi
 done
 
 "$PYTHON" - "$results" "$FILES" "$JOBS" <<'PY'
 import statistics, sys
 rows = {}
+loads = []
 for line in open(sys.argv[1]):
+    if line.startswith("load "):
+        loads.append(" ".join(line.split()[2:]))
+        continue
     label, rnd, ms = line.split()
     if label != "warmup":
         rows.setdefault(label, []).append(int(ms))
 print(f"== build benchmark: make -j{sys.argv[3]} of {sys.argv[2]} C files, clean, "
       f"wall ms (median of {len(rows['none'])} rounds) ==")
+print("load average at each round's start: " + "; ".join(loads))
 med = {k: statistics.median(v) for k, v in rows.items()}
 for k, v in rows.items():
     print(f"{k:10s} {med[k]:8.0f} ms   rounds: {', '.join(map(str, v))}")
