@@ -6,15 +6,18 @@
 // exec costs under it above no daemon is the kernel's round trip alone (queueing, waking this
 // thread, the switch, the answer), which no user-space design can go below. Creates
 // READY_FILE once the mark is in place; stops on SIGTERM (the group's close answers anything
-// still held).
+// still held). READY_FILE must be on another filesystem than PATH: the responder's own open of
+// it would wait for an answer only it can give (refused at start).
 #include <fcntl.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace {
 
@@ -32,6 +35,15 @@ int main(int argc, char** argv) {
   struct sigaction sa {};
   sa.sa_handler = OnTerm;  // no SA_RESTART: the blocking read returns EINTR
   ::sigaction(SIGTERM, &sa, nullptr);
+  struct stat marked {
+  }, ready_dir{};
+  const std::string ready_path = argv[2];
+  const std::string ready_parent = ready_path.substr(0, ready_path.rfind('/') + 1) + ".";
+  if (::stat(argv[1], &marked) != 0 || ::stat(ready_parent.c_str(), &ready_dir) != 0 ||
+      marked.st_dev == ready_dir.st_dev) {
+    std::fprintf(stderr, "null_responder: READY_FILE must be on another filesystem than PATH\n");
+    return 2;
+  }
   const int group = ::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
                                     O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK);
   if (group < 0) {
