@@ -134,7 +134,11 @@ if [[ ${FAPOLICYD:-0} == 1 ]]; then
     "deny_audit perm=open all : ftype=application/x-executable" \
     "deny_audit perm=open all : ftype=application/x-sharedlib" \
     "allow perm=open all : all"
-  find "$R" -type f | while read -r f; do fapolicyd_trust_line "$f"; done >"$T/fapolicyd-trust"
+  # fapolicyd_trust_line's format (path size sha256) for every file, in two passes over the
+  # tree instead of three processes per file (8,000 files: minutes on a loaded machine).
+  join -j1 <(find "$R" -type f -printf '%p %s\n' | sort -k1,1) \
+    <(find "$R" -type f -print0 | xargs -0 -P2 -n 256 sha256sum | awk '{print $2, $1}' |
+      sort -k1,1) >"$T/fapolicyd-trust"
 fi
 
 if [[ ${FLOOR:-0} == 1 ]]; then
