@@ -121,7 +121,7 @@ build_once warmup 0 || finish
 new_key signer
 trust_key signer
 "$LOCKCTL" db build --root "$R" --key "$T/keys/signer.pem" --out "$T/allowlist.lockdb" \
-  --generation 1 --mode enforce >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log"; exit 1; }
+  --generation 1 --mode enforce "${WATCH_ARGS[@]}" >"$T/db-build.log" 2>&1 || { cat "$T/db-build.log"; exit 1; }
 "$LOCKCTL" db show "$T/allowlist.lockdb" --trust "$T/trust" | grep -i -E 'entries|cover|polic' >&2 || true
 write_config "$MNT"
 cp /usr/bin/id "$MNT/foreign"
