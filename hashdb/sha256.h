@@ -18,7 +18,9 @@ Digest Sha256(std::span<const std::uint8_t> data);
 // offset is left alone, so the caller may share it). Reads through the descriptor it is given
 // and never re-opens by path. Fails with kIo on a read error, and with kConflict when the
 // number of bytes read differs from expected_size (the file changed length while being read);
-// pass expected_size < 0 to accept whatever length is read.
+// pass expected_size < 0 to accept whatever length is read. From 4 MiB of expected_size on,
+// a second thread does the preads while the caller's thread hashes (same bytes, same checks;
+// it is joined before the return); if it cannot be started the file is read on this thread.
 Result<Digest> Sha256File(int fd, std::int64_t expected_size);
 
 // Incremental hasher for callers that feed chunks themselves. Not thread-safe.

@@ -16,7 +16,11 @@
 #     and /run/fapolicyd are bind-mounted from the test dir there, so the installed service
 #     and the host are untouched) and stopped by its pid. It runs as root here (uid = root in
 #     its config) because dropping to its own user fails in this environment.
-# Prints one line per measurement and a summary block (copied into docs/performance.md).
+#  6. with FLOOR=1: the same steady-state and first-exec measurements under a trivial responder
+#     (tests/bench/null_responder.cpp: same marks, allows everything with one read, one write and
+#     one close per event), the kernel's round trip alone: the floor for any daemon.
+# Prints one line per measurement and a summary block (copied into docs/performance.md), and
+# the load average at the start of each round.
 # BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
 # scheduling noise of a busy shared machine out of the figures (RT throttling still leaves
 # others 5% of the CPU).
@@ -29,6 +33,10 @@ FRESH=${FRESH:-200}
 SPAWN="$LOCKD_BUILD_DIR/integration-helpers/exec_bench_spawn"
 mkdir -p "$(dirname "$SPAWN")"  # absent on a fresh build until the integration tests ran
 g++ -O2 -std=c++20 "$LOCKD_SOURCE_DIR/tests/bench/exec_bench_spawn.cpp" -o "$SPAWN"
+NULL_RESPONDER="$LOCKD_BUILD_DIR/integration-helpers/null_responder"
+if [[ ${FLOOR:-0} == 1 ]]; then
+  g++ -O2 -std=c++20 "$LOCKD_SOURCE_DIR/tests/bench/null_responder.cpp" -o "$NULL_RESPONDER"
+fi
 
 RT=()
 if [[ ${BENCH_RT:-0} == 1 ]]; then
@@ -93,7 +101,25 @@ fapolicyd_round() {
   rm -f "${fresh[@]}" "${bigs[@]}"
 }
 
+floor_round() {
+  local r=$1
+  rm -f "$T/null-ready"
+  "${RT[@]}" "$NULL_RESPONDER" "$MNT" "$T/null-ready" 2>>"$T/null.log" &
+  local pid=$!
+  EXTRA_PIDS+=("$pid")
+  for _ in $(seq 300); do [[ -e $T/null-ready ]] && break; sleep 0.1; done
+  [[ -e $T/null-ready ]] || { log "null_responder did not start"; exit 1; }
+  mapfile -t fresh < <(fresh_copies "f$r-d" "$FRESH" "$MNT/good")
+  "$MNT/good"
+  measure floor-steady "$r" "$N" "$MNT/good"
+  measure floor-first "$r" 1 "${fresh[@]}"
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  rm -f "${fresh[@]}"
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
+  echo "load $r $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results" >&2
   # No daemon.
   measure none-steady "$r" "$N" "$MNT/good"
   mapfile -t fresh < <(fresh_copies "f$r-a" "$FRESH" "$MNT/good")
@@ -122,6 +148,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   stop_lockd
 
   if [[ ${FAPOLICYD:-0} == 1 ]]; then fapolicyd_round "$r"; fi
+  if [[ ${FLOOR:-0} == 1 ]]; then floor_round "$r"; fi
 done
 
 "$PYTHON" - "$results" <<'PY'
@@ -130,8 +157,12 @@ rows = {}
 rss = []
 cpu = []
 fp_rss = []
+loads = []
 for line in open(sys.argv[1]):
     f = line.split()
+    if f[0] == "load":
+        loads.append(" ".join(f[2:]))
+        continue
     if f[0] == "lockd-cpu":
         cpu.append((int(f[2]), int(f[3])))
         continue
@@ -145,8 +176,10 @@ for line in open(sys.argv[1]):
 med = {k: statistics.median(v) for k, v in rows.items()}
 def us(ns): return f"{ns / 1000:.1f} us"
 print("== exec benchmark summary (median over rounds of per-round medians) ==")
-for k in ("none-steady", "lockd-steady", "fapolicyd-steady", "none-first", "lockd-first",
-          "fapolicyd-first", "none-big", "lockd-big", "fapolicyd-big"):
+print("load average at each round's start: " + "; ".join(loads))
+for k in ("none-steady", "floor-steady", "lockd-steady", "fapolicyd-steady", "none-first",
+          "floor-first", "lockd-first", "fapolicyd-first", "none-big", "lockd-big",
+          "fapolicyd-big"):
     if k not in rows:
         continue
     print(f"{k:14s} {us(med[k]):>12s}   rounds: {', '.join(us(x) for x in rows[k])}")
@@ -166,6 +199,13 @@ if "fapolicyd-steady" in med:
           f"first / none = {med['fapolicyd-first'] / med['none-first']:.4f}, "
           f"100 MB extra {(med['fapolicyd-big'] - med['none-big']) / 1e6:.1f} ms, "
           f"RSS {statistics.median(fp_rss)} kB")
+if "floor-steady" in med:
+    fpairs = [f / n for f, n in zip(rows['floor-steady'], rows['none-steady'])]
+    print(f"floor (null responder): steady / none = {med['floor-steady'] / med['none-steady']:.4f} "
+          f"(paired median {statistics.median(fpairs):.4f}), first / none = "
+          f"{med['floor-first'] / med['none-first']:.4f}; lockd above the floor: steady "
+          f"{med['lockd-steady'] / med['floor-steady']:.4f}, first "
+          f"{med['lockd-first'] / med['floor-first']:.4f}")
 print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
       f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
