@@ -14,6 +14,7 @@
 #include "lockd/os/file_probe.h"
 #include "tests/support/db_fixture.h"
 #include "tests/support/lockd/fake_event_kernel.h"
+#include "tests/support/lockd/loaded_database.h"
 
 using testsupport::EntryFor;
 using testsupport::TempDir;
@@ -61,12 +62,6 @@ struct CollectingSink : lockd::DecisionSink {
   void OnDaemonEvent(const lockd::DaemonEvent&) override {}
 };
 
-void WriteBytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
 struct Fixture {
   TempDir dir;
   std::unique_ptr<hashdb::PrivateKey> key = testsupport::NewKey();
@@ -79,8 +74,6 @@ struct Fixture {
   std::unique_ptr<lockd::ExecDecider> decider;
 
   explicit Fixture(hashdb::Mode mode = hashdb::Mode::kEnforce) {
-    REQUIRE(::mkdir(dir.Join("trust").c_str(), 0700) == 0);
-    testsupport::WriteFile(dir.Join("trust/a.pem"), key->public_key().ToPem());
     hashdb::DatabaseContents c;
     c.generation = 3;
     c.policy.mode = mode;
@@ -93,10 +86,7 @@ struct Fixture {
     auto large = EntryFor("/large", "large");
     large.size = 1ull << 30;
     c.entries.push_back(large);
-    WriteBytes(dir.Join("db"), testsupport::BuildBytes(c, *key));
-    dbs = std::make_unique<lockd::DatabaseManager>(dir.Join("db"), dir.Join("trust"),
-                                                   lockd::StateStore(dir.Join("state")));
-    REQUIRE(dbs->Load().ok());
+    dbs = testsupport::LoadedDatabase(dir, *key, c);
     lockd::ExecDeciderOptions o;
     o.small_workers = 2;
     o.large_workers = 1;

@@ -15,6 +15,7 @@
 #include "lockd/script_coverage.h"
 #include "tests/support/db_fixture.h"
 #include "tests/support/lockd/fake_event_kernel.h"
+#include "tests/support/lockd/loaded_database.h"
 
 using testsupport::EntryFor;
 using testsupport::FakeEventKernel;
@@ -59,19 +60,13 @@ struct Fixture {
   std::unique_ptr<lockd::EventLoop> loop;
 
   Fixture() {
-    REQUIRE(::mkdir(dir.Join("trust").c_str(), 0700) == 0);
-    testsupport::WriteFile(dir.Join("trust/a.pem"), key->public_key().ToPem());
     hashdb::DatabaseContents c;
     c.generation = 1;
     if (::geteuid() != 0) c.policy.trusted_owners = {static_cast<std::uint32_t>(::geteuid())};
     auto interpreter = EntryFor("/usr/bin/bash", "interpreter content");
     interpreter.interpreter = true;
     c.entries.push_back(interpreter);
-    auto bytes = testsupport::BuildBytes(c, *key);
-    testsupport::WriteFile(dir.Join("db"), std::string(bytes.begin(), bytes.end()));
-    dbs = std::make_unique<lockd::DatabaseManager>(dir.Join("db"), dir.Join("trust"),
-                                                   lockd::StateStore(dir.Join("state")));
-    REQUIRE(dbs->Load().ok());
+    dbs = testsupport::LoadedDatabase(dir, *key, c);
     lockd::ExecDeciderOptions o;
     o.exec_digest = [this](const lockd::FileFacts& facts, const hashdb::Digest& digest) {
       target.load()->NoteDigest(facts, digest);

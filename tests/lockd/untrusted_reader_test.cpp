@@ -14,6 +14,7 @@
 
 #include "tests/support/db_fixture.h"
 #include "tests/support/lockd/fake_event_kernel.h"
+#include "tests/support/lockd/loaded_database.h"
 
 using testsupport::EntryFor;
 using testsupport::TempDir;
@@ -65,17 +66,11 @@ struct Fixture {
   std::unique_ptr<lockd::UntrustedReader> reader;
 
   Fixture() {
-    REQUIRE(::mkdir(dir.Join("trust").c_str(), 0700) == 0);
-    testsupport::WriteFile(dir.Join("trust/a.pem"), key->public_key().ToPem());
     hashdb::DatabaseContents c;
     c.generation = 1;
     if (::geteuid() != 0) c.policy.trusted_owners = {static_cast<std::uint32_t>(::geteuid())};
     c.entries.push_back(EntryFor("/good", "good content"));  // deny_untrusted_fs: on (default)
-    const auto bytes = testsupport::BuildBytes(c, *key);
-    testsupport::WriteFile(dir.Join("db"), std::string(bytes.begin(), bytes.end()));
-    dbs = std::make_unique<lockd::DatabaseManager>(dir.Join("db"), dir.Join("trust"),
-                                                   lockd::StateStore(dir.Join("state")));
-    REQUIRE(dbs->Load().ok());
+    dbs = testsupport::LoadedDatabase(dir, *key, c);
     decider = std::make_unique<lockd::ExecDecider>(kernel, *dbs, modes, cache, sink, stats,
                                                    lockd::ExecDeciderOptions{});
     reader = std::make_unique<lockd::UntrustedReader>(
