@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <initializer_list>
 
 #include "hashdb/version.h"
 #include "lockd/audit/audit_sink.h"
@@ -37,6 +38,7 @@
 #include "lockd/startup_responder.h"
 #include "lockd/stats.h"
 #include "lockd/status_report.h"
+#include "lockd/status_snapshot.h"
 #include "lockd/teardown.h"
 #include "lockd/tty_notice.h"
 #include "lockd/untrusted_reader.h"
@@ -63,389 +65,458 @@ int Fail(const DaemonOptions& options, const std::string& step, const hashdb::Er
   return 1;
 }
 
-}  // namespace
+// A startup step that failed: the name lockd's log, systemd's status and the ready pipe give
+// it ("database", "marks", ...), and why.
+struct StepFailure {
+  std::string step;
+  hashdb::Error error;
+};
+// What a startup step returns: nullopt when it is done.
+using StepResult = std::optional<StepFailure>;
 
-int RunDaemon(const DaemonOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
+// One decider's life, as the steps RunDaemon runs in order. Each member is what one step made,
+// declared in the order of the steps, so that members are destroyed in reverse; before that,
+// whatever a step left running is stopped by the undo it pushed on teardown_ (teardown.h): at
+// the clean stop of Serve, or when the Decider goes out of scope after a failed step. Main
+// thread only (the control socket's thread calls Reload and Status, which read only what is
+// safe to read from any thread).
+class Decider {
+ public:
+  explicit Decider(const DaemonOptions& options) : options_(options) {}
+  Decider(const Decider&) = delete;
+  Decider& operator=(const Decider&) = delete;
 
-  // 1. Signals: blocked before any thread exists, so every thread inherits the mask. No file
-  // is opened before step 2.
+  // The startup steps, in the order RunDaemon runs them.
+  StepResult BlockSignals();        // 1
+  StepResult AnswerOwnAccesses();   // 2
+  StepResult LoadConfiguration();   // 3
+  StepResult OpenSinks();           // 4
+  StepResult LoadDatabase();        // 5
+  StepResult PrepareMarker();       // 6
+  StepResult StartDeciders();       // 7
+  StepResult MarkFilesystems();     // 8
+  StepResult ServeControlSocket();  // 9
+  // 10: READY=1, the started record, the ready byte to the supervisor.
+  void AnnounceReady();
+  // 11: the event loop until SIGTERM or SIGINT, then the clean stop (every teardown step, in
+  // order). Returns the process exit status (0).
+  int Serve();
+
+ private:
+  // Reload (SIGHUP and the control socket share it) and status: the control socket's handlers
+  // (step 9).
+  ControlReply Reload();
+  std::string Status(bool json);
+  // Records the decider_restart event when this decider replaces a dead one (step 4).
+  void RecordRestart(const DeciderRestart& r);
+  // Step 7's second half: the FUSE and network filesystems' own reader and workers.
+  StepResult StartUntrustedReader();
+
+  const DaemonOptions& options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::optional<os::SignalFd> signals_;                // 1
+  std::optional<os::LinuxEventKernel> kernel_;         // 2
+  std::optional<StartupResponder> responder_;          // 2, until the loop takes over
+  std::optional<Config> config_;                       // 3
+  std::shared_ptr<FanOutDecisionSink> sink_;           // 4
+  DecisionCache cache_;                                // 5
+  std::optional<DatabaseManager> databases_;           // 5
+  std::shared_ptr<const hashdb::Database> db_;         // 5: the database in force at start
+  std::optional<WatchChoice> watch_;                   // 5
+  std::optional<FilesystemMarker> marker_;             // 6
+  Stats stats_;                                        // 7
+  ModeSource modes_;                                   // 7
+  std::unique_ptr<maintenance::Services> privileged_;  // 7
+  ExecDeciderOptions decider_options_;                 // 7
+  unsigned workers_ = 0;                               // 7
+  std::optional<ScriptCoverage> scripts_;              // 7
+  std::optional<ExecDecider> decider_;                 // 7
+  // What a step's undo refers to is declared before teardown_, so it outlives the undo.
+  EventLoop* loop_ = nullptr;                     // 11
+  std::unique_ptr<ControlServerThread> control_;  // 9
+  // FUSE and network filesystems: their group's own reader and workers, and the guard that
+  // aborts a FUSE connection holding them (untrusted_reader.h).
+  std::optional<os::LinuxEventKernel> untrusted_kernel_;  // 7
+  std::unique_ptr<ExecDecider> untrusted_decider_;        // 7
+  os::LinuxFuseConnections fuse_connections_;             // 7
+  std::unique_ptr<UntrustedReader> untrusted_reader_;     // 7
+  TeardownSteps teardown_;
+  std::unique_ptr<MountDiscovery> discovery_;  // 8
+};
+
+// 1. Signals: blocked before any thread exists, so every thread inherits the mask. No file is
+// opened before step 2.
+StepResult Decider::BlockSignals() {
   auto signals = os::SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
-  if (!signals.ok()) return Fail(options, "signals", signals.error());
+  if (!signals.ok()) return StepFailure{"signals", signals.error()};
+  signals_.emplace(std::move(*signals));
   ::signal(SIGPIPE, SIG_IGN);
+  return std::nullopt;
+}
 
-  // 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
-  // every filesystem marked, and its config, database and logs live on them
-  // (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
-  std::optional<os::LinuxEventKernel> kernel;
-  std::optional<StartupResponder> responder;
-  if (options.group != nullptr) {
-    kernel.emplace(*options.group);
-    responder.emplace(*kernel, kStartupHoldLimit);
+// 2. Our own accesses answered from now on: a decider that replaces a dead one starts with
+// every filesystem marked, and its config, database and logs live on them
+// (startup_responder.h). Other events wait for the loop (at most 1 s, then denied).
+StepResult Decider::AnswerOwnAccesses() {
+  if (options_.group != nullptr) {
+    kernel_.emplace(*options_.group);
+    responder_.emplace(*kernel_, kStartupHoldLimit);
   }
+  return std::nullopt;
+}
 
-  // 3. Configuration.
-  auto config = LoadConfig(options.config_path);
-  if (!config.ok()) return Fail(options, "configuration", config.error());
-  SetLogLevel(config->log_level);
+// 3. Configuration.
+StepResult Decider::LoadConfiguration() {
+  auto config = LoadConfig(options_.config_path);
+  if (!config.ok()) return StepFailure{"configuration", config.error()};
+  config_.emplace(std::move(*config));
+  SetLogLevel(config_->log_level);
+  return std::nullopt;
+}
 
-  // 4. Sinks: stderr (journald) and whatever the caller adds.
-  auto sink = std::make_shared<FanOutDecisionSink>();
-  sink->Add(std::make_shared<StderrDecisionSink>());
-  if (options.extra_sink) sink->Add(options.extra_sink);
+// 4. Sinks: stderr (journald) and whatever the caller adds.
+StepResult Decider::OpenSinks() {
+  sink_ = std::make_shared<FanOutDecisionSink>();
+  sink_->Add(std::make_shared<StderrDecisionSink>());
+  if (options_.extra_sink) sink_->Add(options_.extra_sink);
   // The hash-chained audit log: records are queued and written by its own thread, never
   // before the kernel has its answer. Without it lockd does not run: an allowlist whose
   // denials leave no evidence is not what a bank deploys.
-  {
-    audit::AuditLogOptions audit_options;
-    audit_options.file.path = config->audit_log;
-    if (config->syslog_facility != "none") {
-      audit::SyslogOptions syslog;
-      syslog.facility = *audit::ParseSyslogFacility(config->syslog_facility);
-      audit_options.syslog = syslog;
-    }
-    auto audit_sink = audit::AuditSink::Start(audit_options);
-    if (!audit_sink.ok())
-      return Fail(options, "audit log " + config->audit_log, audit_sink.error());
-    sink->Add(*audit_sink);
+  audit::AuditLogOptions audit_options;
+  audit_options.file.path = config_->audit_log;
+  if (config_->syslog_facility != "none") {
+    audit::SyslogOptions syslog;
+    syslog.facility = *audit::ParseSyslogFacility(config_->syslog_facility);
+    audit_options.syslog = syslog;
   }
-  if (options.restart) {
-    const DeciderRestart& r = *options.restart;
-    sink->OnDaemonEvent(
-        {NowUnixNs(),
-         DaemonEventKind::kDecider,
-         "decider " + std::to_string(r.previous_pid) + " ended (" + r.how_ended + "); " +
-             std::to_string(r.pending_denied) + " event(s) it had read denied (" +
-             std::to_string(r.denied_outside_ledger) + " found by the fd sweep); restart " +
-             std::to_string(r.number) + ", new decider " + std::to_string(::getpid()),
-         0,
-         {{"exit", r.how_ended},
-          {"pending_denied", std::to_string(r.pending_denied)},
-          {"previous_pid", std::to_string(r.previous_pid)},
-          {"restarts", std::to_string(r.number)},
-          {"failed_starts", std::to_string(r.failed_starts)},
-          {"last_failure", r.last_failure},
-          {"denied_while_down", std::to_string(r.denied_while_down)}}});
-  }
+  auto audit_sink = audit::AuditSink::Start(audit_options);
+  if (!audit_sink.ok()) return StepFailure{"audit log " + config_->audit_log, audit_sink.error()};
+  sink_->Add(*audit_sink);
+  if (options_.restart) RecordRestart(*options_.restart);
   // One line on the terminal of a process whose exec was denied (lockd/tty_notice.h).
-  sink->Add(TtyNoticeSink::Start());
+  sink_->Add(TtyNoticeSink::Start());
+  return std::nullopt;
+}
 
-  // 5. The database: verified against the trust anchors and the anti-rollback floor.
-  DecisionCache cache;
-  DatabaseManager databases(config->database, config->trust_dir, StateStore(config->state_dir));
-  databases.SetOnSwap([&cache](const hashdb::Database&) { cache.Clear(); });
-  auto db = databases.Load();
+void Decider::RecordRestart(const DeciderRestart& r) {
+  sink_->OnDaemonEvent(
+      {NowUnixNs(),
+       DaemonEventKind::kDecider,
+       "decider " + std::to_string(r.previous_pid) + " ended (" + r.how_ended + "); " +
+           std::to_string(r.pending_denied) + " event(s) it had read denied (" +
+           std::to_string(r.denied_outside_ledger) + " found by the fd sweep); restart " +
+           std::to_string(r.number) + ", new decider " + std::to_string(::getpid()),
+       0,
+       {{"exit", r.how_ended},
+        {"pending_denied", std::to_string(r.pending_denied)},
+        {"previous_pid", std::to_string(r.previous_pid)},
+        {"restarts", std::to_string(r.number)},
+        {"failed_starts", std::to_string(r.failed_starts)},
+        {"last_failure", r.last_failure},
+        {"denied_while_down", std::to_string(r.denied_while_down)}}});
+}
+
+// 5. The database: verified against the trust anchors and the anti-rollback floor; the kernel
+// settings its policy asks for; where to enforce.
+StepResult Decider::LoadDatabase() {
+  databases_.emplace(config_->database, config_->trust_dir, StateStore(config_->state_dir));
+  databases_->SetOnSwap([this](const hashdb::Database&) { cache_.Clear(); });
+  auto db = databases_->Load();
   if (!db.ok()) {
-    sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
-    return Fail(options, "database", db.error());
+    sink_->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
+    return StepFailure{"database", db.error()};
   }
+  db_ = *db;
   // The record's message is the description alone (as before Report; exports copy it).
-  Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, DescribeDatabase(**db),
-         (*db)->generation());
+  Report(*sink_, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, DescribeDatabase(*db_),
+         db_->generation());
   // memfd execution cannot be seen by fanotify: shut it in the kernel (policy.memfd_noexec).
-  ApplyMemfdPolicy((*db)->policy(), *sink, (*db)->generation());
+  ApplyMemfdPolicy(db_->policy(), *sink_, db_->generation());
   // No mounts by unprivileged users: user namespaces off (policy.restrict_user_namespaces),
   // the values found first recorded for uninstall; put back when the policy turns it off.
-  ApplyUserNamespacePolicy((*db)->policy().restrict_user_namespaces, StateStore(config->state_dir),
-                           *sink, (*db)->generation());
+  ApplyUserNamespacePolicy(db_->policy().restrict_user_namespaces, StateStore(config_->state_dir),
+                           *sink_, db_->generation());
   // Where to enforce: the signed policy's watch; lockd.toml may only widen it when enforcing
   // (watch_policy.h). Refused before any mark is placed.
-  auto watch = ChooseWatch((*db)->policy(), config->watch, config->source);
+  auto watch = ChooseWatch(db_->policy(), config_->watch, config_->source);
   if (!watch.ok()) {
-    sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                         "not starting: " + watch.error().message, (*db)->generation()});
-    return Fail(options, "watch", watch.error());
+    sink_->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
+                          "not starting: " + watch.error().message, db_->generation()});
+    return StepFailure{"watch", watch.error()};
   }
-  LogInfo("marking " + DescribeWatch(watch->watch) + " (watch from " + watch->source + ")");
+  watch_.emplace(std::move(*watch));
+  LogInfo("marking " + DescribeWatch(watch_->watch) + " (watch from " + watch_->source + ")");
+  return std::nullopt;
+}
 
-  // 6. fanotify group (made by the supervisor, see daemon.h), mount table.
-  if (options.group == nullptr) {
-    return Fail(options, "fanotify",
-                options.group_error.value_or(
-                    hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument, "no fanotify group")));
+// 6. The fanotify group (made by the supervisor, see daemon.h) and the marker that will place
+// the marks in it.
+StepResult Decider::PrepareMarker() {
+  if (options_.group == nullptr) {
+    return StepFailure{"fanotify", options_.group_error.value_or(hashdb::MakeError(
+                                       hashdb::ErrorCode::kInvalidArgument, "no fanotify group"))};
   }
-  os::FanotifyGroup& g = *options.group;
   // The mark mask follows the coverage policy of the database in force at start (a reload that
-  // changes it is reported: marks are placed once). No mark is placed before step 7.
-  const os::MarkMask mask = MarkMaskFor((*db)->policy());
+  // changes it is reported: marks are placed once). No mark is placed before step 8.
+  const os::MarkMask mask = MarkMaskFor(db_->policy());
   // FUSE and network filesystems in a group of their own when the supervisor made one
   // (untrusted_reader.h).
-  FilesystemMarker marker(g, mask, watch->watch, UntrustedMarkMask(), options.untrusted_group);
+  marker_.emplace(*options_.group, mask, watch_->watch, UntrustedMarkMask(),
+                  options_.untrusted_group);
   // A superblock newly marked or gone: what the cache holds for its device number is stale.
-  marker.SetOnSuperblockChange([&cache](std::uint64_t dev) { cache.ForgetDevice(dev); });
+  marker_->SetOnSuperblockChange([this](std::uint64_t dev) { cache_.ForgetDevice(dev); });
+  return std::nullopt;
+}
 
-  // 7. Decider and workers (before the marks: events flow as soon as a mark is placed).
-  Stats stats;
-  ModeSource modes;
+// 7. Decider and workers (before the marks: events flow as soon as a mark is placed).
+StepResult Decider::StartDeciders() {
   // The maintenance window (resumed if still open, closed if it ended while lockd was down) and
   // the token-authorized acts. Its learning sink sees the decisions made in maintenance mode.
-  auto privileged = maintenance::Services::Start(*config, databases, modes, *sink);
-  if (!privileged.ok()) return Fail(options, "maintenance state", privileged.error());
-  sink->Add((*privileged)->learning_sink());
-  ExecDeciderOptions decider_options;
-  const unsigned workers = config->EffectiveWorkers();
-  decider_options.small_workers = workers;
-  decider_options.large_workers = std::max(1u, workers / 2);
+  auto privileged = maintenance::Services::Start(*config_, *databases_, modes_, *sink_);
+  if (!privileged.ok()) return StepFailure{"maintenance state", privileged.error()};
+  privileged_ = std::move(*privileged);
+  sink_->Add(privileged_->learning_sink());
+  workers_ = config_->EffectiveWorkers();
+  decider_options_.small_workers = workers_;
+  decider_options_.large_workers = std::max(1u, workers_ / 2);
   // Audit records name an event's file as the marker sees it (overlay layers, EventPath).
-  decider_options.coverage = &marker;
-  decider_options.attribute_maintenance = [&c = (*privileged)->controller()](int pid) {
+  decider_options_.coverage = &*marker_;
+  decider_options_.attribute_maintenance = [&c = privileged_->controller()](int pid) {
     return c.AttributeNow(pid);
   };
   // Script coverage (interpreters by digest, scripts by command line): the decider hands it
-  // the digest of every exec'd file it judged by content, so nothing is hashed twice. Declared
+  // the digest of every exec'd file it judged by content, so nothing is hashed twice. Made
   // before the decider: the decider's workers call it until Shutdown.
-  ScriptCoverage scripts(*kernel, &marker);
-  decider_options.exec_digest = [&scripts](const FileFacts& facts, const hashdb::Digest& digest) {
+  scripts_.emplace(*kernel_, &*marker_);
+  decider_options_.exec_digest = [&scripts = *scripts_](const FileFacts& facts,
+                                                        const hashdb::Digest& digest) {
     scripts.NoteDigest(facts, digest);
   };
-  ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
+  decider_.emplace(*kernel_, *databases_, modes_, cache_, *sink_, stats_, decider_options_);
   // From here on every step that starts something pushes what undoes it; a failed step returns
   // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
-  // at the end of step 12. What a step's undo refers to is declared before `teardown`, so it
-  // outlives the undo.
-  EventLoop* loop_for_teardown = nullptr;        // step 12
-  std::unique_ptr<ControlServerThread> control;  // step 10
-  // FUSE and network filesystems: their group's own reader and workers, and the guard that
-  // aborts a FUSE connection holding them (untrusted_reader.h).
-  std::optional<os::LinuxEventKernel> untrusted_kernel;
-  std::unique_ptr<ExecDecider> untrusted_decider;
-  os::LinuxFuseConnections fuse_connections;
-  std::unique_ptr<UntrustedReader> untrusted_reader;
-  TeardownSteps teardown;
-  teardown.Push("maintenance thread stopped", [&] { (*privileged)->Stop(); });
-  teardown.Push("workers drained (every request submitted is answered)",
-                [&] { decider.Shutdown(); });
-  if (options.untrusted_group != nullptr) {
-    untrusted_kernel.emplace(*options.untrusted_group);
-    ExecDeciderOptions untrusted_options = decider_options;
-    untrusted_options.small_workers = 2;
-    untrusted_options.large_workers = 1;
-    untrusted_decider = std::make_unique<ExecDecider>(*untrusted_kernel, databases, modes, cache,
-                                                      *sink, stats, untrusted_options);
-    untrusted_reader = std::make_unique<UntrustedReader>(
-        *untrusted_kernel, *untrusted_decider, fuse_connections,
-        [&marker] {
-          std::vector<FuseMount> fuse;
-          for (const auto& m : marker.Marked()) {
-            if (m.untrusted && m.fs_type.rfind("fuse", 0) == 0) {
-              fuse.push_back({m.dev, m.mount_point});
-            }
-          }
-          return fuse;
-        },
-        *sink, stats);
-    if (auto reading = untrusted_reader->Start(); !reading.ok()) {
-      return Fail(options, "reader of FUSE and network filesystems", reading.error());
-    }
-    teardown.Push("FUSE and network filesystems' events read and answered",
-                  [&] { untrusted_reader->Stop(); });
-  }
+  // at the end of step 11.
+  teardown_.Push("maintenance thread stopped", [this] { privileged_->Stop(); });
+  teardown_.Push("workers drained (every request submitted is answered)",
+                 [this] { decider_->Shutdown(); });
+  return StartUntrustedReader();
+}
 
-  // 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
-  // whatever filesystem holds its nearest existing parent (often /), and one that passes
-  // through a symbolic link (which anyone who can write the disk offline can plant in place of
-  // a signed directory) names a different place from the one the marks are chosen by.
-  if (watch->watch) {
-    for (const auto& w : *watch->watch) {
+StepResult Decider::StartUntrustedReader() {
+  if (options_.untrusted_group == nullptr) return std::nullopt;
+  untrusted_kernel_.emplace(*options_.untrusted_group);
+  ExecDeciderOptions untrusted_options = decider_options_;
+  untrusted_options.small_workers = 2;
+  untrusted_options.large_workers = 1;
+  untrusted_decider_ = std::make_unique<ExecDecider>(*untrusted_kernel_, *databases_, modes_,
+                                                     cache_, *sink_, stats_, untrusted_options);
+  untrusted_reader_ = std::make_unique<UntrustedReader>(
+      *untrusted_kernel_, *untrusted_decider_, fuse_connections_,
+      [&marker = *marker_] {
+        std::vector<FuseMount> fuse;
+        for (const auto& m : marker.Marked()) {
+          if (m.untrusted && m.fs_type.rfind("fuse", 0) == 0) {
+            fuse.push_back({m.dev, m.mount_point});
+          }
+        }
+        return fuse;
+      },
+      *sink_, stats_);
+  if (auto reading = untrusted_reader_->Start(); !reading.ok()) {
+    return StepFailure{"reader of FUSE and network filesystems", reading.error()};
+  }
+  teardown_.Push("FUSE and network filesystems' events read and answered",
+                 [this] { untrusted_reader_->Stop(); });
+  return std::nullopt;
+}
+
+// 8. Marks. A watch path must exist and be canonical on disk: a missing one would resolve to
+// whatever filesystem holds its nearest existing parent (often /), and one that passes
+// through a symbolic link (which anyone who can write the disk offline can plant in place of
+// a signed directory) names a different place from the one the marks are chosen by.
+StepResult Decider::MarkFilesystems() {
+  if (watch_->watch) {
+    for (const auto& w : *watch_->watch) {
       char resolved[PATH_MAX];
       if (::realpath(w.c_str(), resolved) == nullptr) {
-        return Fail(options, "marks", hashdb::ErrnoError(watch->source + ": watch path " + w));
+        return StepFailure{"marks", hashdb::ErrnoError(watch_->source + ": watch path " + w)};
       }
       if (w != resolved) {
-        return Fail(
-            options, "marks",
-            hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument,
-                              watch->source + ": watch path " + w + " resolves to " + resolved +
-                                  ": watch paths must be canonical (no "
-                                  "symbolic link, '.' or '..')"));
+        return StepFailure{"marks", hashdb::MakeError(hashdb::ErrorCode::kInvalidArgument,
+                                                      watch_->source + ": watch path " + w +
+                                                          " resolves to " + resolved +
+                                                          ": watch paths must be canonical (no "
+                                                          "symbolic link, '.' or '..')")};
       }
     }
   }
-  auto discovery = MountDiscovery::Open(marker);
-  if (!discovery.ok()) {
-    return Fail(options, "mount table", discovery.error());
-  }
-  auto first = (*discovery)->SyncOwn();
-  if (!first.ok()) {
-    return Fail(options, "mount table", first.error());
-  }
+  auto discovery = MountDiscovery::Open(*marker_);
+  if (!discovery.ok()) return StepFailure{"mount table", discovery.error()};
+  discovery_ = std::move(*discovery);
+  auto first = discovery_->SyncOwn();
+  if (!first.ok()) return StepFailure{"mount table", first.error()};
   for (const auto& f : first->failures) LogError("cannot mark " + f);
-  if (marker.Marked().empty()) {
-    return Fail(options, "marks",
-                hashdb::MakeError(hashdb::ErrorCode::kNotFound,
-                                  "no filesystem could be marked; nothing would be "
-                                  "enforced"));
+  if (marker_->Marked().empty()) {
+    return StepFailure{"marks", hashdb::MakeError(hashdb::ErrorCode::kNotFound,
+                                                  "no filesystem could be marked; nothing would "
+                                                  "be enforced")};
   }
   // Marks removed first, so no new event arrives; then every event already queued is answered
   // by the loop (once it exists: before that the startup responder holds them).
-  teardown.Push("marks removed, queued events answered", [&] {
-    marker.UnmarkAll();
-    if (loop_for_teardown != nullptr) loop_for_teardown->DrainFanotify();
+  teardown_.Push("marks removed, queued events answered", [this] {
+    marker_->UnmarkAll();
+    if (loop_ != nullptr) loop_->DrainFanotify();
   });
-  for (const auto& m : marker.Marked()) {
+  for (const auto& m : marker_->Marked()) {
     LogInfo("watching " + m.mount_point + " (" + m.fs_type + ", " +
             (m.kind == os::MarkKind::kFilesystem ? "filesystem" : "mount") + " mark)");
   }
+  return std::nullopt;
+}
 
-  // 9. Reload (SIGHUP and control socket share it) and status.
-  auto reload = [&]() -> ControlReply {
-    const ReloadOutcome outcome = databases.Reload();
-    const std::uint64_t generation = outcome.current ? outcome.current->generation() : 0;
-    if (!outcome.loaded) {
-      Report(*sink, LogLevel::kError, DaemonEventKind::kDatabaseRefused, outcome.message,
-             generation);
-      return {ControlReply::Code::kRefused, outcome.message + "\n"};
-    }
-    const hashdb::Policy& policy = outcome.current->policy();
-    if (!MarkMaskCovers(marker.mask(), policy)) {
-      LogError(
-          "the new policy covers shared objects or scripts but the marks were placed "
-          "without FAN_OPEN_PERM: restart lockd to apply it");
-    }
-    // Marks are placed once, at start: a new signed watch is applied by a restart, and one
-    // that lockd.toml would narrow makes that restart refuse. Both are said now.
-    auto new_watch = ChooseWatch(policy, config->watch, config->source);
-    if (!new_watch.ok()) {
-      Report(*sink, LogLevel::kError, DaemonEventKind::kError,
-             "reload: the new policy's watch: " + new_watch.error().message +
-                 ": lockd keeps the marks it placed at start and will refuse to restart",
-             generation);
-    } else if (new_watch->watch != watch->watch) {
-      LogError("the new policy enforces on " + DescribeWatch(new_watch->watch) +
-               " but the marks were placed for " + DescribeWatch(watch->watch) +
-               ": restart lockd to apply it");
-    }
-    if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink, generation);
-    ApplyUserNamespacePolicy(policy.restrict_user_namespaces, StateStore(config->state_dir), *sink,
-                             generation);
-    Report(*sink, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
-    return {ControlReply::Code::kOk, outcome.message + "\n"};
-  };
-  auto status = [&](bool json) {
-    StatusSnapshot s;
-    s.version = hashdb::kLockdVersion;
-    auto current = databases.Current();
-    if (current) {
-      s.mode = std::string(EffectiveModeName(modes.Current(current->policy())));
-      s.db_generation = current->generation();
-      s.db_path = current->name();
-      s.db_signer = hashdb::ToHex(current->signer_key_id());
-      s.db_entries = current->digest_count();
-      s.db_created_unix = current->created_unix();
-    }
-    s.uptime_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
-            .count();
-    s.allowed = stats.allowed.load();
-    s.denied = stats.denied.load();
-    s.would_deny = stats.would_deny.load();
-    s.cache_hits = cache.hits();
-    s.cache_misses = cache.misses();
-    s.cache_entries = cache.size();
-    s.hashes = stats.hashes.load();
-    s.hashed_bytes = stats.hashed_bytes.load();
-    s.response_errors = stats.response_errors.load();
-    s.queue_overflows = stats.queue_overflows.load();
-    s.queue_depth = stats.pending.load();
-    s.decider_restarts = options.restart ? options.restart->number : 0;
-    s.unopenable_denied = stats.unopenable_denied.load();
-    s.reports_open_errors = g.reports_fd_errors();
-    s.failed_starts = options.restart ? options.restart->failed_starts : 0;
-    s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
-    s.workers = workers;
-    s.watch = DescribeWatch(watch->watch);
-    s.watch_source = watch->source;
-    if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;
-    const UserNamespaceSettings userns = ReadUserNamespaceSettings();
-    s.user_namespaces_restricted = userns.restricted;
-    s.user_namespaces_kernel = userns.text;
-    s.marked = marker.Marked();
-    s.mount_discovery = (*discovery)->Describe();
-    s.overlay_gaps = marker.OverlayGaps();
-    s.last_denials = stats.RecentDenials();
-    if (auto w = (*privileged)->controller().window()) {
-      s.maintenance_session = w->session;
-      s.maintenance_ends_unix = w->end;
-      s.maintenance_learned = (*privileged)->controller().learned_count();
-    }
-    return json ? RenderStatusJson(s) : RenderStatusText(s);
-  };
+// Reload: the database again, then what its policy asks of the kernel; what needs a
+// restart is said.
+ControlReply Decider::Reload() {
+  const ReloadOutcome outcome = databases_->Reload();
+  const std::uint64_t generation = outcome.current ? outcome.current->generation() : 0;
+  if (!outcome.loaded) {
+    Report(*sink_, LogLevel::kError, DaemonEventKind::kDatabaseRefused, outcome.message,
+           generation);
+    return {ControlReply::Code::kRefused, outcome.message + "\n"};
+  }
+  const hashdb::Policy& policy = outcome.current->policy();
+  if (!MarkMaskCovers(marker_->mask(), policy)) {
+    LogError(
+        "the new policy covers shared objects or scripts but the marks were placed "
+        "without FAN_OPEN_PERM: restart lockd to apply it");
+  }
+  // Marks are placed once, at start: a new signed watch is applied by a restart, and one
+  // that lockd.toml would narrow makes that restart refuse. Both are said now.
+  auto new_watch = ChooseWatch(policy, config_->watch, config_->source);
+  if (!new_watch.ok()) {
+    Report(*sink_, LogLevel::kError, DaemonEventKind::kError,
+           "reload: the new policy's watch: " + new_watch.error().message +
+               ": lockd keeps the marks it placed at start and will refuse to restart",
+           generation);
+  } else if (new_watch->watch != watch_->watch) {
+    LogError("the new policy enforces on " + DescribeWatch(new_watch->watch) +
+             " but the marks were placed for " + DescribeWatch(watch_->watch) +
+             ": restart lockd to apply it");
+  }
+  if (policy.memfd_noexec) ApplyMemfdPolicy(policy, *sink_, generation);
+  ApplyUserNamespacePolicy(policy.restrict_user_namespaces, StateStore(config_->state_dir), *sink_,
+                           generation);
+  Report(*sink_, LogLevel::kInfo, DaemonEventKind::kDatabaseLoaded, outcome.message, generation);
+  return {ControlReply::Code::kOk, outcome.message + "\n"};
+}
 
-  // 10. Control socket.
-  auto server = os::ControlServer::Listen(config->control_socket);
-  if (!server.ok()) return Fail(options, "control socket", server.error());
+// Status (status_snapshot.h gathers it, status_report.h renders it).
+std::string Decider::Status(bool json) {
+  const StatusSnapshot s = GatherStatus({started_, *databases_, modes_, stats_, cache_,
+                                         *options_.group, options_.restart, workers_, *watch_,
+                                         *marker_, *discovery_, privileged_->controller()});
+  return json ? RenderStatusJson(s) : RenderStatusText(s);
+}
+
+// 9. Control socket, with Reload, Status, the maintenance services' and quarantine's handlers.
+StepResult Decider::ServeControlSocket() {
+  auto server = os::ControlServer::Listen(config_->control_socket);
+  if (!server.ok()) return StepFailure{"control socket", server.error()};
   ControlHandlers handlers;
-  handlers.status = status;
-  handlers.reload = reload;
-  (*privileged)->AddHandlers(handlers);
+  handlers.status = [this](bool json) { return Status(json); };
+  handlers.reload = [this] { return Reload(); };
+  privileged_->AddHandlers(handlers);
   quarantine::QuarantineEnv quarantine_env{
-      config->audit_log, (*privileged)->authorizer().terminal_id(), {}};
-  handlers.quarantine = [quarantine_env, &events = *sink](const QuarantineRequest& request) {
+      config_->audit_log, privileged_->authorizer().terminal_id(), {}};
+  handlers.quarantine = [quarantine_env, &events = *sink_](const QuarantineRequest& request) {
     return quarantine::HandleQuarantine(request, quarantine_env, events);
   };
-  control = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
-  teardown.Push("control socket closed", [&] { control.reset(); });
+  control_ = std::make_unique<ControlServerThread>(std::move(*server), std::move(handlers));
+  teardown_.Push("control socket closed", [this] { control_.reset(); });
+  return std::nullopt;
+}
 
-  // 11. Ready: the marks are in place.
+// 10. Ready: the marks are in place.
+void Decider::AnnounceReady() {
   (void)os::SdNotify("READY=1\nSTATUS=enforcing with generation " +
-                     std::to_string((*db)->generation()));
-  sink->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStarted,
-                       std::string("lockd ") + hashdb::kLockdVersion + " started, " +
-                           std::to_string(marker.Marked().size()) + " filesystem(s) marked",
-                       (*db)->generation()});
+                     std::to_string(db_->generation()));
+  sink_->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kStarted,
+                        std::string("lockd ") + hashdb::kLockdVersion + " started, " +
+                            std::to_string(marker_->Marked().size()) + " filesystem(s) marked",
+                        db_->generation()});
   LogInfo("ready");
-  if (options.ready_fd >= 0) {
-    const std::string message = "R" + config->control_socket;
-    (void)!::write(options.ready_fd, message.data(), message.size());
-    ::close(options.ready_fd);
+  if (options_.ready_fd >= 0) {
+    const std::string message = "R" + config_->control_socket;
+    (void)!::write(options_.ready_fd, message.data(), message.size());
+    ::close(options_.ready_fd);
   }
+}
 
-  // 12. The loop.
+// 11. The loop, then the teardown, always in the same order.
+int Decider::Serve() {
   // SIGHUP's reload opens the database, on a marked filesystem: never on the loop thread, which
   // alone answers that open (background_task.h).
-  BackgroundTask sighup_reload([&] { (void)reload(); });
-  EventLoopParts parts{*kernel,
-                       *signals,
-                       discovery->get(),
-                       marker,
-                       decider,
-                       cache,
-                       *sink,
-                       stats,
-                       [&] { sighup_reload.Request(); },
+  BackgroundTask sighup_reload([this] { (void)Reload(); });
+  EventLoopParts parts{*kernel_,
+                       *signals_,
+                       discovery_.get(),
+                       *marker_,
+                       *decider_,
+                       cache_,
+                       *sink_,
+                       stats_,
+                       [&sighup_reload] { sighup_reload.Request(); },
                        os::WatchdogPingInterval()};
-  parts.databases = &databases;  // the policy that triages plain opens
-  parts.scripts = &scripts;
-  parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
+  parts.databases = &*databases_;  // the policy that triages plain opens
+  parts.scripts = &*scripts_;
+  parts.on_write = [&c = privileged_->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };
   EventLoop loop(std::move(parts));
-  loop_for_teardown = &loop;
+  loop_ = &loop;
   // The loop takes over from the startup responder: what it held is handled first, in order.
-  if (responder) {
-    auto held = responder->Stop();
-    const auto c = responder->counts();
+  if (responder_) {
+    auto held = responder_->Stop();
+    const auto c = responder_->counts();
     if (c.denied_late > 0 || c.dropped > 0) {
       LogWarning("startup: " + std::to_string(c.denied_late) + " access(es) denied after waiting " +
                  std::to_string(kStartupHoldLimit.count()) + " ms for the start, " +
                  std::to_string(c.dropped) + " notification(s) dropped");
     }
     loop.HandleEvents(std::move(held));
-    responder.reset();
+    responder_.reset();
   }
   loop.SyncOtherNamespaces();
   const int sig = loop.Run();
 
-  // Teardown, always in this order.
   (void)os::SdNotify("STOPPING=1");
-  Report(*sink, LogLevel::kInfo, DaemonEventKind::kStopping,
+  Report(*sink_, LogLevel::kInfo, DaemonEventKind::kStopping,
          "stopping on signal " + std::to_string(sig),
-         databases.Current() ? databases.Current()->generation() : 0);
-  teardown.RunAll();  // control socket, marks and queued events, workers, maintenance thread
-  LogInfo("stopped: " + std::to_string(stats.allowed.load()) + " allowed, " +
-          std::to_string(stats.denied.load()) + " denied, " +
-          std::to_string(stats.would_deny.load()) + " would-deny");
+         databases_->Current() ? databases_->Current()->generation() : 0);
+  teardown_.RunAll();  // control socket, marks and queued events, workers, maintenance thread
+  loop_ = nullptr;
+  LogInfo("stopped: " + std::to_string(stats_.allowed.load()) + " allowed, " +
+          std::to_string(stats_.denied.load()) + " denied, " +
+          std::to_string(stats_.would_deny.load()) + " would-deny");
   return 0;
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  Decider decider(options);
+  // A failed step is logged and told (Fail) while everything before it still runs; then the
+  // Decider's scope undoes the earlier steps, last first.
+  for (StepResult (Decider::*step)() : std::initializer_list<StepResult (Decider::*)()>{
+           &Decider::BlockSignals, &Decider::AnswerOwnAccesses, &Decider::LoadConfiguration,
+           &Decider::OpenSinks, &Decider::LoadDatabase, &Decider::PrepareMarker,
+           &Decider::StartDeciders, &Decider::MarkFilesystems, &Decider::ServeControlSocket}) {
+    if (StepResult failed = (decider.*step)()) {
+      return Fail(options, failed->step, failed->error);
+    }
+  }
+  decider.AnnounceReady();
+  return decider.Serve();
 }
 
 }  // namespace lockd

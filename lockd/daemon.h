@@ -3,12 +3,14 @@
 // always run. main.cpp parses the command line and hands over to the supervisor
 // (supervisor.h), which creates the fanotify group and runs RunDaemon in a forked decider.
 //
-// Startup: config -> signals -> audit log (and the decider_restart record when this decider
-// replaces a dead one) -> load and verify the database (no valid database: log why, exit
-// non-zero, never pretend to enforce) -> the fanotify group from the supervisor -> decider and
-// workers -> marks on every selected filesystem (re-placing marks a dead decider left on the
-// group is harmless: adding a mark that exists only merges its mask) -> control socket ->
-// READY=1 and the ready byte to the supervisor -> event loop.
+// Startup (one method of daemon.cpp's Decider per step): signals -> the startup responder on
+// the supervisor's group -> config -> audit log (and the decider_restart record when this
+// decider replaces a dead one) -> load and verify the database (no valid database: log why,
+// exit non-zero, never pretend to enforce) and the watch -> the fanotify group from the
+// supervisor -> maintenance services, decider and workers -> marks on every selected
+// filesystem (re-placing marks a dead decider left on the group is harmless: adding a mark that
+// exists only merges its mask) -> control socket -> READY=1 and the ready byte to the
+// supervisor -> event loop.
 // Teardown (in reverse, always): STOPPING=1 -> control socket closed -> marks removed ->
 // events already queued answered -> workers drained. The group itself is closed by the
 // supervisor when it exits.
