@@ -272,7 +272,7 @@ StepResult Decider::PrepareMarker() {
 StepResult Decider::StartDeciders() {
   // The maintenance window (resumed if still open, closed if it ended while lockd was down) and
   // the token-authorized acts. Its learning sink sees the decisions made in maintenance mode.
-  auto privileged = maintenance::Services::Start(*config_, *databases_, modes_, *sink_);
+  auto privileged = maintenance::Services::Start(*config_, *databases_, modes_, *sink_, *kernel_);
   if (!privileged.ok()) return StepFailure{"maintenance state", privileged.error()};
   privileged_ = std::move(*privileged);
   sink_->Add(privileged_->learning_sink());

@@ -31,11 +31,9 @@ std::int64_t WallSeconds() {
 
 }  // namespace
 
-hashdb::Result<std::unique_ptr<Services>> Services::Start(const Config& config,
-                                                          DatabaseManager& databases,
-                                                          ModeSource& modes, DecisionSink& sink,
-                                                          std::function<std::int64_t()> now,
-                                                          bool start_thread) {
+hashdb::Result<std::unique_ptr<Services>> Services::Start(
+    const Config& config, DatabaseManager& databases, ModeSource& modes, DecisionSink& sink,
+    os::EventKernel& kernel, std::function<std::int64_t()> now, bool start_thread) {
   if (!now) now = WallSeconds;
   auto terminal_id = hashdb::LoadOrCreateTerminalId(config.state_dir + "/terminal-id");
   if (!terminal_id.ok()) return terminal_id.error().Wrap("terminal id");
@@ -49,7 +47,7 @@ hashdb::Result<std::unique_ptr<Services>> Services::Start(const Config& config,
   options.now = now;
   options.self = ::getpid();
   options.start_thread = start_thread;
-  s->controller_ = std::make_unique<Controller>(options, modes, sink, databases);
+  s->controller_ = std::make_unique<Controller>(options, modes, sink, databases, kernel);
   s->learning_sink_ = std::make_shared<LearningSink>(*s->controller_);
   HASHDB_TRY(s->controller_->Restore());
   return s;

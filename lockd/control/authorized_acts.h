@@ -28,12 +28,12 @@ namespace lockd::maintenance {
 class Services {
  public:
   // Reads (or creates) the terminal id at <state_dir>/terminal-id, restores the maintenance
-  // window (controller.h) and starts its thread. now: wall clock seconds (tests inject one).
-  static hashdb::Result<std::unique_ptr<Services>> Start(const Config& config,
-                                                         DatabaseManager& databases,
-                                                         ModeSource& modes, DecisionSink& sink,
-                                                         std::function<std::int64_t()> now = {},
-                                                         bool start_thread = true);
+  // window (controller.h) and starts its thread. kernel: what the controller asks about written
+  // files and their writers (controller.h); must outlive the Services. now: wall clock seconds
+  // (tests inject one).
+  static hashdb::Result<std::unique_ptr<Services>> Start(
+      const Config& config, DatabaseManager& databases, ModeSource& modes, DecisionSink& sink,
+      os::EventKernel& kernel, std::function<std::int64_t()> now = {}, bool start_thread = true);
 
   // Fills challenge, maintenance_status and act.
   void AddHandlers(ControlHandlers& handlers);

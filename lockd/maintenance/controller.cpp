@@ -1,7 +1,6 @@
 #include "lockd/maintenance/controller.h"
 
 #include <fcntl.h>
-#include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +12,6 @@
 #include "hashdb/sha256.h"
 #include "hashdb/trust_store.h"
 #include "lockd/log.h"
-#include "lockd/os/file_probe.h"
-#include "lockd/os/process_info.h"
 #include "lockd/report.h"
 #include "lockd/text_escape.h"
 
@@ -43,11 +40,12 @@ std::string Rfc3339(std::int64_t seconds) {
 }  // namespace
 
 Controller::Controller(ControllerOptions options, ModeSource& modes, DecisionSink& sink,
-                       DatabaseManager& databases)
+                       DatabaseManager& databases, os::EventKernel& kernel)
     : options_(std::move(options)),
       modes_(modes),
       sink_(sink),
       databases_(databases),
+      kernel_(kernel),
       store_(options_.state_dir) {
   if (options_.procs == nullptr) {
     own_procs_ = std::make_unique<os::ProcFs>();
@@ -324,7 +322,7 @@ void Controller::OnDecision(const DecisionRecord& record) {
 void Controller::OnWrite(const os::FanotifyEvent& event) {
   const std::uint64_t serial = active_serial_.load(std::memory_order_relaxed);
   if (serial == 0) return;
-  if ((event.mask & FAN_CLOSE_WRITE) == 0 || event.pid == options_.self || !event.fd.valid()) {
+  if (!event.is_close_write() || event.pid == options_.self || !event.fd.valid()) {
     return;
   }
   auto origin = Origin();
@@ -337,17 +335,16 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
   // (never marked): who the writer is must be read now, while it may still exist; first of
   // all whether it belongs to the maintenance session (session.h).
   item.by = Attribute(event.pid, *origin, *procs_);
-  const os::ProcessFacts facts = os::ReadProcessFacts(event.pid);
+  const os::ProcessFacts facts = kernel_.Process(event.pid);
   item.uid = facts.uid;
   item.exe = facts.exe;
   if (!options_.trusted_updaters.empty() && !item.exe.empty() &&
       std::find(options_.trusted_updaters.begin(), options_.trusted_updaters.end(), item.exe) !=
           options_.trusted_updaters.end()) {
     // stat, not open: an open here could wait on a permission event only this thread answers.
-    struct stat st {};
-    if (::stat(("/proc/" + std::to_string(event.pid) + "/exe").c_str(), &st) == 0) {
+    if (auto running = kernel_.ExecutableFacts(event.pid)) {
       item.updater = item.exe;
-      item.updater_facts = FileFacts::FromStat(st);
+      item.updater_facts = *running;
     }
   }
   {
@@ -360,7 +357,7 @@ void Controller::OnWrite(const os::FanotifyEvent& event) {
       item.fd.Reset(::fcntl(event.fd.get(), F_DUPFD_CLOEXEC, 0));
       if (item.fd.valid()) ++queued_fds_;
     }
-    if (!item.fd.valid()) item.path = os::FdPath(event.fd.get());
+    if (!item.fd.valid()) item.path = kernel_.FdPath(event.fd.get());
     queue_.push_back(std::move(item));
   }
   queue_cv_.notify_one();
@@ -399,8 +396,8 @@ bool Controller::IsUpdater(const std::string& exe_path, const FileFacts& running
 void Controller::Learn(Item& item) {
   std::string kind;
   if (item.fd.valid()) {
-    item.path = os::FdPath(item.fd.get());
-    auto facts = os::StatFd(item.fd.get());
+    item.path = kernel_.FdPath(item.fd.get());
+    auto facts = kernel_.Stat(item.fd.get());
     if (!facts.ok() || !facts->regular()) return;
     auto cls = hashdb::ClassifyFd(item.fd.get(), static_cast<std::uint64_t>(facts->size),
                                   facts->mode, item.path);

@@ -53,6 +53,7 @@
 #include "lockd/maintenance/session.h"
 #include "lockd/maintenance/window.h"
 #include "lockd/mode.h"
+#include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/process_tree.h"
 
@@ -81,8 +82,13 @@ struct Closer {
 
 class Controller {
  public:
+  // `kernel` is what the controller asks about a written file and its writer: the file's path
+  // and metadata, the writer's uid and executable, and the identity of the file that
+  // executable is (os/event_kernel.h: the daemon's LinuxEventKernel, a fake in tests). Asked
+  // from the event loop (OnWrite: stat and /proc only, never an open of a marked file) and from
+  // the maintenance thread (Learn). Every reference must outlive the controller.
   Controller(ControllerOptions options, ModeSource& modes, DecisionSink& sink,
-             DatabaseManager& databases);
+             DatabaseManager& databases, os::EventKernel& kernel);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -149,9 +155,9 @@ class Controller {
     long uid = -1;
     std::string exe;
     std::string updater;  // the writer's executable, when it is a trusted updater
-    // stat(2) of the writer's /proc/<pid>/exe, taken on the loop thread (the writer may have
-    // exited by the time the maintenance thread looks): the updater file hashed later must be
-    // this very file version.
+    // The identity of the writer's /proc/<pid>/exe (EventKernel::ExecutableFacts), taken on the
+    // loop thread (the writer may have exited by the time the maintenance thread looks): the
+    // updater file hashed later must be this very file version.
     std::optional<FileFacts> updater_facts;
   };
   void Run();
@@ -172,6 +178,7 @@ class Controller {
   ModeSource& modes_;
   DecisionSink& sink_;
   DatabaseManager& databases_;
+  os::EventKernel& kernel_;
   WindowStore store_;
 
   mutable std::mutex mu_;  // window_, list_, serial_

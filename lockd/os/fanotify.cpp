@@ -48,6 +48,7 @@ bool FanotifyEvent::is_permission() const {
 bool FanotifyEvent::is_write_notification() const {
   return (mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) != 0;
 }
+bool FanotifyEvent::is_close_write() const { return (mask & FAN_CLOSE_WRITE) != 0; }
 bool FanotifyEvent::is_overflow() const { return (mask & FAN_Q_OVERFLOW) != 0; }
 
 hashdb::Result<FanotifyGroup> FanotifyGroup::Create() {

@@ -48,6 +48,7 @@ struct FanotifyEvent {
   bool is_open_permission() const;
   bool is_permission() const;  // needs an answer
   bool is_write_notification() const;
+  bool is_close_write() const;  // FAN_CLOSE_WRITE: a file open for writing was closed
   bool is_overflow() const;
 };
 

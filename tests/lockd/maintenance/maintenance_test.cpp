@@ -22,6 +22,7 @@
 #include "lockd/maintenance/window.h"
 #include "tests/support/db_fixture.h"
 #include "tests/support/fake_procs.h"
+#include "tests/support/lockd/fake_event_kernel.h"
 
 namespace m = lockd::maintenance;
 using lockd::ControlReply;
@@ -92,6 +93,9 @@ struct Terminal {
   std::unique_ptr<hashdb::PrivateKey> key = testsupport::NewKey();
   lockd::Config config;
   std::unique_ptr<lockd::DatabaseManager> databases;
+  // What the controller asks of the kernel about writes (the writer's uid, executable and its
+  // identity): processes set by hand, files are the real ones in dir.
+  testsupport::FakeEventKernel kernel;
   std::int64_t now = 1'000'000;
 
   Terminal() {
@@ -340,7 +344,7 @@ TEST_CASE("controller: start persists, the window ends by itself, records in ord
   Terminal t;
   RecordingSink sink;
   lockd::ModeSource modes;
-  m::Controller c(t.Options(), modes, sink, *t.databases);
+  m::Controller c(t.Options(), modes, sink, *t.databases, t.kernel);
   REQUIRE(c.Restore().ok());
   CHECK_FALSE(c.active());
   lockd::Authorized who;
@@ -431,7 +435,7 @@ TEST_CASE("controller: writes by the session are learned, writes by others are l
   Terminal t;
   RecordingSink sink;
   lockd::ModeSource modes;
-  m::Controller c(t.Options(), modes, sink, *t.databases);
+  m::Controller c(t.Options(), modes, sink, *t.databases, t.kernel);
   REQUIRE(c.Restore().ok());
   lockd::Authorized who;
   who.authorization = StartAuthorization(*t.key, 30, t.now - 5);
@@ -473,6 +477,76 @@ TEST_CASE("controller: writes by the session are learned, writes by others are l
   CHECK(c.Status(true, {}).find("\"not_learned_count\":2") != std::string::npos);
 }
 
+// Issue 14 item 1: the controller asks the kernel about a writer only through os::EventKernel,
+// so who wrote a file (uid, executable, a trusted updater's identity) is tested with the fake.
+TEST_CASE("controller: a trusted updater's writes are learned while it runs the allowlisted file") {
+  Terminal t;
+  // The configured updater: content "a", the digest the database allows (/usr/bin/a).
+  const std::string updater = t.dir.Join("updater");
+  testsupport::WriteFile(updater, "a", 0755);
+  // The same content at a path that is not configured.
+  const std::string copy = t.dir.Join("copy-of-updater");
+  testsupport::WriteFile(copy, "a", 0755);
+  // Outside the maintenance session, started by init: only the updater rule can learn their
+  // writes.
+  constexpr pid_t kUpdater = 5'000'301, kStaleUpdater = 5'000'302, kCopy = 5'000'303;
+  t.procs.Add(kUpdater, 1, 950).Add(kStaleUpdater, 1, 960).Add(kCopy, 1, 970);
+  t.kernel.SetProcess(kUpdater, updater, 0);
+  t.kernel.SetProcess(kCopy, copy, 1000);
+  // kStaleUpdater runs an earlier version of the file now at the configured path (the path was
+  // rewritten after it started): what it runs is not what is hashed, so it is not trusted.
+  t.kernel.SetProcess(kStaleUpdater, updater, 0);
+  struct stat st {};
+  REQUIRE(::stat(updater.c_str(), &st) == 0);
+  lockd::FileFacts earlier = lockd::FileFacts::FromStat(st);
+  earlier.mtime_ns -= 1'000'000'000;
+  t.kernel.SetExecutableFacts(kStaleUpdater, earlier);
+
+  m::ControllerOptions options = t.Options();
+  options.trusted_updaters = {updater};
+  RecordingSink sink;
+  lockd::ModeSource modes;
+  m::Controller c(options, modes, sink, *t.databases, t.kernel);
+  REQUIRE(c.Restore().ok());
+  lockd::Authorized who;
+  who.authorization = StartAuthorization(*t.key, 30, t.now - 5);
+  REQUIRE(c.Start(who, t.Origin()).code == ControlReply::Code::kOk);
+  auto write = [&](const std::string& name, pid_t pid, std::uint64_t mask) {
+    const std::string path = t.dir.Join(name);
+    testsupport::WriteFile(path, "#!/bin/sh\necho " + name + "\n", 0755);
+    lockd::os::FanotifyEvent e;
+    e.mask = mask;
+    e.pid = pid;
+    e.fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(e.fd.valid());
+    c.OnWrite(e);
+    return path;
+  };
+  write("modified.sh", kUpdater, FAN_MODIFY);  // not closed yet: nothing to learn
+  const std::string by_updater = write("by-updater.sh", kUpdater, FAN_CLOSE_WRITE);
+  const std::string by_stale = write("by-stale.sh", kStaleUpdater, FAN_CLOSE_WRITE);
+  const std::string by_copy = write("by-copy.sh", kCopy, FAN_CLOSE_WRITE);
+  c.Process();
+  auto lines = m::ParseLearnedList(Slurp(c.learned_path()), "learned");
+  REQUIRE(lines.ok());
+  REQUIRE(lines->size() == 3);
+  CHECK((*lines)[0].path == by_updater);
+  CHECK((*lines)[0].by == m::By::kUpdater);
+  CHECK((*lines)[0].how == m::How::kUpdater);
+  CHECK((*lines)[0].exe == updater);
+  CHECK((*lines)[0].uid == 0);
+  CHECK((*lines)[0].digest.has_value());
+  CHECK((*lines)[1].path == by_stale);
+  CHECK((*lines)[1].by == m::By::kOther);
+  CHECK((*lines)[1].how == m::How::kWrite);
+  CHECK((*lines)[2].path == by_copy);
+  CHECK((*lines)[2].by == m::By::kOther);
+  CHECK((*lines)[2].exe == copy);
+  CHECK((*lines)[2].uid == 1000);
+  CHECK(c.learned_count() == 1);
+  CHECK(c.not_learned_count() == 2);
+}
+
 TEST_CASE("controller: a restart inside the window resumes it, after it closes it") {
   Terminal t;
   m::WindowStore store(t.config.state_dir);
@@ -480,7 +554,7 @@ TEST_CASE("controller: a restart inside the window resumes it, after it closes i
   REQUIRE(w.end == t.now + 60);
   REQUIRE(store.Save(w).ok());
   auto make = [&](RecordingSink& sink, lockd::ModeSource& modes) {
-    return std::make_unique<m::Controller>(t.Options(), modes, sink, *t.databases);
+    return std::make_unique<m::Controller>(t.Options(), modes, sink, *t.databases, t.kernel);
   };
   {
     RecordingSink sink;
@@ -560,7 +634,7 @@ TEST_CASE("controller: a window its authorization does not prove is not resumed"
     testsupport::WriteFile(store.path(), k.text, 0600);
     RecordingSink sink;
     lockd::ModeSource modes;
-    m::Controller c(t.Options(), modes, sink, *t.databases);
+    m::Controller c(t.Options(), modes, sink, *t.databases, t.kernel);
     REQUIRE(c.Restore().ok());
     CHECK_FALSE(c.active());
     CHECK_FALSE(modes.maintenance());
@@ -582,7 +656,7 @@ TEST_CASE("controller: a window its authorization does not prove is not resumed"
     lockd::ModeSource modes;
     auto o = t.Options();
     o.trust_dir = t.dir.Join("no-such-trust-dir");
-    m::Controller c(o, modes, sink, *t.databases);
+    m::Controller c(o, modes, sink, *t.databases, t.kernel);
     REQUIRE(c.Restore().ok());
     CHECK_FALSE(c.active());
     CHECK(sink.Field(0, "check") == "trust store");
@@ -590,7 +664,7 @@ TEST_CASE("controller: a window its authorization does not prove is not resumed"
   REQUIRE(store.Save(genuine).ok());
   RecordingSink sink;
   lockd::ModeSource modes;
-  m::Controller c(t.Options(), modes, sink, *t.databases);
+  m::Controller c(t.Options(), modes, sink, *t.databases, t.kernel);
   REQUIRE(c.Restore().ok());
   CHECK(c.active());
 }
@@ -648,7 +722,7 @@ TEST_CASE("services: finish installs a newer database only, then closes the wind
   RecordingSink sink;
   lockd::ModeSource modes;
   auto services = m::Services::Start(
-      t.config, *t.databases, modes, sink, [&t] { return t.now; }, false);
+      t.config, *t.databases, modes, sink, t.kernel, [&t] { return t.now; }, false);
   REQUIRE(services.ok());
   auto& s = **services;
   auto act = [&](hashdb::Act a, const std::string& challenge_arg, const std::string& operand) {
