@@ -54,9 +54,24 @@ namespace {
 // or two), and nothing unjudged is allowed.
 constexpr std::chrono::milliseconds kStartupHoldLimit{1000};
 
-// Logs the failed step, tells systemd and the supervisor (ready pipe, daemon.h), returns 1.
-int Fail(const DaemonOptions& options, const std::string& step, const hashdb::Error& error) {
-  LogError(step + ": " + error.message);
+// A startup step that failed: the name lockd's log, systemd's status and the ready pipe give
+// it ("database", "marks", ...), and why.
+struct StepFailure {
+  std::string step;
+  hashdb::Error error;
+  // The step reported its refusal as a daemon event (report.h), whose line is the journal's
+  // one line for it: Fail writes no second.
+  bool reported = false;
+};
+// What a startup step returns: nullopt when it is done.
+using StepResult = std::optional<StepFailure>;
+
+// Logs the failed step (unless its event did), tells systemd and the supervisor (ready pipe,
+// daemon.h), returns 1.
+int Fail(const DaemonOptions& options, const StepFailure& failure) {
+  const std::string& step = failure.step;
+  const hashdb::Error& error = failure.error;
+  if (!failure.reported) LogError(step + ": " + error.message);
   (void)os::SdNotify("STATUS=startup failed: " + step);
   if (options.ready_fd >= 0) {
     const std::string message = "F" + step + ": " + error.message;
@@ -64,15 +79,6 @@ int Fail(const DaemonOptions& options, const std::string& step, const hashdb::Er
   }
   return 1;
 }
-
-// A startup step that failed: the name lockd's log, systemd's status and the ready pipe give
-// it ("database", "marks", ...), and why.
-struct StepFailure {
-  std::string step;
-  hashdb::Error error;
-};
-// What a startup step returns: nullopt when it is done.
-using StepResult = std::optional<StepFailure>;
 
 // One decider's life, as the steps RunDaemon runs in order. Each member is what one step made,
 // declared in the order of the steps, so that members are destroyed in reverse; before that,
@@ -223,8 +229,8 @@ StepResult Decider::LoadDatabase() {
   databases_->SetOnSwap([this](const hashdb::Database&) { cache_.Clear(); });
   auto db = databases_->Load();
   if (!db.ok()) {
-    sink_->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kDatabaseRefused, db.error().message, 0});
-    return StepFailure{"database", db.error()};
+    Report(*sink_, LogLevel::kError, DaemonEventKind::kDatabaseRefused, db.error().message, 0);
+    return StepFailure{"database", db.error(), /*reported=*/true};
   }
   db_ = *db;
   // The record's message is the description alone (as before Report; exports copy it).
@@ -240,9 +246,9 @@ StepResult Decider::LoadDatabase() {
   // (watch_policy.h). Refused before any mark is placed.
   auto watch = ChooseWatch(db_->policy(), config_->watch, config_->source);
   if (!watch.ok()) {
-    sink_->OnDaemonEvent({NowUnixNs(), DaemonEventKind::kError,
-                          "not starting: " + watch.error().message, db_->generation()});
-    return StepFailure{"watch", watch.error()};
+    Report(*sink_, LogLevel::kError, DaemonEventKind::kError,
+           "not starting: " + watch.error().message, db_->generation());
+    return StepFailure{"watch", watch.error(), /*reported=*/true};
   }
   watch_.emplace(std::move(*watch));
   LogInfo("marking " + DescribeWatch(watch_->watch) + " (watch from " + watch_->source + ")");
@@ -512,7 +518,7 @@ int RunDaemon(const DaemonOptions& options) {
            &Decider::OpenSinks, &Decider::LoadDatabase, &Decider::PrepareMarker,
            &Decider::StartDeciders, &Decider::MarkFilesystems, &Decider::ServeControlSocket}) {
     if (StepResult failed = (decider.*step)()) {
-      return Fail(options, failed->step, failed->error);
+      return Fail(options, *failed);
     }
   }
   decider.AnnounceReady();

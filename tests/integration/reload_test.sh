@@ -60,6 +60,6 @@ timeout 10 "$LOCKD_BIN" --config "$T/lockd.toml" 2>"$T/start.log"
 rc=$?
 set -e
 if [[ $rc -ne 1 ]]; then fail "lockd started on a rolled-back database (exit $rc)"; fi
-grep -q "database: .*generation 2 is lower than the highest accepted (3)" "$T/start.log" &&
+grep -q "event kind=database-refused .*generation 2 is lower than the highest accepted (3)" "$T/start.log" &&
   log "ok: rollback refused at start" || fail "unexpected start message: $(cat "$T/start.log")"
 finish

@@ -21,10 +21,12 @@ expect_start_failure() {
 }
 
 mv "$T/allowlist.lockdb" "$T/saved.lockdb"
-expect_start_failure "missing database" "error: database: .*allowlist.lockdb"
+expect_start_failure "missing database" "event kind=database-refused .*allowlist.lockdb"
+# One event, one journal line (lockd/report.h): no plain "error: database:" line beside it.
+! grep -q "lockd: error: database: " "$T/start.log" || fail "database refusal logged twice: $(cat "$T/start.log")"
 new_key stranger
 make_db stranger "$T/allowlist.lockdb" 1 enforce "$MNT/good"
-expect_start_failure "untrusted signer" "error: database: "
+expect_start_failure "untrusted signer" "event kind=database-refused "
 mv "$T/saved.lockdb" "$T/allowlist.lockdb"
 
 cp "$T/lockd.toml" "$T/good.toml"
@@ -37,7 +39,8 @@ write_config "$MNT" "$T/does-not-exist/x"
 expect_start_failure "missing watch path" "error: marks: .*lockd.toml: watch path $T/does-not-exist/x: No such file"
 write_config "$T/does-not-exist/x"
 expect_start_failure "watch narrower than the signed one" \
-  "error: watch: .*lockd.toml: watch: \[$T/does-not-exist/x\] does not cover the signed watch path $MNT"
+  "event kind=error .* message=\"not starting: .*lockd.toml: watch: \[$T/does-not-exist/x\] does not cover the signed watch path $MNT"
+! grep -q "lockd: error: watch: " "$T/start.log" || fail "watch refusal logged twice: $(cat "$T/start.log")"
 timeout 10 "$LOCKD_BIN" --config "$T/nonexistent.toml" 2>"$T/start.log" && fail "missing config accepted" ||
   grep -q "nonexistent.toml: No such file" "$T/start.log" || fail "missing config message"
 

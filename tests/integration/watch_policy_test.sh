@@ -59,15 +59,15 @@ log "1. signed for every filesystem, lockd.toml narrows it: refused"
 sign_db
 toml_watch /nonexistent
 expect_refused "watch=/nonexistent" \
-  "error: watch: $T/lockd.toml: watch: \[/nonexistent\] would narrow the signed policy's watch, which is every local filesystem"
+  "event kind=error .* message=\"not starting: $T/lockd.toml: watch: \[/nonexistent\] would narrow the signed policy's watch, which is every local filesystem"
 toml_watch "$T/decoy"
-expect_refused "watch=an empty tmpfs" "error: watch: $T/lockd.toml: watch: \[$T/decoy\] would narrow"
+expect_refused "watch=an empty tmpfs" "event kind=error .* message=\"not starting: $T/lockd.toml: watch: \[$T/decoy\] would narrow"
 
 log "2. signed for \$MNT, lockd.toml elsewhere: refused"
 sign_db "${WATCH_ARGS[@]}"
 toml_watch "$T/decoy"
 expect_refused "watch elsewhere" \
-  "error: watch: $T/lockd.toml: watch: \[$T/decoy\] does not cover the signed watch path $MNT "
+  "event kind=error .* message=\"not starting: $T/lockd.toml: watch: \[$T/decoy\] does not cover the signed watch path $MNT "
 mkdir -p "$MNT/sub"
 toml_watch "$MNT/sub"
 expect_refused "watch narrower" "does not cover the signed watch path $MNT "
