@@ -68,7 +68,7 @@ log "decider $D1 now: $(awk '{print "state " $3}' "/proc/$D1/stat" 2>/dev/null |
   "$(cat "/proc/$D1/task/$held/stat" 2>/dev/null | awk '{print "thread " $3}' || true)"
 
 # --- 2. the terminal goes on ---
-expect_within 6 0 "$MNT/good"
+expect_within 8 0 "$MNT/good"
 expect_within 3 126 "$MNT/foreign"
 ((FAILURES == 0)) || finish
 
