@@ -220,6 +220,19 @@ void Decider::RecordRestart(const DeciderRestart& r) {
         {"failed_starts", std::to_string(r.failed_starts)},
         {"last_failure", r.last_failure},
         {"denied_while_down", std::to_string(r.denied_while_down)}}});
+  // The supervisor's aborts of FUSE connections that held the dead decider dying.
+  for (const auto& a : r.fuse_aborts) {
+    sink_->OnDaemonEvent({a.unix_ns,
+                          a.error.empty() ? DaemonEventKind::kFuseAbort : DaemonEventKind::kError,
+                          DescribeSupervisorFuseAbort(r.previous_pid, a),
+                          0,
+                          {{"mount_point", a.mount_point},
+                           {"connection", a.connection},
+                           {"waiting", std::to_string(a.waiting)},
+                           {"held_ms", std::to_string(a.dying_ms)},
+                           {"held", "the dead decider's exit (a thread in a request to it)"},
+                           {"by", "supervisor"}}});
+  }
 }
 
 // 5. The database: verified against the trust anchors and the anti-rollback floor; the kernel

@@ -21,8 +21,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hashdb/result.h"
+#include "lockd/stuck_decider_guard.h"
 
 namespace lockd {
 
@@ -45,6 +47,9 @@ struct DeciderRestart {
   std::string last_failure;
   // Permission events the supervisor denied while no decider ran (since the last ready one).
   std::uint64_t denied_while_down = 0;
+  // FUSE connections the supervisor aborted because the dead decider was stuck dying in a
+  // request to them (stuck_decider_guard.h): each becomes a fuse_abort record.
+  std::vector<SupervisorFuseAbort> fuse_aborts;
 };
 
 struct DaemonOptions {

@@ -22,6 +22,7 @@
 #include "lockd/os/fanotify.h"
 #include "lockd/os/pending_ledger.h"
 #include "lockd/os/signal_fd.h"
+#include "lockd/stuck_decider_guard.h"
 
 namespace lockd {
 
@@ -44,6 +45,9 @@ int DeciderFdLimit() {
 // outage never makes anything wait more than about this (no exec or open waits on lockd for
 // more than a second or two).
 constexpr std::chrono::milliseconds kDenyAfter{1000};
+
+// How often the supervisor looks whether its decider is stuck dying (stuck_decider_guard.h).
+constexpr std::chrono::milliseconds kStuckCheck{250};
 
 std::int64_t MsUntil(Clock::time_point t) {
   return std::max<std::int64_t>(
@@ -144,6 +148,9 @@ class Supervisor {
   bool WaitWhileDown(Clock::time_point until, const Ended& last);
   void DenyQueued();
   void ServeStatus(os::ControlServer& server, const Ended& last, Clock::time_point next);
+  // While the decider `pid` is not reaped: releases it when it is stuck dying
+  // (stuck_decider_guard.h) and logs what that did.
+  void ReleaseStuckDecider(pid_t pid);
 
   SupervisorOptions options_;
   RestartPolicy policy_;
@@ -154,6 +161,9 @@ class Supervisor {
   // this single thread must never wait. While no decider runs its events wait in the kernel.
   std::optional<os::FanotifyGroup> untrusted_group_;
   std::optional<os::PendingLedger> untrusted_ledger_;
+  // Aborts the FUSE connections marked in the untrusted group when a decider stays stuck dying.
+  os::LinuxFuseConnections fuse_connections_;
+  std::optional<StuckDeciderGuard> stuck_;
   std::optional<os::SignalFd> signals_;
   DeciderStart start_;
   bool stop_requested_ = false;
@@ -185,6 +195,9 @@ bool Supervisor::Setup() {
       untrusted_group_.emplace(std::move(*untrusted));
       untrusted_group_->AttachLedger(&*untrusted_ledger_);
       start_.untrusted_group = &*untrusted_group_;
+      stuck_.emplace(
+          fuse_connections_, [](pid_t pid) { return os::ReadProcessLife(pid); },
+          [this] { return os::MarkedFuseMounts(untrusted_group_->fd()); });
     } else {
       LogError("supervisor: no group of its own for FUSE and network filesystems (" +
                (untrusted.ok() ? untrusted_ledger.error() : untrusted.error()).message +
@@ -224,6 +237,7 @@ std::optional<Supervisor::Ended> Supervisor::RunOneDecider() {
           " started" +
           (start_.restart ? " (restart " + std::to_string(start_.restart->number) + ")" : ""));
 
+  if (stuck_) stuck_->Watch(pid);
   Ended ended;
   ended.pid = pid;
   std::string message;
@@ -231,7 +245,11 @@ std::optional<Supervisor::Ended> Supervisor::RunOneDecider() {
   Clock::time_point deadline{};
   for (bool done = false; !done;) {
     pollfd fds[2] = {{signals_->fd(), POLLIN, 0}, {ready_rd.get(), POLLIN, 0}};
-    const int timeout_ms = stopping ? static_cast<int>(MsUntil(deadline)) : -1;
+    // With the untrusted group, wake every kStuckCheck to see whether the decider is stuck dying.
+    int timeout_ms = stopping ? static_cast<int>(MsUntil(deadline)) : -1;
+    if (stuck_ && (timeout_ms < 0 || timeout_ms > kStuckCheck.count())) {
+      timeout_ms = static_cast<int>(kStuckCheck.count());
+    }
     const int n = ::poll(fds, ready_rd.valid() ? 2 : 1, timeout_ms);
     if (n < 0 && errno != EINTR) {
       LogError(hashdb::ErrnoError("supervisor: poll").message);
@@ -286,6 +304,7 @@ std::optional<Supervisor::Ended> Supervisor::RunOneDecider() {
         done = true;
       }
     }
+    if (!done) ReleaseStuckDecider(pid);
   }
   if (ready_rd.valid()) {
     // The decider exited before the pipe said anything more: read what is left.
@@ -338,6 +357,13 @@ void Supervisor::DenyOrphans(pid_t dead, DeciderRestart* restart) {
              std::to_string(dead) + " had read and not answered (" +
              std::to_string(report.denied_outside_ledger) + " found by the " + sweep + ")" +
              (pids.empty() ? "" : "; waiting pids " + pids));
+}
+
+void Supervisor::ReleaseStuckDecider(pid_t pid) {
+  if (!stuck_) return;
+  for (const auto& a : stuck_->Check(Clock::now())) {
+    LogWarning(DescribeSupervisorFuseAbort(pid, a));
+  }
 }
 
 void Supervisor::DenyQueued() {
@@ -471,6 +497,7 @@ int Supervisor::Run() {
     restart.died_unix_ns = down_since_ns_;
     if (!ended->ready) ++restart.failed_starts;
     restart.last_failure = ended->failure;
+    if (stuck_) restart.fuse_aborts = stuck_->TakeAborts();
     DenyOrphans(ended->pid, &restart);
     const auto delay = policy_.OnCrash(Clock::now());
     restart.number = policy_.restarts();

@@ -16,6 +16,9 @@
 //   3. forks a fresh decider (after RestartPolicy's pause), which writes the audit
 //      decider_restart record, loads the database, re-places the marks and reads the events
 //      that queued up meanwhile (they wait in the kernel: nothing is allowed in between).
+// A decider that was killed but cannot finish dying (a thread held in a FUSE request, so it is
+// never reaped) is released after a grace by aborting the FUSE connections marked in the
+// untrusted group (stuck_decider_guard.h), so that step 1 comes at all.
 // Too many crashes in a row (RestartPolicy) and the supervisor exits 1: that closes the group,
 // so the kernel allows everything until systemd (Restart=always) starts lockd again. A decider
 // that fails at startup (bad config, no valid database, ...) is not restarted: the supervisor

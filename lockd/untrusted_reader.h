@@ -46,10 +46,7 @@
 namespace lockd {
 
 // A marked FUSE filesystem, for the guard (from FilesystemMarker::Marked).
-struct FuseMount {
-  std::uint64_t dev = 0;
-  std::string mount_point;
-};
+using FuseMount = os::FuseMount;
 
 struct UntrustedReaderOptions {
   // How long a FUSE server may hold lockd's open of a file, or a worker's read of it, before

@@ -8,7 +8,12 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <set>
 
+#include "lockd/os/fanotify_marks.h"
+#include "lockd/os/mount_watcher.h"
+#include "lockd/os/mountinfo.h"
 #include "lockd/os/sysctl.h"
 
 namespace lockd::os {
@@ -17,6 +22,37 @@ namespace {
 // FUSE_CTL_SUPER_MAGIC (fs/fuse/control.c).
 constexpr long kFusectlMagic = 0x65735543;
 }  // namespace
+
+hashdb::Result<std::vector<FuseMount>> MarkedFuseMounts(int group_fd) {
+  auto marks = ReadGroupMarks(group_fd);
+  if (!marks.ok()) return marks.error();
+  auto table = ReadMountInfoFile("/proc/self/mountinfo");
+  std::map<dev_t, const MountEntry*> by_dev;
+  std::map<int, const MountEntry*> by_id;
+  if (table.ok()) {
+    for (const auto& m : table->mounts) {
+      by_dev.emplace(m.dev(), &m);  // the first mount of a superblock names it
+      by_id.emplace(m.mount_id, &m);
+    }
+  }
+  std::vector<FuseMount> fuse;
+  std::set<dev_t> seen;
+  auto add = [&](dev_t dev, const MountEntry* m) {
+    if (m != nullptr && ClassifyFilesystem(m->fs_type) != FsClass::kFuse) return;
+    if (!seen.insert(dev).second) return;
+    fuse.push_back({static_cast<std::uint64_t>(dev), m != nullptr ? m->mount_point : ""});
+  };
+  for (const auto& [dev, mask] : marks->filesystems) {
+    auto it = by_dev.find(dev);
+    add(dev, it == by_dev.end() ? nullptr : it->second);
+  }
+  for (const auto& [id, mask] : marks->mounts) {
+    // A mount mark names a mount id; without the mount in this namespace its superblock is
+    // unknown (nothing to abort by).
+    if (auto it = by_id.find(id); it != by_id.end()) add(it->second->dev(), it->second);
+  }
+  return fuse;
+}
 
 std::string FuseConnectionName(std::uint64_t st_dev) {
   const auto dev = static_cast<dev_t>(st_dev);

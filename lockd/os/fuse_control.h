@@ -13,10 +13,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hashdb/result.h"
 
 namespace lockd::os {
+
+// A marked FUSE filesystem: its superblock's st_dev (userspace encoding) and where it is mounted
+// (empty when the caller's mount namespace does not show it).
+struct FuseMount {
+  std::uint64_t dev = 0;
+  std::string mount_point;
+};
+
+// The FUSE filesystems the fanotify group `group_fd` (an fd of the calling process) has marks
+// on: the kernel's list of the group's marks (fdinfo, fanotify_marks.h) joined with the caller's
+// /proc/self/mountinfo (type, mount point). Marks stay on the group when the process that placed
+// them dies, so the supervisor, which holds the group, learns here what its dead decider marked.
+// A filesystem mark whose superblock has no mount in the caller's namespace is listed with an
+// empty mount point (type unknown; FuseConnections::Waiting says whether it is a FUSE
+// connection). Reads procfs only: never waits on a FUSE server.
+hashdb::Result<std::vector<FuseMount>> MarkedFuseMounts(int group_fd);
 
 // The fusectl directory name of the connection behind a superblock with this st_dev
 // (userspace encoding, as fstat and mountinfo give it).
