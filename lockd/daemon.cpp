@@ -22,6 +22,7 @@
 #include "lockd/event_loop.h"
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/log.h"
 #include "lockd/mode.h"
 #include "lockd/mount_discovery.h"
@@ -198,6 +199,17 @@ int RunDaemon(const DaemonOptions& options) {
   decider_options.exec_digest = [&scripts](const FileFacts& facts, const hashdb::Digest& digest) {
     scripts.NoteDigest(facts, digest);
   };
+  // Allowlisted files on read-only superblocks are left to the kernel after their first allow
+  // (kernel_cache.h): it follows the marker's view of each superblock after every pass over
+  // the mount tables, and every database swap. Declared before the decider, whose workers use
+  // it until Shutdown.
+  KernelCache kernel_cache(*kernel, config->kernel_cache);
+  marker.SetOnPublish([&] { kernel_cache.UpdateSuperblocks(marker.LocalSuperblocks()); });
+  databases.SetOnSwap([&cache, &kernel_cache](const hashdb::Database&) {
+    cache.Clear();
+    kernel_cache.OnDatabaseSwap();
+  });
+  decider_options.kernel_cache = &kernel_cache;
   ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
   // From here on every step that starts something pushes what undoes it; a failed step returns
   // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
@@ -220,6 +232,7 @@ int RunDaemon(const DaemonOptions& options) {
     ExecDeciderOptions untrusted_options = decider_options;
     untrusted_options.small_workers = 2;
     untrusted_options.large_workers = 1;
+    untrusted_options.kernel_cache = nullptr;  // never on FUSE or network filesystems
     untrusted_decider = std::make_unique<ExecDecider>(*untrusted_kernel, databases, modes, cache,
                                                       *sink, stats, untrusted_options);
     untrusted_reader = std::make_unique<UntrustedReader>(
@@ -353,6 +366,13 @@ int RunDaemon(const DaemonOptions& options) {
     s.failed_starts = options.restart ? options.restart->failed_starts : 0;
     s.denied_while_down = options.restart ? options.restart->denied_while_down : 0;
     s.workers = workers;
+    const KernelCache::Counters kc = kernel_cache.counters();
+    s.kernel_cache = KernelCacheScopeName(kernel_cache.scope());
+    s.kernel_cache_superblocks = kc.superblocks;
+    s.kernel_cache_files = kc.files;
+    s.kernel_cache_standing = kc.standing;
+    s.kernel_cache_flushes = kc.flushes;
+    s.kernel_cache_failures = kc.failures;
     s.watch = DescribeWatch(watch->watch);
     s.watch_source = watch->source;
     if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;

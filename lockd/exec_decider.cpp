@@ -30,6 +30,7 @@ ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
       sink_(sink),
       stats_(stats),
       coverage_(options.coverage),
+      kernel_cache_(options.kernel_cache),
       attribute_maintenance_(std::move(options.attribute_maintenance)),
       exec_digest_(std::move(options.exec_digest)),
       pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
@@ -58,8 +59,22 @@ DecisionInput ExecDecider::FactsOf(const PermissionRequest& request, const hashd
   return input;
 }
 
+std::optional<std::uint64_t> ExecDecider::KernelCacheEpoch(
+    Reason reason, const hashdb::Database* db, const std::optional<hashdb::Digest>& digest,
+    std::uint64_t dev, std::uint64_t epoch) const {
+  if (kernel_cache_ == nullptr || reason != Reason::kAllowlisted || db == nullptr ||
+      !digest.has_value() || !kernel_cache_->Qualifies(dev)) {
+    return std::nullopt;
+  }
+  auto found = db->Lookup(*digest);
+  if (!found.has_value() || found->interpreter) return std::nullopt;
+  return epoch;
+}
+
 void ExecDecider::Submit(PermissionRequest request) {
   stats_.pending.fetch_add(1, std::memory_order_relaxed);
+  // Before the database (kernel_cache.h): a swap after this makes the epoch stale.
+  const std::uint64_t kernel_epoch = kernel_cache_ != nullptr ? kernel_cache_->Epoch() : 0;
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   const DecisionInput input = FactsOf(request, db.get());
   if (auto early = JudgeWithoutContent(input)) {
@@ -75,7 +90,8 @@ void ExecDecider::Submit(PermissionRequest request) {
       }
       std::vector<PermissionRequest> one;
       one.push_back(std::move(request));
-      return Answer(one, hit->reason, db.get(), hit->digest, true);
+      return Answer(one, hit->reason, db.get(), hit->digest, true,
+                    KernelCacheEpoch(hit->reason, db.get(), hit->digest, facts.dev, kernel_epoch));
     }
   }
 
@@ -98,6 +114,7 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
   // The ticket first, the database second: a swap between the two clears the cache after the
   // ticket, so a judgement against the old database can never be inserted after the swap.
   const std::uint64_t ticket = cache_.Begin();
+  const std::uint64_t kernel_epoch = kernel_cache_ != nullptr ? kernel_cache_->Epoch() : 0;
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   int fd = -1;
   bool untrusted = false;
@@ -158,12 +175,15 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
   }
   std::optional<hashdb::Digest> digest;
   if (input.hash == HashStatus::kOk || input.hash == HashStatus::kChanged) digest = input.digest;
-  Answer(waiters, reason, db.get(), digest, false);
+  Answer(waiters, reason, db.get(), digest, false,
+         input.hash == HashStatus::kOk
+             ? KernelCacheEpoch(reason, db.get(), digest, facts.dev, kernel_epoch)
+             : std::nullopt);
 }
 
 void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
                          const hashdb::Database* db, const std::optional<hashdb::Digest>& digest,
-                         bool from_cache) {
+                         bool from_cache, std::optional<std::uint64_t> kernel_epoch) {
   // Without a database there is nothing to allow against: enforce.
   const EffectiveMode mode = db != nullptr ? modes_.Current(db->policy()) : EffectiveMode::kEnforce;
   const Decision decision = ApplyMode(reason, mode);
@@ -223,6 +243,15 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       stats_.follow_ups_not_recorded.fetch_add(1, std::memory_order_relaxed);
     } else {
       stats_.Count(decision.verdict);
+    }
+  }
+  // After the answers (the mark only spares later events a round trip). One mark per inode:
+  // every waiter here is the same file version.
+  if (kernel_epoch.has_value() && decision.allow()) {
+    for (const auto& w : waiters) {
+      if (!w.facts.ok() || !w.facts->regular() || w.untrusted_filesystem) continue;
+      (void)kernel_cache_->Offer(w.fd.get(), w.facts->dev, *kernel_epoch);
+      break;
     }
   }
   for (std::size_t i = 0; i < records.size(); ++i) {

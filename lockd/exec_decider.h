@@ -41,6 +41,7 @@
 #include "lockd/exec_followup.h"
 #include "lockd/file_facts.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/mode.h"
 #include "lockd/os/event_kernel.h"
 #include "lockd/stats.h"
@@ -78,6 +79,10 @@ struct ExecDeciderOptions {
   // (ScriptCoverage::NoteDigest), so the decider's hash is the only one of a new executable.
   // Must return at once. May be empty.
   std::function<void(const FileFacts& facts, const hashdb::Digest& digest)> exec_digest;
+  // Files allowed for their content on a superblock whose content cannot change are left to
+  // the kernel from then on (kernel_cache.h: an ignore mark). Null: never. Must outlive the
+  // decider.
+  KernelCache* kernel_cache = nullptr;
 };
 
 class ExecDecider {
@@ -108,8 +113,16 @@ class ExecDecider {
   void Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed);
   // The one tail of every decision: answer each waiter (process facts first for notable
   // decisions), then record what must be recorded.
+  // kernel_epoch: set when an allow may be left to the kernel (KernelCacheEpoch).
   void Answer(std::vector<PermissionRequest>& waiters, Reason reason, const hashdb::Database* db,
-              const std::optional<hashdb::Digest>& digest, bool from_cache);
+              const std::optional<hashdb::Digest>& digest, bool from_cache,
+              std::optional<std::uint64_t> kernel_epoch = std::nullopt);
+  // The KernelCache epoch to offer a judgement under, when it rests on the content alone and
+  // holds for every opener (kAllowlisted, not an interpreter: script coverage must see its
+  // execs) and the file's superblock qualifies; epoch was read before db.
+  std::optional<std::uint64_t> KernelCacheEpoch(Reason reason, const hashdb::Database* db,
+                                                const std::optional<hashdb::Digest>& digest,
+                                                std::uint64_t dev, std::uint64_t epoch) const;
 
   os::EventKernel& kernel_;
   DatabaseManager& databases_;
@@ -118,6 +131,7 @@ class ExecDecider {
   DecisionSink& sink_;
   Stats& stats_;
   const FilesystemCoverage* coverage_;
+  KernelCache* const kernel_cache_;
   std::function<std::string(int pid)> attribute_maintenance_;
   std::function<void(const FileFacts&, const hashdb::Digest&)> exec_digest_;
   ExecFollowUps follow_ups_;
