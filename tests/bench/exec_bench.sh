@@ -19,6 +19,9 @@
 #  6. with FLOOR=1: the same steady-state and first-exec measurements under a trivial responder
 #     (tests/bench/null_responder.cpp: same marks, allows everything with one read, one write and
 #     one close per event), the kernel's round trip alone: the floor for any daemon.
+#  7. with RO=1: the steady state again for a copy of the same binary on a second, read-only
+#     tmpfs ($T/ro, marked like the first; fapolicyd's watch_fs covers it too): where lockd
+#     leaves allowlisted files to the kernel after their first allow (lockd/kernel_cache.h).
 # Prints one line per measurement and a summary block (copied into docs/performance.md), and
 # the load average at the start of each round.
 # BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
@@ -49,6 +52,16 @@ BIG="$T/big-src"
 cp /usr/bin/true "$BIG"
 head -c $((100 * 1000 * 1000)) /dev/urandom >>"$BIG"
 cp "$BIG" "$MNT/big"
+RO_MNT="$T/ro"
+RO_PATHS=()
+if [[ ${RO:-0} == 1 ]]; then
+  mount_tmpfs "$RO_MNT"
+  cp /usr/bin/true "$RO_MNT/good"
+  mount -o remount,ro "$RO_MNT"
+  RO_PATHS=("$RO_MNT")
+  WATCH_ARGS+=(--watch "$RO_MNT")
+  write_config "$MNT" "$RO_MNT"
+fi
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/big"
 
 # fresh_copies PREFIX COUNT SRC: COUNT new inodes with SRC's content; prints their paths.
@@ -87,12 +100,18 @@ fapolicyd_round() {
   mapfile -t fresh < <(fresh_copies "f$r-c" "$FRESH" "$MNT/good")
   mapfile -t bigs < <(fresh_copies "b$r-c" 1 "$BIG")
   local f
-  for f in "$MNT/good" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
+  local ro_good=()
+  [[ ${RO:-0} == 1 ]] && ro_good=("$RO_MNT/good")
+  for f in "$MNT/good" "${ro_good[@]}" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
     >"$T/fapolicyd-trust"
   fapolicyd_start "$T/fapolicyd-trust"
   expect_denied "$MNT/foreign"
   "$MNT/good"
   measure fapolicyd-steady "$r" "$N" "$MNT/good"
+  if [[ ${RO:-0} == 1 ]]; then
+    "$RO_MNT/good"
+    measure fapolicyd-ro "$r" "$N" "$RO_MNT/good"
+  fi
   measure fapolicyd-first "$r" 1 "${fresh[@]}"
   measure fapolicyd-big "$r" 1 "${bigs[@]}"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$FP_PID/status")
@@ -104,7 +123,7 @@ fapolicyd_round() {
 floor_round() {
   local r=$1
   rm -f "$T/null-ready"
-  "${RT[@]}" "$NULL_RESPONDER" "$MNT" "$T/null-ready" 2>>"$T/null.log" &
+  "${RT[@]}" "$NULL_RESPONDER" "$MNT" "${RO_PATHS[@]}" "$T/null-ready" 2>>"$T/null.log" &
   local pid=$!
   EXTRA_PIDS+=("$pid")
   for _ in $(seq 300); do [[ -e $T/null-ready ]] && break; sleep 0.1; done
@@ -112,6 +131,7 @@ floor_round() {
   mapfile -t fresh < <(fresh_copies "f$r-d" "$FRESH" "$MNT/good")
   "$MNT/good"
   measure floor-steady "$r" "$N" "$MNT/good"
+  if [[ ${RO:-0} == 1 ]]; then measure floor-ro "$r" "$N" "$RO_MNT/good"; fi
   measure floor-first "$r" 1 "${fresh[@]}"
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
@@ -122,6 +142,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   echo "load $r $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results" >&2
   # No daemon.
   measure none-steady "$r" "$N" "$MNT/good"
+  if [[ ${RO:-0} == 1 ]]; then measure none-ro "$r" "$N" "$RO_MNT/good"; fi
   mapfile -t fresh < <(fresh_copies "f$r-a" "$FRESH" "$MNT/good")
   measure none-first "$r" 1 "${fresh[@]}"
   mapfile -t bigs < <(fresh_copies "b$r-a" 1 "$BIG")
@@ -139,6 +160,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
   measure lockd-first "$r" 1 "${fresh[@]}"
   c3=$(lockd_cpu_ns)
   echo "lockd-cpu $r $(((c1 - c0) / N)) $(((c3 - c2) / FRESH))" | tee -a "$results" >&2
+  if [[ ${RO:-0} == 1 ]]; then
+    "$RO_MNT/good"  # the first allow, after which the kernel answers
+    measure lockd-ro "$r" "$N" "$RO_MNT/good"
+  fi
   mapfile -t bigs < <(fresh_copies "b$r-b" 1 "$BIG")
   measure lockd-big "$r" 1 "${bigs[@]}"
   rm -f "${fresh[@]}" "${bigs[@]}"
@@ -177,7 +202,8 @@ med = {k: statistics.median(v) for k, v in rows.items()}
 def us(ns): return f"{ns / 1000:.1f} us"
 print("== exec benchmark summary (median over rounds of per-round medians) ==")
 print("load average at each round's start: " + "; ".join(loads))
-for k in ("none-steady", "floor-steady", "lockd-steady", "fapolicyd-steady", "none-first",
+for k in ("none-steady", "floor-steady", "lockd-steady", "fapolicyd-steady", "none-ro",
+          "floor-ro", "lockd-ro", "fapolicyd-ro", "none-first",
           "floor-first", "lockd-first", "fapolicyd-first", "none-big", "lockd-big",
           "fapolicyd-big"):
     if k not in rows:
@@ -188,6 +214,16 @@ print(f"steady state: lockd / none = {med['lockd-steady'] / med['none-steady']:.
 pairs = [l / n for l, n in zip(rows['lockd-steady'], rows['none-steady'])]
 print(f"steady state, paired per round: median ratio {statistics.median(pairs):.4f}, "
       f"min {min(pairs):.4f}, max {max(pairs):.4f}")
+if "lockd-ro" in med:
+    rpairs = [l / n for l, n in zip(rows['lockd-ro'], rows['none-ro'])]
+    line = (f"read-only superblock, steady state: lockd / none = "
+            f"{med['lockd-ro'] / med['none-ro']:.4f} (paired median "
+            f"{statistics.median(rpairs):.4f}, min {min(rpairs):.4f}, max {max(rpairs):.4f})")
+    if "floor-ro" in med:
+        line += f", floor / none = {med['floor-ro'] / med['none-ro']:.4f}"
+    if "fapolicyd-ro" in med:
+        line += f", fapolicyd / none = {med['fapolicyd-ro'] / med['none-ro']:.4f}"
+    print(line)
 print(f"first exec:   lockd / none = {med['lockd-first'] / med['none-first']:.4f} "
       f"(+{(med['lockd-first'] - med['none-first']) / 1000:.1f} us)")
 extra = med['lockd-big'] - med['none-big']
