@@ -210,6 +210,7 @@ int RunDaemon(const DaemonOptions& options) {
     kernel_cache.OnDatabaseSwap();
   });
   decider_options.kernel_cache = &kernel_cache;
+  decider_options.inline_hash_bytes = kInlineHashBytes;
   ExecDecider decider(*kernel, databases, modes, cache, *sink, stats, decider_options);
   // From here on every step that starts something pushes what undoes it; a failed step returns
   // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
@@ -233,6 +234,7 @@ int RunDaemon(const DaemonOptions& options) {
     untrusted_options.small_workers = 2;
     untrusted_options.large_workers = 1;
     untrusted_options.kernel_cache = nullptr;  // never on FUSE or network filesystems
+    untrusted_options.inline_hash_bytes = 0;   // a worker, never the reader thread
     untrusted_decider = std::make_unique<ExecDecider>(*untrusted_kernel, databases, modes, cache,
                                                       *sink, stats, untrusted_options);
     untrusted_reader = std::make_unique<UntrustedReader>(
@@ -357,6 +359,7 @@ int RunDaemon(const DaemonOptions& options) {
     s.cache_entries = cache.size();
     s.hashes = stats.hashes.load();
     s.hashed_bytes = stats.hashed_bytes.load();
+    s.hashes_inline = stats.hashed_inline.load();
     s.response_errors = stats.response_errors.load();
     s.queue_overflows = stats.queue_overflows.load();
     s.queue_depth = stats.pending.load();

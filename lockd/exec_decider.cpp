@@ -31,6 +31,7 @@ ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
       stats_(stats),
       coverage_(options.coverage),
       kernel_cache_(options.kernel_cache),
+      inline_hash_bytes_(options.inline_hash_bytes),
       attribute_maintenance_(std::move(options.attribute_maintenance)),
       exec_digest_(std::move(options.exec_digest)),
       pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
@@ -97,6 +98,9 @@ void ExecDecider::Submit(PermissionRequest request) {
 
   const VersionKey key{facts.dev, facts.ino, facts.size, facts.mtime_ns, facts.ctime_ns};
   const bool cache_allowed = request.cache_allowed;
+  // Never on the submitting thread for FUSE or network files: even a read that waits for no
+  // disk may first ask the server for fresh attributes.
+  const bool may_inline = facts.size <= inline_hash_bytes_ && !request.untrusted_filesystem;
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = in_flight_.try_emplace(key);
@@ -107,10 +111,15 @@ void ExecDecider::Submit(PermissionRequest request) {
     }
   }
   const Lane lane = facts.size >= kLargeFileBytes ? Lane::kLarge : Lane::kSmall;
+  if (may_inline && Hash(key, facts, cache_allowed, true)) {
+    stats_.hashed_inline.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   pool_->Post(lane, [this, key, facts, cache_allowed] { Hash(key, facts, cache_allowed); });
 }
 
-void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed) {
+bool ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed,
+                       bool cached_only) {
   // The ticket first, the database second: a swap between the two clears the cache after the
   // ticket, so a judgement against the old database can never be inserted after the swap.
   const std::uint64_t ticket = cache_.Begin();
@@ -135,7 +144,12 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
     } else {
       input.owner_uid = before->uid;
       input.file_mode = before->mode;
-      auto digest = hashdb::Sha256File(fd, before->size);
+      auto digest = cached_only ? hashdb::Sha256FileCached(fd, before->size)
+                                : hashdb::Sha256File(fd, before->size);
+      // Not all in the page cache: nothing was answered or counted yet; a worker will.
+      if (cached_only && !digest.ok() && digest.error().code == hashdb::ErrorCode::kUnsupported) {
+        return false;
+      }
       auto after = kernel_.Stat(fd);
       stats_.hashes.fetch_add(1, std::memory_order_relaxed);
       stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
@@ -179,6 +193,7 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
          input.hash == HashStatus::kOk
              ? KernelCacheEpoch(reason, db.get(), digest, facts.dev, kernel_epoch)
              : std::nullopt);
+  return true;
 }
 
 void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,

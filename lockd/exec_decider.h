@@ -64,6 +64,9 @@ struct PermissionRequest {
   bool untrusted_filesystem = false;
 };
 
+// The daemon's ExecDeciderOptions::inline_hash_bytes.
+inline constexpr std::int64_t kInlineHashBytes = 128 * 1024;
+
 struct ExecDeciderOptions {
   unsigned small_workers = 2;
   unsigned large_workers = 1;
@@ -83,6 +86,12 @@ struct ExecDeciderOptions {
   // the kernel from then on (kernel_cache.h: an ignore mark). Null: never. Must outlive the
   // decider.
   KernelCache* kernel_cache = nullptr;
+  // A file of at most this many bytes whose content is all in the page cache is hashed on the
+  // submitting thread (the event loop) instead of a worker: no hand-over, no wake-up, for the
+  // common first exec of a small binary. Reads never wait (Sha256FileCached); anything not
+  // cached goes to a worker as before. Bounds how long one judgement holds the loop (about
+  // 75 us per 128 KiB). 0: always a worker (the FUSE and network decider).
+  std::int64_t inline_hash_bytes = 0;
 };
 
 class ExecDecider {
@@ -110,7 +119,11 @@ class ExecDecider {
   // The facts of a request known without reading its file.
   static DecisionInput FactsOf(const PermissionRequest& request, const hashdb::Database* db);
   // On a worker: hashes the first waiter's fd and answers every waiter of this version.
-  void Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed);
+  // With `cached_only`, reads only from the page cache and returns false, having answered
+  // nothing, when the content is not all there (Submit then posts it to a worker); otherwise
+  // true.
+  bool Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed,
+            bool cached_only = false);
   // The one tail of every decision: answer each waiter (process facts first for notable
   // decisions), then record what must be recorded.
   // kernel_epoch: set when an allow may be left to the kernel (KernelCacheEpoch).
@@ -132,6 +145,7 @@ class ExecDecider {
   Stats& stats_;
   const FilesystemCoverage* coverage_;
   KernelCache* const kernel_cache_;
+  const std::int64_t inline_hash_bytes_;
   std::function<std::string(int pid)> attribute_maintenance_;
   std::function<void(const FileFacts&, const hashdb::Digest&)> exec_digest_;
   ExecFollowUps follow_ups_;

@@ -37,6 +37,9 @@ class Stats {
   std::atomic<std::uint64_t> opens_allowed_by_sniff{0};
   std::atomic<std::uint64_t> hashed_bytes{0};
   std::atomic<std::uint64_t> hashes{0};
+  // Of those, hashed on the event loop from the page cache (ExecDeciderOptions::
+  // inline_hash_bytes) instead of a worker.
+  std::atomic<std::uint64_t> hashed_inline{0};
   std::atomic<std::uint64_t> joined_in_flight{0};  // execs that waited for another's hash
   // Refused opens neither recorded nor counted in denied/would_deny because they follow the
   // same process's refused exec of the same file (exec_followup.h): one exec, one decision.

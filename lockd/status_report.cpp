@@ -55,7 +55,9 @@ std::string RenderStatusText(const StatusSnapshot& s) {
                            " since start), " + std::to_string(s.kernel_cache_flushes) +
                            " flush(es), " + std::to_string(s.kernel_cache_failures) +
                            " failure(s)");
-  line("hashed", std::to_string(s.hashes) + " files, " + std::to_string(s.hashed_bytes) + " bytes");
+  line("hashed", std::to_string(s.hashes) + " files (" + std::to_string(s.hashes_inline) +
+                     " on the event loop from the page cache), " + std::to_string(s.hashed_bytes) +
+                     " bytes");
   line("queue depth", std::to_string(s.queue_depth));
   line("workers", std::to_string(s.workers));
   line("queue overflows", std::to_string(s.queue_overflows));
@@ -143,6 +145,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   o.append(",");
   num("hashes", s.hashes);
   num("hashed_bytes", s.hashed_bytes);
+  num("hashes_inline", s.hashes_inline);
   num("queue_depth", s.queue_depth);
   num("workers", s.workers);
   num("queue_overflows", s.queue_overflows);

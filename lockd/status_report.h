@@ -33,6 +33,7 @@ struct StatusSnapshot {
   std::uint64_t cache_entries = 0;
   std::uint64_t hashes = 0;
   std::uint64_t hashed_bytes = 0;
+  std::uint64_t hashes_inline = 0;  // of `hashes`, on the event loop from the page cache
   std::uint64_t response_errors = 0;
   std::uint64_t queue_overflows = 0;
   std::int64_t queue_depth = 0;  // permission events read and not yet answered
