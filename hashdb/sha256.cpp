@@ -1,6 +1,8 @@
 #include "hashdb/sha256.h"
 
+#include <linux/magic.h>
 #include <openssl/evp.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -190,11 +192,24 @@ Result<Digest> Sha256FileCached(int fd, std::int64_t expected_size) {
   Sha256Hasher hasher;
   thread_local std::vector<std::uint8_t> buffer(kReadSize);
   std::int64_t offset = 0;
+  bool memory_backed = false;  // tmpfs or ramfs: plain pread (no RWF_NOWAIT there)
   for (;;) {
-    iovec iov{buffer.data(), buffer.size()};
-    const ssize_t n = ::preadv2(fd, &iov, 1, offset, RWF_NOWAIT);
+    ssize_t n = 0;
+    if (memory_backed) {
+      n = ReadAt(fd, buffer.data(), buffer.size(), offset);
+    } else {
+      iovec iov{buffer.data(), buffer.size()};
+      n = ::preadv2(fd, &iov, 1, offset, RWF_NOWAIT);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EOPNOTSUPP && !memory_backed) {
+        struct statfs fs {};
+        if (::fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)) {
+          memory_backed = true;
+          continue;
+        }
+      }
       if (errno == EAGAIN || errno == EOPNOTSUPP) {
         return Error{ErrorCode::kUnsupported, "content not in the page cache", EAGAIN};
       }
