@@ -248,6 +248,12 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       follow_up[i] = follow_ups_.IsFollowUp(r.pid, r.dev, r.ino, now);
     }
   }
+  // The open the kernel raises next for an allowed exec is the same act (exec_open_pairing.h).
+  if (decision.allow()) {
+    for (const auto& w : waiters) {
+      if (w.exec && w.facts.ok()) allowed_execs_.NoteAllowedExec(w.pid, *w.facts, now);
+    }
+  }
   // Answer all waiters before logging any of them.
   for (std::size_t i = 0; i < waiters.size(); ++i) {
     if (!kernel_.Respond(waiters[i].fd.get(), decision.allow()).ok()) {

@@ -39,6 +39,7 @@
 #include "lockd/decision_cache.h"
 #include "lockd/decision_sink.h"
 #include "lockd/exec_followup.h"
+#include "lockd/exec_open_pairing.h"
 #include "lockd/file_facts.h"
 #include "lockd/filesystem_marker.h"
 #include "lockd/kernel_cache.h"
@@ -104,6 +105,12 @@ class ExecDecider {
   ExecDecider& operator=(const ExecDecider&) = delete;
 
   void Submit(PermissionRequest request);
+  // Whether a plain open (FAN_OPEN_PERM) by pid of this file version is the second event of an
+  // exec this decider just allowed (AllowedExecOpens): then it is allowed without judging it
+  // again. Consumes the note. Thread-safe.
+  bool IsOpenOfAllowedExec(pid_t pid, const FileFacts& version) {
+    return allowed_execs_.TakeOpenOfExec(pid, version, AllowedExecOpens::Clock::now());
+  }
   // Answers everything still queued or in flight, then stops the workers.
   void Shutdown();
   // When the oldest judgement a worker is running now started (WorkerPool::OldestRunningSince);
@@ -149,6 +156,7 @@ class ExecDecider {
   std::function<std::string(int pid)> attribute_maintenance_;
   std::function<void(const FileFacts&, const hashdb::Digest&)> exec_digest_;
   ExecFollowUps follow_ups_;
+  AllowedExecOpens allowed_execs_;
   std::mutex mu_;
   // Requests waiting for the judgement of one inode version (the first one's fd is hashed).
   std::map<VersionKey, std::vector<PermissionRequest>> in_flight_;
