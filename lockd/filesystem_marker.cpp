@@ -300,13 +300,13 @@ void FilesystemMarker::Publish(const os::GroupMarks& marks,
       for (const auto& m : ns.mounts) {
         known.insert(m.mount_id);
         if (marks.filesystems.count(m.dev()) == 0 || by_dev.count(m.dev()) != 0) continue;
-        by_dev[m.dev()] = MarkedFilesystem{static_cast<std::uint64_t>(m.dev()),
-                                           Label(m, ns),
-                                           m.fs_type,
-                                           os::MarkKind::kFilesystem,
-                                           IsUntrusted(m.fs_type),
-                                           "",
-                                           SuperOptionsReadOnly(m.super_options)};
+        by_dev[m.dev()] =
+            MarkedFilesystem{static_cast<std::uint64_t>(m.dev()), Label(m, ns), m.fs_type,
+                             os::MarkKind::kFilesystem, IsUntrusted(m.fs_type), "",
+                             // Only in lockd's own namespace: a superblock
+                             // seen only elsewhere may belong to a user
+                             // namespace whose owner makes it writable at will.
+                             ns.own && SuperOptionsReadOnly(m.super_options)};
       }
     }
   }

@@ -49,8 +49,10 @@ struct MarkedFilesystem {
   os::MarkKind kind = os::MarkKind::kFilesystem;
   bool untrusted = false;  // FUSE or network: marked with the untrusted mask
   std::string via{};       // the holder it was marked through when no path led to it
-  // The superblock's own "ro" option as the last mount table read showed it (false when not
-  // read from a table: the safe direction for kernel_cache.h).
+  // The superblock's own "ro" option as lockd's own mount namespace's table showed it at the
+  // last read (false when not read from that table: the safe direction for kernel_cache.h; a
+  // superblock seen only in other namespaces may be owned by a user namespace, whose owner
+  // can make it writable again without any notification).
   bool read_only = false;
 };
 

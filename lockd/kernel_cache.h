@@ -6,7 +6,9 @@
 //
 // When it is safe (docs/threat-model.md, "Ignore marks"):
 //  - the superblock is read-only (its "ro" super option, not only the mount's): nothing can
-//    write the file through any mount; scope kReadOnly takes every such superblock, scope
+//    write the file through any mount; and it is mounted in lockd's own mount namespace, so
+//    the initial user namespace owns it (a user who owns a superblock through a user namespace
+//    can make it writable again at will: kernel_cache_userns_test); scope kReadOnly takes every such superblock, scope
 //    kImmutable only filesystem types without write support (squashfs, erofs, iso9660,
 //    cramfs, romfs), which cannot be made writable at all;
 //  - the decision rests on the content alone and holds for every opener: reason kAllowlisted
