@@ -22,6 +22,13 @@
 #  7. with RO=1: the steady state again for a copy of the same binary on a second, read-only
 #     tmpfs ($T/ro, marked like the first; fapolicyd's watch_fs covers it too): where lockd
 #     leaves allowlisted files to the kernel after their first allow (lockd/kernel_cache.h).
+#  8. with PAIRED=1, in every phase (none, lockd, fapolicyd, floor): execs of `true` on the
+#     marked tmpfs (and with RO=1 on the read-only one) each paired with an exec of the same
+#     binary on a filesystem no daemon watches ($T, the host's), in alternating order
+#     (exec_bench_spawn --paired): the per-pair ratio is taken a few ms apart under the same
+#     load, so it is far less noisy than medians of separate phases. The daemon's overhead is
+#     its phase's median ratio over the no-daemon phase's (which holds the filesystems'
+#     own difference).
 # Prints one line per measurement and a summary block (copied into docs/performance.md), and
 # the load average at the start of each round.
 # BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
@@ -81,6 +88,18 @@ lockd_cpu_ns() {
 
 results="$T/results"
 : >"$results"
+PLAIN="$T/plain-good"  # on the host's filesystem: marked by no daemon here
+cp /usr/bin/true "$PLAIN"
+paired() {  # paired PHASE ROUND: the PAIRED=1 measurements of one phase
+  [[ ${PAIRED:-0} == 1 ]] || return 0
+  local out
+  out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$MNT/good")
+  echo "paired-rw-$1 $2 $out" | tee -a "$results" >&2
+  if [[ ${RO:-0} == 1 ]]; then
+    out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$RO_MNT/good")
+    echo "paired-ro-$1 $2 $out" | tee -a "$results" >&2
+  fi
+}
 measure() {  # measure LABEL ROUND N FILE...
   local label=$1 round=$2 n=$3
   shift 3
@@ -108,6 +127,7 @@ fapolicyd_round() {
   expect_denied "$MNT/foreign"
   "$MNT/good"
   measure fapolicyd-steady "$r" "$N" "$MNT/good"
+  paired fapolicyd "$r"
   if [[ ${RO:-0} == 1 ]]; then
     "$RO_MNT/good"
     measure fapolicyd-ro "$r" "$N" "$RO_MNT/good"
@@ -131,6 +151,7 @@ floor_round() {
   mapfile -t fresh < <(fresh_copies "f$r-d" "$FRESH" "$MNT/good")
   "$MNT/good"
   measure floor-steady "$r" "$N" "$MNT/good"
+  paired floor "$r"
   if [[ ${RO:-0} == 1 ]]; then measure floor-ro "$r" "$N" "$RO_MNT/good"; fi
   measure floor-first "$r" 1 "${fresh[@]}"
   kill -TERM "$pid"
@@ -142,6 +163,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   echo "load $r $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results" >&2
   # No daemon.
   measure none-steady "$r" "$N" "$MNT/good"
+  paired none "$r"
   if [[ ${RO:-0} == 1 ]]; then measure none-ro "$r" "$N" "$RO_MNT/good"; fi
   mapfile -t fresh < <(fresh_copies "f$r-a" "$FRESH" "$MNT/good")
   measure none-first "$r" 1 "${fresh[@]}"
@@ -164,6 +186,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     "$RO_MNT/good"  # the first allow, after which the kernel answers
     measure lockd-ro "$r" "$N" "$RO_MNT/good"
   fi
+  paired lockd "$r"
   mapfile -t bigs < <(fresh_copies "b$r-b" 1 "$BIG")
   measure lockd-big "$r" 1 "${bigs[@]}"
   rm -f "${fresh[@]}" "${bigs[@]}"
@@ -181,6 +204,7 @@ import statistics, sys
 rows = {}
 rss = []
 cpu = []
+paired = {}
 fp_rss = []
 loads = []
 for line in open(sys.argv[1]):
@@ -193,6 +217,9 @@ for line in open(sys.argv[1]):
         continue
     if f[0] == "fapolicyd-rss":
         fp_rss.append(int(f[2]))
+        continue
+    if f[0].startswith("paired-"):
+        paired.setdefault(f[0], []).append(float(f[4]))  # per-round median ratio
         continue
     if f[0] == "lockd-rss":
         rss.append((int(f[2]), int(f[3])))
@@ -244,6 +271,20 @@ if "floor-steady" in med:
           f"{med['lockd-first'] / med['floor-first']:.4f}")
 print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
       f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
+for fs in ("rw", "ro"):
+    base = paired.get(f"paired-{fs}-none")
+    if not base:
+        continue
+    b = statistics.median(base)
+    parts = [f"none {b:.4f}"]
+    for who in ("lockd", "fapolicyd", "floor"):
+        v = paired.get(f"paired-{fs}-{who}")
+        if v:
+            m = statistics.median(v)
+            parts.append(f"{who} {m:.4f} (x{m / b:.4f} of no daemon; rounds "
+                         f"{', '.join(f'{x / b:.3f}' for x in v)})")
+    label = "writable tmpfs" if fs == "rw" else "read-only tmpfs"
+    print(f"paired with an unwatched exec, {label}: " + "; ".join(parts))
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
       f"(peak {max(h for _, h in rss)} kB)")
 PY
