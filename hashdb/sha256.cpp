@@ -1,6 +1,9 @@
 #include "hashdb/sha256.h"
 
+#include <linux/magic.h>
 #include <openssl/evp.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -149,6 +152,20 @@ Digest Sha256Hasher::Finish() {
   return out;
 }
 
+namespace {
+
+// The digest once `offset` bytes were hashed, if that is the whole expected length.
+Result<Digest> FinishWhole(Sha256Hasher& hasher, std::int64_t expected_size, std::int64_t offset) {
+  if (expected_size >= 0 && offset != expected_size) {
+    return MakeError(ErrorCode::kConflict, "file changed size while being hashed (expected " +
+                                               std::to_string(expected_size) + " bytes, read " +
+                                               std::to_string(offset) + ")");
+  }
+  return hasher.Finish();
+}
+
+}  // namespace
+
 Result<Digest> Sha256File(int fd, std::int64_t expected_size) {
   Sha256Hasher hasher;
   std::int64_t offset = 0;
@@ -168,12 +185,42 @@ Result<Digest> Sha256File(int fd, std::int64_t expected_size) {
       if (expected_size >= 0 && offset > expected_size) break;
     }
   }
-  if (expected_size >= 0 && offset != expected_size) {
-    return MakeError(ErrorCode::kConflict, "file changed size while being hashed (expected " +
-                                               std::to_string(expected_size) + " bytes, read " +
-                                               std::to_string(offset) + ")");
+  return FinishWhole(hasher, expected_size, offset);
+}
+
+Result<Digest> Sha256FileCached(int fd, std::int64_t expected_size) {
+  Sha256Hasher hasher;
+  thread_local std::vector<std::uint8_t> buffer(kReadSize);
+  std::int64_t offset = 0;
+  bool memory_backed = false;  // tmpfs or ramfs: plain pread (no RWF_NOWAIT there)
+  for (;;) {
+    ssize_t n = 0;
+    if (memory_backed) {
+      n = ReadAt(fd, buffer.data(), buffer.size(), offset);
+    } else {
+      iovec iov{buffer.data(), buffer.size()};
+      n = ::preadv2(fd, &iov, 1, offset, RWF_NOWAIT);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EOPNOTSUPP && !memory_backed) {
+        struct statfs fs {};
+        if (::fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)) {
+          memory_backed = true;
+          continue;
+        }
+      }
+      if (errno == EAGAIN || errno == EOPNOTSUPP) {
+        return Error{ErrorCode::kUnsupported, "content not in the page cache", EAGAIN};
+      }
+      return ErrnoError("read");
+    }
+    if (n == 0) break;
+    hasher.Update(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)));
+    offset += n;
+    if (expected_size >= 0 && offset > expected_size) break;
   }
-  return hasher.Finish();
+  return FinishWhole(hasher, expected_size, offset);
 }
 
 }  // namespace hashdb

@@ -23,6 +23,15 @@ Digest Sha256(std::span<const std::uint8_t> data);
 // it is joined before the return); if it cannot be started the file is read on this thread.
 Result<Digest> Sha256File(int fd, std::int64_t expected_size);
 
+// Like Sha256File, but only from the page cache: every read is preadv2(RWF_NOWAIT), which
+// never waits for the disk (or a lock the filesystem would sleep on). When some of the content
+// is not cached, or the filesystem cannot read without waiting, it fails with kUnsupported
+// (errno_value EAGAIN) having waited for nothing: the caller hashes on a thread that may wait.
+// Memory-backed filesystems (tmpfs, ramfs), which refuse RWF_NOWAIT, are read with pread:
+// their pages are memory (a page swapped out is the only wait). For small files only (one
+// buffer of up to 256 KiB per read).
+Result<Digest> Sha256FileCached(int fd, std::int64_t expected_size);
+
 // Incremental hasher for callers that feed chunks themselves. Not thread-safe.
 class Sha256Hasher {
  public:

@@ -106,6 +106,14 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
             "workers: expected an integer from 0 (one per CPU) to " + std::to_string(kMaxWorkers));
       }
       config.workers = static_cast<unsigned>(v->get());
+    } else if (key == "kernel_cache") {
+      const auto* v = node.as_string();
+      const auto scope = v != nullptr ? ParseKernelCacheScope(v->get()) : std::nullopt;
+      if (!scope.has_value()) {
+        return At(source_name, node.source(),
+                  "kernel_cache: expected \"read-only\", \"immutable\" or \"off\"");
+      }
+      config.kernel_cache = *scope;
     } else if (key == "log_level") {
       const auto* v = node.as_string();
       if (v == nullptr || !ParseLogLevel(v->get(), config.log_level)) {
@@ -143,7 +151,7 @@ hashdb::Result<Config> ParseConfig(std::string_view text, const std::string& sou
       return At(source_name, key_node.source(),
                 "unknown key '" + key +
                     "' (expected database, trust_dir, state_dir, control_socket, workers, "
-                    "log_level, watch, audit_log, syslog_facility, trusted_updaters, "
+                    "kernel_cache, log_level, watch, audit_log, syslog_facility, trusted_updaters, "
                     "baseline_roots, baseline_excludes)");
     }
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hashdb/result.h"
+#include "lockd/kernel_cache_scope.h"
 #include "lockd/log.h"
 
 namespace lockd {
@@ -49,6 +50,12 @@ struct Config {
   std::vector<std::string> baseline_roots{"/"};
   std::vector<std::string> baseline_excludes{"/proc", "/sys",     "/dev",     "/run",     "/home",
                                              "/tmp",  "/var/tmp", "/dev/shm", "/run/user"};
+
+  // Which superblocks' allowlisted files lockd leaves to the kernel after their first allow
+  // (lockd/kernel_cache.h): "read-only" every read-only superblock (default), "immutable"
+  // only filesystem types that cannot be written at all (squashfs, erofs, ...: no remount
+  // race), "off" none.
+  KernelCacheScope kernel_cache = KernelCacheScope::kReadOnly;
 
   unsigned EffectiveWorkers() const;
 };

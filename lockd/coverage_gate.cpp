@@ -43,12 +43,14 @@ OpenAction TriageOpen(os::EventKernel& kernel, int event_fd, pid_t pid, const Fi
     return policy.cover_shared_objects ? OpenAction::kJudge : OpenAction::kAllow;
   }
   if (kind == HeadKind::kElfInert || !policy.cover_scripts) return OpenAction::kAllow;
-  // Only now the path: most opens (headers, data, config) stop at the mode check
-  // only when they have no execute bit and no "#!"; the suffix needs the name.
-  const bool script_like = IsScriptHead(kind) || IsScriptByModeOrName(facts.mode, {}) ||
-                           IsScriptByModeOrName(facts.mode, kernel.FdPath(event_fd));
+  // The path only when it matters: the suffix needs the name (a readlink), and an opener that
+  // is no interpreter reads no script whatever the name (most opens: compilers, cat, ld.so).
+  const auto script_like = [&] {
+    return IsScriptHead(kind) || IsScriptByModeOrName(facts.mode, {}) ||
+           IsScriptByModeOrName(facts.mode, kernel.FdPath(event_fd));
+  };
   if (scripts == nullptr) {
-    if (!script_like) return OpenAction::kAllow;
+    if (!script_like()) return OpenAction::kAllow;
     // A script: code only when an interpreter reads it. An unreadable exe (the process is
     // gone) is judged: the safe direction.
     const std::string exe = kernel.ExecutablePath(pid);
@@ -58,7 +60,7 @@ OpenAction TriageOpen(os::EventKernel& kernel, int event_fd, pid_t pid, const Fi
   // Who opens it: an interpreter by name or by content (kUnknown is judged like kYes).
   const OpenerInfo opener = scripts->Opener(pid, policy.interpreters, db);
   if (opener.interpreter == Tristate::kNo) return OpenAction::kAllow;
-  if (script_like) return OpenAction::kJudge;
+  if (script_like()) return OpenAction::kJudge;
   // Rule 2b only for a known interpreter: an opener whose digest is still being hashed (a
   // compiler's first run) would have its data files, named on its command line, denied.
   if (opener.interpreter != Tristate::kYes) return OpenAction::kAllow;

@@ -23,6 +23,7 @@
 #include "lockd/event_loop.h"
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/log.h"
 #include "lockd/mode.h"
 #include "lockd/mount_discovery.h"
@@ -136,6 +137,7 @@ class Decider {
   ExecDeciderOptions decider_options_;                 // 7
   unsigned workers_ = 0;                               // 7
   std::optional<ScriptCoverage> scripts_;              // 7
+  std::optional<KernelCache> kernel_cache_;            // 7
   std::optional<ExecDecider> decider_;                 // 7
   // What a step's undo refers to is declared before teardown_, so it outlives the undo.
   EventLoop* loop_ = nullptr;                     // 11
@@ -311,6 +313,18 @@ StepResult Decider::StartDeciders() {
                                                         const hashdb::Digest& digest) {
     scripts.NoteDigest(facts, digest);
   };
+  // Allowlisted files on read-only superblocks are left to the kernel after their first allow
+  // (kernel_cache.h): it follows the marker's view of each superblock after every pass over
+  // the mount tables, and every database swap. Made before the decider, whose workers use it
+  // until Shutdown.
+  kernel_cache_.emplace(*kernel_, config_->kernel_cache);
+  marker_->SetOnPublish([this] { kernel_cache_->UpdateSuperblocks(marker_->LocalSuperblocks()); });
+  databases_->SetOnSwap([this](const hashdb::Database&) {
+    cache_.Clear();
+    kernel_cache_->OnDatabaseSwap();
+  });
+  decider_options_.kernel_cache = &*kernel_cache_;
+  decider_options_.inline_hash_bytes = kInlineHashBytes;
   decider_.emplace(*kernel_, *databases_, modes_, cache_, *sink_, stats_, decider_options_);
   // From here on every step that starts something pushes what undoes it; a failed step returns
   // and the scope undoes the steps before it, last first (teardown.h). A clean stop runs them
@@ -327,6 +341,8 @@ StepResult Decider::StartUntrustedReader() {
   ExecDeciderOptions untrusted_options = decider_options_;
   untrusted_options.small_workers = 2;
   untrusted_options.large_workers = 1;
+  untrusted_options.kernel_cache = nullptr;  // never on FUSE or network filesystems
+  untrusted_options.inline_hash_bytes = 0;   // a worker, never the reader thread
   untrusted_decider_ = std::make_unique<ExecDecider>(*untrusted_kernel_, *databases_, modes_,
                                                      cache_, *sink_, stats_, untrusted_options);
   untrusted_reader_ = std::make_unique<UntrustedReader>(
@@ -431,9 +447,9 @@ ControlReply Decider::Reload() {
 
 // Status (status_snapshot.h gathers it, status_report.h renders it).
 std::string Decider::Status(bool json) {
-  const StatusSnapshot s = GatherStatus({started_, *databases_, modes_, stats_, cache_,
-                                         *options_.group, options_.restart, workers_, *watch_,
-                                         *marker_, *discovery_, privileged_->controller()});
+  const StatusSnapshot s = GatherStatus(
+      {started_, *databases_, modes_, stats_, cache_, *options_.group, options_.restart, workers_,
+       *watch_, *marker_, *discovery_, privileged_->controller(), &*kernel_cache_});
   return json ? RenderStatusJson(s) : RenderStatusText(s);
 }
 

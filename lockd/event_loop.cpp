@@ -75,6 +75,15 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         r.pid = ev.pid;
         r.exec = ev.is_exec_permission();
         r.facts = p_.kernel.Stat(ev.fd.get());
+        if (!ev.is_exec_permission() && r.facts.ok() &&
+            p_.decider.IsOpenOfAllowedExec(ev.pid, *r.facts)) {
+          // The second event of an exec just allowed, same file version (exec_open_pairing.h).
+          p_.stats.opens_of_allowed_execs.fetch_add(1, std::memory_order_relaxed);
+          if (!p_.kernel.Respond(ev.fd.get(), true).ok()) {
+            p_.stats.response_errors.fetch_add(1, std::memory_order_relaxed);
+          }
+          continue;
+        }
         if (!ev.is_exec_permission() && !OpenNeedsJudgement(ev, r.facts)) {
           // A plain open of something that is not code (or not code for this opener).
           p_.stats.opens_allowed_by_sniff.fetch_add(1, std::memory_order_relaxed);

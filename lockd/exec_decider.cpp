@@ -30,6 +30,8 @@ ExecDecider::ExecDecider(os::EventKernel& kernel, DatabaseManager& databases,
       sink_(sink),
       stats_(stats),
       coverage_(options.coverage),
+      kernel_cache_(options.kernel_cache),
+      inline_hash_bytes_(options.inline_hash_bytes),
       attribute_maintenance_(std::move(options.attribute_maintenance)),
       exec_digest_(std::move(options.exec_digest)),
       pool_(std::make_unique<WorkerPool>(options.small_workers, options.large_workers)) {}
@@ -58,8 +60,22 @@ DecisionInput ExecDecider::FactsOf(const PermissionRequest& request, const hashd
   return input;
 }
 
+std::optional<std::uint64_t> ExecDecider::KernelCacheEpoch(
+    Reason reason, const hashdb::Database* db, const std::optional<hashdb::Digest>& digest,
+    std::uint64_t dev, std::uint64_t epoch) const {
+  if (kernel_cache_ == nullptr || reason != Reason::kAllowlisted || db == nullptr ||
+      !digest.has_value() || !kernel_cache_->Qualifies(dev)) {
+    return std::nullopt;
+  }
+  auto found = db->Lookup(*digest);
+  if (!found.has_value() || found->interpreter) return std::nullopt;
+  return epoch;
+}
+
 void ExecDecider::Submit(PermissionRequest request) {
   stats_.pending.fetch_add(1, std::memory_order_relaxed);
+  // Before the database (kernel_cache.h): a swap after this makes the epoch stale.
+  const std::uint64_t kernel_epoch = kernel_cache_ != nullptr ? kernel_cache_->Epoch() : 0;
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   const DecisionInput input = FactsOf(request, db.get());
   if (auto early = JudgeWithoutContent(input)) {
@@ -75,12 +91,16 @@ void ExecDecider::Submit(PermissionRequest request) {
       }
       std::vector<PermissionRequest> one;
       one.push_back(std::move(request));
-      return Answer(one, hit->reason, db.get(), hit->digest, true);
+      return Answer(one, hit->reason, db.get(), hit->digest, true,
+                    KernelCacheEpoch(hit->reason, db.get(), hit->digest, facts.dev, kernel_epoch));
     }
   }
 
   const VersionKey key{facts.dev, facts.ino, facts.size, facts.mtime_ns, facts.ctime_ns};
   const bool cache_allowed = request.cache_allowed;
+  // Never on the submitting thread for FUSE or network files: even a read that waits for no
+  // disk may first ask the server for fresh attributes.
+  const bool may_inline = facts.size <= inline_hash_bytes_ && !request.untrusted_filesystem;
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = in_flight_.try_emplace(key);
@@ -91,13 +111,19 @@ void ExecDecider::Submit(PermissionRequest request) {
     }
   }
   const Lane lane = facts.size >= kLargeFileBytes ? Lane::kLarge : Lane::kSmall;
+  if (may_inline && Hash(key, facts, cache_allowed, true)) {
+    stats_.hashed_inline.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   pool_->Post(lane, [this, key, facts, cache_allowed] { Hash(key, facts, cache_allowed); });
 }
 
-void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed) {
+bool ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed,
+                       bool cached_only) {
   // The ticket first, the database second: a swap between the two clears the cache after the
   // ticket, so a judgement against the old database can never be inserted after the swap.
   const std::uint64_t ticket = cache_.Begin();
+  const std::uint64_t kernel_epoch = kernel_cache_ != nullptr ? kernel_cache_->Epoch() : 0;
   std::shared_ptr<const hashdb::Database> db = databases_.Current();
   int fd = -1;
   bool untrusted = false;
@@ -118,7 +144,12 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
     } else {
       input.owner_uid = before->uid;
       input.file_mode = before->mode;
-      auto digest = hashdb::Sha256File(fd, before->size);
+      auto digest = cached_only ? hashdb::Sha256FileCached(fd, before->size)
+                                : hashdb::Sha256File(fd, before->size);
+      // Not all in the page cache: nothing was answered or counted yet; a worker will.
+      if (cached_only && !digest.ok() && digest.error().code == hashdb::ErrorCode::kUnsupported) {
+        return false;
+      }
       auto after = kernel_.Stat(fd);
       stats_.hashes.fetch_add(1, std::memory_order_relaxed);
       stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
@@ -158,12 +189,16 @@ void ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
   }
   std::optional<hashdb::Digest> digest;
   if (input.hash == HashStatus::kOk || input.hash == HashStatus::kChanged) digest = input.digest;
-  Answer(waiters, reason, db.get(), digest, false);
+  Answer(waiters, reason, db.get(), digest, false,
+         input.hash == HashStatus::kOk
+             ? KernelCacheEpoch(reason, db.get(), digest, facts.dev, kernel_epoch)
+             : std::nullopt);
+  return true;
 }
 
 void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
                          const hashdb::Database* db, const std::optional<hashdb::Digest>& digest,
-                         bool from_cache) {
+                         bool from_cache, std::optional<std::uint64_t> kernel_epoch) {
   // Without a database there is nothing to allow against: enforce.
   const EffectiveMode mode = db != nullptr ? modes_.Current(db->policy()) : EffectiveMode::kEnforce;
   const Decision decision = ApplyMode(reason, mode);
@@ -213,6 +248,12 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       follow_up[i] = follow_ups_.IsFollowUp(r.pid, r.dev, r.ino, now);
     }
   }
+  // The open the kernel raises next for an allowed exec is the same act (exec_open_pairing.h).
+  if (decision.allow()) {
+    for (const auto& w : waiters) {
+      if (w.exec && w.facts.ok()) allowed_execs_.NoteAllowedExec(w.pid, *w.facts, now);
+    }
+  }
   // Answer all waiters before logging any of them.
   for (std::size_t i = 0; i < waiters.size(); ++i) {
     if (!kernel_.Respond(waiters[i].fd.get(), decision.allow()).ok()) {
@@ -223,6 +264,15 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
       stats_.follow_ups_not_recorded.fetch_add(1, std::memory_order_relaxed);
     } else {
       stats_.Count(decision.verdict);
+    }
+  }
+  // After the answers (the mark only spares later events a round trip). One mark per inode:
+  // every waiter here is the same file version.
+  if (kernel_epoch.has_value() && decision.allow()) {
+    for (const auto& w : waiters) {
+      if (!w.facts.ok() || !w.facts->regular() || w.untrusted_filesystem) continue;
+      (void)kernel_cache_->Offer(w.fd.get(), w.facts->dev, *kernel_epoch);
+      break;
     }
   }
   for (std::size_t i = 0; i < records.size(); ++i) {

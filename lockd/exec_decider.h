@@ -39,8 +39,10 @@
 #include "lockd/decision_cache.h"
 #include "lockd/decision_sink.h"
 #include "lockd/exec_followup.h"
+#include "lockd/exec_open_pairing.h"
 #include "lockd/file_facts.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/mode.h"
 #include "lockd/os/event_kernel.h"
 #include "lockd/stats.h"
@@ -63,6 +65,9 @@ struct PermissionRequest {
   bool untrusted_filesystem = false;
 };
 
+// The daemon's ExecDeciderOptions::inline_hash_bytes.
+inline constexpr std::int64_t kInlineHashBytes = 128 * 1024;
+
 struct ExecDeciderOptions {
   unsigned small_workers = 2;
   unsigned large_workers = 1;
@@ -78,6 +83,16 @@ struct ExecDeciderOptions {
   // (ScriptCoverage::NoteDigest), so the decider's hash is the only one of a new executable.
   // Must return at once. May be empty.
   std::function<void(const FileFacts& facts, const hashdb::Digest& digest)> exec_digest;
+  // Files allowed for their content on a superblock whose content cannot change are left to
+  // the kernel from then on (kernel_cache.h: an ignore mark). Null: never. Must outlive the
+  // decider.
+  KernelCache* kernel_cache = nullptr;
+  // A file of at most this many bytes whose content is all in the page cache is hashed on the
+  // submitting thread (the event loop) instead of a worker: no hand-over, no wake-up, for the
+  // common first exec of a small binary. Reads never wait (Sha256FileCached); anything not
+  // cached goes to a worker as before. Bounds how long one judgement holds the loop (about
+  // 75 us per 128 KiB). 0: always a worker (the FUSE and network decider).
+  std::int64_t inline_hash_bytes = 0;
 };
 
 class ExecDecider {
@@ -90,6 +105,12 @@ class ExecDecider {
   ExecDecider& operator=(const ExecDecider&) = delete;
 
   void Submit(PermissionRequest request);
+  // Whether a plain open (FAN_OPEN_PERM) by pid of this file version is the second event of an
+  // exec this decider just allowed (AllowedExecOpens): then it is allowed without judging it
+  // again. Consumes the note. Thread-safe.
+  bool IsOpenOfAllowedExec(pid_t pid, const FileFacts& version) {
+    return allowed_execs_.TakeOpenOfExec(pid, version, AllowedExecOpens::Clock::now());
+  }
   // Answers everything still queued or in flight, then stops the workers.
   void Shutdown();
   // When the oldest judgement a worker is running now started (WorkerPool::OldestRunningSince);
@@ -105,11 +126,23 @@ class ExecDecider {
   // The facts of a request known without reading its file.
   static DecisionInput FactsOf(const PermissionRequest& request, const hashdb::Database* db);
   // On a worker: hashes the first waiter's fd and answers every waiter of this version.
-  void Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed);
+  // With `cached_only`, reads only from the page cache and returns false, having answered
+  // nothing, when the content is not all there (Submit then posts it to a worker); otherwise
+  // true.
+  bool Hash(const VersionKey& key, const FileFacts& facts, bool cache_allowed,
+            bool cached_only = false);
   // The one tail of every decision: answer each waiter (process facts first for notable
   // decisions), then record what must be recorded.
+  // kernel_epoch: set when an allow may be left to the kernel (KernelCacheEpoch).
   void Answer(std::vector<PermissionRequest>& waiters, Reason reason, const hashdb::Database* db,
-              const std::optional<hashdb::Digest>& digest, bool from_cache);
+              const std::optional<hashdb::Digest>& digest, bool from_cache,
+              std::optional<std::uint64_t> kernel_epoch = std::nullopt);
+  // The KernelCache epoch to offer a judgement under, when it rests on the content alone and
+  // holds for every opener (kAllowlisted, not an interpreter: script coverage must see its
+  // execs) and the file's superblock qualifies; epoch was read before db.
+  std::optional<std::uint64_t> KernelCacheEpoch(Reason reason, const hashdb::Database* db,
+                                                const std::optional<hashdb::Digest>& digest,
+                                                std::uint64_t dev, std::uint64_t epoch) const;
 
   os::EventKernel& kernel_;
   DatabaseManager& databases_;
@@ -118,9 +151,12 @@ class ExecDecider {
   DecisionSink& sink_;
   Stats& stats_;
   const FilesystemCoverage* coverage_;
+  KernelCache* const kernel_cache_;
+  const std::int64_t inline_hash_bytes_;
   std::function<std::string(int pid)> attribute_maintenance_;
   std::function<void(const FileFacts&, const hashdb::Digest&)> exec_digest_;
   ExecFollowUps follow_ups_;
+  AllowedExecOpens allowed_execs_;
   std::mutex mu_;
   // Requests waiting for the judgement of one inode version (the first one's fd is hashed).
   std::map<VersionKey, std::vector<PermissionRequest>> in_flight_;

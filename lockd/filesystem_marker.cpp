@@ -67,6 +67,10 @@ void FilesystemMarker::SetOnSuperblockChange(std::function<void(std::uint64_t de
   on_superblock_change_ = std::move(callback);
 }
 
+void FilesystemMarker::SetOnPublish(std::function<void()> callback) {
+  on_publish_ = std::move(callback);
+}
+
 bool FilesystemMarker::MarkThrough(const std::string& path, const Target& target,
                                    const std::string& via, std::vector<std::string>& failures) {
   const os::MountEntry& m = *target.entry;
@@ -297,8 +301,12 @@ void FilesystemMarker::Publish(const os::GroupMarks& marks,
         known.insert(m.mount_id);
         if (marks.filesystems.count(m.dev()) == 0 || by_dev.count(m.dev()) != 0) continue;
         by_dev[m.dev()] =
-            MarkedFilesystem{static_cast<std::uint64_t>(m.dev()), Label(m, ns),           m.fs_type,
-                             os::MarkKind::kFilesystem,           IsUntrusted(m.fs_type), ""};
+            MarkedFilesystem{static_cast<std::uint64_t>(m.dev()), Label(m, ns), m.fs_type,
+                             os::MarkKind::kFilesystem, IsUntrusted(m.fs_type), "",
+                             // Only in lockd's own namespace: a superblock
+                             // seen only elsewhere may belong to a user
+                             // namespace whose owner makes it writable at will.
+                             ns.own && SuperOptionsReadOnly(m.super_options)};
       }
     }
   }
@@ -349,6 +357,7 @@ void FilesystemMarker::Publish(const os::GroupMarks& marks,
   if (on_superblock_change_) {
     for (auto dev : changed) on_superblock_change_(dev);
   }
+  if (on_publish_) on_publish_();
 }
 
 void FilesystemMarker::UnmarkAll() {
@@ -378,6 +387,16 @@ std::vector<MarkedFilesystem> FilesystemMarker::Marked() const {
   std::vector<MarkedFilesystem> out;
   for (const auto& [dev, m] : by_dev_) out.push_back(m);
   for (const auto& [id, m] : by_mount_) out.push_back(m);
+  return out;
+}
+
+std::vector<SuperblockState> FilesystemMarker::LocalSuperblocks() const {
+  std::lock_guard lock(mu_);
+  std::vector<SuperblockState> out;
+  for (const auto& [dev, m] : by_dev_) {
+    if (m.untrusted || m.kind != os::MarkKind::kFilesystem) continue;
+    out.push_back({m.dev, m.fs_type, m.read_only});
+  }
   return out;
 }
 

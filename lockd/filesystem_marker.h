@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "hashdb/result.h"
+#include "lockd/kernel_cache_scope.h"
 #include "lockd/mount_selection.h"
 #include "lockd/os/fanotify.h"
 #include "lockd/os/fanotify_marks.h"
@@ -48,6 +49,11 @@ struct MarkedFilesystem {
   os::MarkKind kind = os::MarkKind::kFilesystem;
   bool untrusted = false;  // FUSE or network: marked with the untrusted mask
   std::string via{};       // the holder it was marked through when no path led to it
+  // The superblock's own "ro" option as lockd's own mount namespace's table showed it at the
+  // last read (false when not read from that table: the safe direction for kernel_cache.h; a
+  // superblock seen only in other namespaces may be owned by a user namespace, whose owner
+  // can make it writable again without any notification).
+  bool read_only = false;
 };
 
 // One mount namespace as the discovery read it (mount_discovery.h).
@@ -102,6 +108,9 @@ class FilesystemMarker : public FilesystemCoverage {
   // with that st_dev belongs to another superblock. The daemon drops them from the decision
   // cache.
   void SetOnSuperblockChange(std::function<void(std::uint64_t dev)> callback);
+  // Called (on the loop thread) after every pass that re-described the marks (each Sync and
+  // MarkNew), once Marked() shows the new state: kernel_cache.h follows read-only superblocks.
+  void SetOnPublish(std::function<void()> callback);
 
   // Marks every selected superblock of these namespaces that has no mark, then checks every
   // overlay's layers (gaps: OverlayGaps). Errors on one mount do not stop the others.
@@ -129,6 +138,9 @@ class FilesystemMarker : public FilesystemCoverage {
   // The mask local filesystems are marked with (fixed at start).
   const os::MarkMask& mask() const { return mask_; }
   std::vector<MarkedFilesystem> Marked() const;
+  // The local (not FUSE or network) superblocks under a filesystem mark, with their type and
+  // read-only flag as the last mount table read showed them (kernel_cache.h).
+  std::vector<SuperblockState> LocalSuperblocks() const;
   // Overlay layers not covered, as of the last Sync ("overlay X: upper layer Y not covered
   // (...)"), sorted.
   std::vector<std::string> OverlayGaps() const;
@@ -161,6 +173,7 @@ class FilesystemMarker : public FilesystemCoverage {
   const WatchList watch_;
   const os::MarkMask untrusted_mask_;
   std::function<void(std::uint64_t)> on_superblock_change_;
+  std::function<void()> on_publish_;
 
   // Loop thread only: what lockd marked and how, by device (kept while the kernel lists it).
   std::map<dev_t, MarkedFilesystem> placed_;

@@ -1,5 +1,7 @@
 // lockd: the enforcing daemon. This file only reads the command line; the process becomes the
 // supervisor (lockd/supervisor.h), which forks the decider that runs lockd/daemon.cpp.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -46,5 +48,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The writer probe (os/file_probe.h) holds a read lease for a moment; a writer opening the
+  // file in that moment breaks it, and the kernel then sends SIGIO to the lease holder, whose
+  // default action ends the process. Ignored here, before the decider is forked (it inherits
+  // the disposition): a user racing opens against lockd's probe must not kill the decider.
+  ::signal(SIGIO, SIG_IGN);
   return lockd::RunSupervised(std::move(supervisor));
 }

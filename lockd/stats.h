@@ -35,8 +35,13 @@ class Stats {
   std::atomic<std::uint64_t> own_events{0};  // lockd's own accesses, allowed at once
   // Plain opens (FAN_OPEN_PERM) answered from the head sniff: not code, nothing hashed.
   std::atomic<std::uint64_t> opens_allowed_by_sniff{0};
+  // Plain opens that were the second event of an exec just allowed (exec_open_pairing.h).
+  std::atomic<std::uint64_t> opens_of_allowed_execs{0};
   std::atomic<std::uint64_t> hashed_bytes{0};
   std::atomic<std::uint64_t> hashes{0};
+  // Of those, hashed on the event loop from the page cache (ExecDeciderOptions::
+  // inline_hash_bytes) instead of a worker.
+  std::atomic<std::uint64_t> hashed_inline{0};
   std::atomic<std::uint64_t> joined_in_flight{0};  // execs that waited for another's hash
   // Refused opens neither recorded nor counted in denied/would_deny because they follow the
   // same process's refused exec of the same file (exec_followup.h): one exec, one decision.

@@ -49,7 +49,15 @@ std::string RenderStatusText(const StatusSnapshot& s) {
                         " denied, " + std::to_string(s.would_deny) + " would-deny");
   line("cache", std::to_string(s.cache_hits) + " hits, " + std::to_string(s.cache_misses) +
                     " misses, " + std::to_string(s.cache_entries) + " entries");
-  line("hashed", std::to_string(s.hashes) + " files, " + std::to_string(s.hashed_bytes) + " bytes");
+  line("kernel cache", s.kernel_cache + ": " + std::to_string(s.kernel_cache_superblocks) +
+                           " read-only superblock(s), " + std::to_string(s.kernel_cache_standing) +
+                           " file(s) left to the kernel (" + std::to_string(s.kernel_cache_files) +
+                           " since start), " + std::to_string(s.kernel_cache_flushes) +
+                           " flush(es), " + std::to_string(s.kernel_cache_failures) +
+                           " failure(s)");
+  line("hashed", std::to_string(s.hashes) + " files (" + std::to_string(s.hashes_inline) +
+                     " on the event loop from the page cache), " + std::to_string(s.hashed_bytes) +
+                     " bytes");
   line("queue depth", std::to_string(s.queue_depth));
   line("workers", std::to_string(s.workers));
   line("queue overflows", std::to_string(s.queue_overflows));
@@ -126,9 +134,18 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("misses", s.cache_misses);
   num("entries", s.cache_entries);
   o.back() = '}';
+  o.append(",\"kernel_cache\":{");
+  str("scope", s.kernel_cache);
+  num("superblocks", s.kernel_cache_superblocks);
+  num("files", s.kernel_cache_files);
+  num("standing", s.kernel_cache_standing);
+  num("flushes", s.kernel_cache_flushes);
+  num("failures", s.kernel_cache_failures);
+  o.back() = '}';
   o.append(",");
   num("hashes", s.hashes);
   num("hashed_bytes", s.hashed_bytes);
+  num("hashes_inline", s.hashes_inline);
   num("queue_depth", s.queue_depth);
   num("workers", s.workers);
   num("queue_overflows", s.queue_overflows);

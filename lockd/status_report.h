@@ -33,6 +33,7 @@ struct StatusSnapshot {
   std::uint64_t cache_entries = 0;
   std::uint64_t hashes = 0;
   std::uint64_t hashed_bytes = 0;
+  std::uint64_t hashes_inline = 0;  // of `hashes`, on the event loop from the page cache
   std::uint64_t response_errors = 0;
   std::uint64_t queue_overflows = 0;
   std::int64_t queue_depth = 0;  // permission events read and not yet answered
@@ -48,6 +49,16 @@ struct StatusSnapshot {
   std::uint64_t failed_starts = 0;
   std::uint64_t denied_while_down = 0;
   std::uint64_t workers = 0;
+  // Files left to the kernel after their first allow (kernel_cache.h): the scope ("read-only",
+  // "immutable", "off"), qualifying superblocks, marks placed since start and standing now,
+  // flushes, marks the kernel refused. Execs the kernel answers itself are not counted in
+  // `allowed`.
+  std::string kernel_cache = "off";
+  std::uint64_t kernel_cache_superblocks = 0;
+  std::uint64_t kernel_cache_files = 0;
+  std::uint64_t kernel_cache_standing = 0;
+  std::uint64_t kernel_cache_flushes = 0;
+  std::uint64_t kernel_cache_failures = 0;
   std::vector<MarkedFilesystem> marked;
   // Where lockd marks (watch_policy.h DescribeWatch) and where that list came from ("signed
   // policy" or lockd.toml's path); empty when not known.

@@ -5,6 +5,7 @@
 #include "lockd/database_manager.h"
 #include "lockd/decision_cache.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/maintenance/controller.h"
 #include "lockd/mode.h"
 #include "lockd/mount_discovery.h"
@@ -39,6 +40,7 @@ StatusSnapshot GatherStatus(const StatusSources& from) {
   s.cache_entries = from.cache.size();
   s.hashes = stats.hashes.load();
   s.hashed_bytes = stats.hashed_bytes.load();
+  s.hashes_inline = stats.hashed_inline.load();
   s.response_errors = stats.response_errors.load();
   s.queue_overflows = stats.queue_overflows.load();
   s.queue_depth = stats.pending.load();
@@ -48,6 +50,15 @@ StatusSnapshot GatherStatus(const StatusSources& from) {
   s.failed_starts = from.restart ? from.restart->failed_starts : 0;
   s.denied_while_down = from.restart ? from.restart->denied_while_down : 0;
   s.workers = from.workers;
+  if (from.kernel_cache != nullptr) {
+    const KernelCache::Counters kc = from.kernel_cache->counters();
+    s.kernel_cache = KernelCacheScopeName(from.kernel_cache->scope());
+    s.kernel_cache_superblocks = kc.superblocks;
+    s.kernel_cache_files = kc.files;
+    s.kernel_cache_standing = kc.standing;
+    s.kernel_cache_flushes = kc.flushes;
+    s.kernel_cache_failures = kc.failures;
+  }
   s.watch = DescribeWatch(from.watch.watch);
   s.watch_source = from.watch.source;
   if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;

@@ -15,6 +15,7 @@ namespace lockd {
 class DatabaseManager;
 class DecisionCache;
 class FilesystemMarker;
+class KernelCache;
 class ModeSource;
 class MountDiscovery;
 class Stats;
@@ -40,6 +41,7 @@ struct StatusSources {
   const FilesystemMarker& marker;
   const MountDiscovery& discovery;
   const maintenance::Controller& maintenance;
+  const KernelCache* kernel_cache = nullptr;  // null: shown as off
 };
 
 // Also reads the kernel's user-namespace settings (userns_policy.h) at the time of the call.

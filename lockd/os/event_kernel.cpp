@@ -19,6 +19,10 @@ hashdb::Status LinuxEventKernel::Respond(int event_fd, bool allow) {
 
 int LinuxEventKernel::PollFd() const { return group_.fd(); }
 
+hashdb::Status LinuxEventKernel::IgnoreFile(int event_fd) { return group_.IgnoreFile(event_fd); }
+
+hashdb::Status LinuxEventKernel::ForgetIgnoredFiles() { return group_.ForgetIgnoredFiles(); }
+
 hashdb::Result<FileFacts> LinuxEventKernel::Stat(int fd) { return StatFd(fd); }
 
 WriterState LinuxEventKernel::ProbeWriters(int fd) { return os::ProbeWriters(fd); }

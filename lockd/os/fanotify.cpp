@@ -96,6 +96,28 @@ hashdb::Status FanotifyGroup::Unmark(const std::string& path, MarkKind kind, con
   return {};
 }
 
+hashdb::Status FanotifyGroup::IgnoreFile(int event_fd) const {
+  constexpr unsigned kEvictable = 0x200;  // FAN_MARK_EVICTABLE (Linux 5.19)
+  constexpr std::uint64_t kMask = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM;
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | kEvictable, kMask, event_fd,
+                      nullptr) == 0) {
+    return {};
+  }
+  if (errno == EINVAL && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, kMask,
+                                         event_fd, nullptr) == 0) {
+    return {};
+  }
+  return hashdb::ErrnoError("fanotify_mark(FAN_MARK_IGNORED_MASK)");
+}
+
+hashdb::Status FanotifyGroup::ForgetIgnoredFiles() const {
+  // FAN_MARK_FLUSH without FAN_MARK_MOUNT or FAN_MARK_FILESYSTEM: the inode marks only.
+  if (::fanotify_mark(fd_.get(), FAN_MARK_FLUSH, 0, AT_FDCWD, nullptr) != 0) {
+    return hashdb::ErrnoError("fanotify_mark(FAN_MARK_FLUSH) of the inode marks");
+  }
+  return {};
+}
+
 hashdb::Result<std::vector<FanotifyEvent>> FanotifyGroup::ReadEvents(bool* maybe_more) {
   alignas(fanotify_event_metadata) static thread_local char buffer[kReadBufferSize];
   std::vector<FanotifyEvent> events;
@@ -180,7 +202,8 @@ hashdb::Status FanotifyGroup::Respond(int event_fd, bool allow) const {
 }
 
 OrphanReport FanotifyGroup::DenyOrphanedEvents(int fd_limit) {
-  return DenyOrphans(ledger_, [this](int fd) { return WriteResponse(fd, false); }, fd_limit);
+  return DenyOrphans(
+      ledger_, [this](int fd) { return WriteResponse(fd, false); }, fd_limit);
 }
 
 }  // namespace lockd::os

@@ -49,6 +49,9 @@ GroupMarks ParseFanotifyFdinfo(std::string_view text) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     constexpr std::string_view kPrefix = "fanotify ";
     if (line.substr(0, kPrefix.size()) != kPrefix) continue;
+    // An inode mark ("fanotify ino:... sdev:..."; lockd's ignore marks) names its superblock
+    // too: it is not a mark on that superblock.
+    if (line.substr(kPrefix.size(), 4) == "ino:") continue;
     std::uint64_t mask = 0;
     if (!HexField(line, "mask:", mask)) continue;
     std::uint64_t v = 0;

@@ -18,6 +18,10 @@
 #              permission events on the tmpfs), allowing everything with one read, one write
 #              and one close per event: the kernel's round trip alone, the floor for any daemon
 #              that sees every open.
+# With RO=1 the toolchain root is a read-only superblock (as a terminal's root usually is) and
+# the project and /tmp are writable tmpfs mounts inside it (marked too): lockd leaves the
+# allowlisted compilers and libraries to the kernel after their first allow
+# (lockd/kernel_cache.h); headers and sources are still answered by lockd.
 # The load average at the start of each round is printed with the figures.
 # Every build's result is checked (the program links); under lockd and fapolicyd a foreign
 # binary is checked to be denied first, so the coverage is really on.
@@ -32,6 +36,13 @@ mkdir -p "$MNT"
 mount -t tmpfs -o size=2g,mode=0755 benchfs "$MNT" && MOUNTS+=("$MNT")
 R="$MNT/root"
 mkdir -p "$R"/{proj,tmp} && chmod 1777 "$R/tmp"
+RW_PATHS=()
+if [[ ${RO:-0} == 1 ]]; then
+  mount_tmpfs "$R/proj"
+  mount_tmpfs "$R/tmp"
+  chmod 1777 "$R/tmp"
+  RW_PATHS=("$R/proj" "$R/tmp")
+fi
 
 # --- the toolchain root ------------------------------------------------------------------
 # copy_in PATH...: copies each path into $R at the same place, following symlinks (the link
@@ -125,6 +136,10 @@ trust_key signer
 "$LOCKCTL" db show "$T/allowlist.lockdb" --trust "$T/trust" | grep -i -E 'entries|cover|polic' >&2 || true
 write_config "$MNT"
 cp /usr/bin/id "$MNT/foreign"
+if [[ ${RO:-0} == 1 ]]; then
+  mount -o remount,ro "$MNT"
+  log "toolchain root read-only: $(awk -v m="$MNT" '$5 == m {print $NF}' /proc/self/mountinfo)"
+fi
 
 if [[ ${FAPOLICYD:-0} == 1 ]]; then
   source "$LOCKD_SOURCE_DIR/tests/bench/fapolicyd_lib.sh"
@@ -162,7 +177,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   fi
   if [[ ${FLOOR:-0} == 1 ]]; then
     rm -f "$T/null-ready"
-    "$NULL_RESPONDER" "$MNT" "$T/null-ready" 2>>"$T/null.log" &
+    "$NULL_RESPONDER" "$MNT" "${RW_PATHS[@]}" "$T/null-ready" 2>>"$T/null.log" &
     npid=$!
     EXTRA_PIDS+=("$npid")
     for _ in $(seq 300); do [[ -e $T/null-ready ]] && break; sleep 0.1; done

@@ -19,6 +19,16 @@
 #  6. with FLOOR=1: the same steady-state and first-exec measurements under a trivial responder
 #     (tests/bench/null_responder.cpp: same marks, allows everything with one read, one write and
 #     one close per event), the kernel's round trip alone: the floor for any daemon.
+#  7. with RO=1: the steady state again for a copy of the same binary on a second, read-only
+#     tmpfs ($T/ro, marked like the first; fapolicyd's watch_fs covers it too): where lockd
+#     leaves allowlisted files to the kernel after their first allow (lockd/kernel_cache.h).
+#  8. with PAIRED=1, in every phase (none, lockd, fapolicyd, floor): execs of `true` on the
+#     marked tmpfs (and with RO=1 on the read-only one) each paired with an exec of the same
+#     binary on a filesystem no daemon watches ($T, the host's), in alternating order
+#     (exec_bench_spawn --paired): the per-pair ratio is taken a few ms apart under the same
+#     load, so it is far less noisy than medians of separate phases. The daemon's overhead is
+#     its phase's median ratio over the no-daemon phase's (which holds the filesystems'
+#     own difference).
 # Prints one line per measurement and a summary block (copied into docs/performance.md), and
 # the load average at the start of each round.
 # BENCH_RT=1 runs the spawner and lockd under SCHED_FIFO (chrt -f 10), which takes most of the
@@ -49,6 +59,16 @@ BIG="$T/big-src"
 cp /usr/bin/true "$BIG"
 head -c $((100 * 1000 * 1000)) /dev/urandom >>"$BIG"
 cp "$BIG" "$MNT/big"
+RO_MNT="$T/ro"
+RO_PATHS=()
+if [[ ${RO:-0} == 1 ]]; then
+  mount_tmpfs "$RO_MNT"
+  cp /usr/bin/true "$RO_MNT/good"
+  mount -o remount,ro "$RO_MNT"
+  RO_PATHS=("$RO_MNT")
+  WATCH_ARGS+=(--watch "$RO_MNT")
+  write_config "$MNT" "$RO_MNT"
+fi
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/big"
 
 # fresh_copies PREFIX COUNT SRC: COUNT new inodes with SRC's content; prints their paths.
@@ -68,6 +88,18 @@ lockd_cpu_ns() {
 
 results="$T/results"
 : >"$results"
+PLAIN="$T/plain-good"  # on the host's filesystem: marked by no daemon here
+cp /usr/bin/true "$PLAIN"
+paired() {  # paired PHASE ROUND: the PAIRED=1 measurements of one phase
+  [[ ${PAIRED:-0} == 1 ]] || return 0
+  local out
+  out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$MNT/good")
+  echo "paired-rw-$1 $2 $out" | tee -a "$results" >&2
+  if [[ ${RO:-0} == 1 ]]; then
+    out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$RO_MNT/good")
+    echo "paired-ro-$1 $2 $out" | tee -a "$results" >&2
+  fi
+}
 measure() {  # measure LABEL ROUND N FILE...
   local label=$1 round=$2 n=$3
   shift 3
@@ -87,12 +119,19 @@ fapolicyd_round() {
   mapfile -t fresh < <(fresh_copies "f$r-c" "$FRESH" "$MNT/good")
   mapfile -t bigs < <(fresh_copies "b$r-c" 1 "$BIG")
   local f
-  for f in "$MNT/good" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
+  local ro_good=()
+  [[ ${RO:-0} == 1 ]] && ro_good=("$RO_MNT/good")
+  for f in "$MNT/good" "${ro_good[@]}" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
     >"$T/fapolicyd-trust"
   fapolicyd_start "$T/fapolicyd-trust"
   expect_denied "$MNT/foreign"
   "$MNT/good"
   measure fapolicyd-steady "$r" "$N" "$MNT/good"
+  paired fapolicyd "$r"
+  if [[ ${RO:-0} == 1 ]]; then
+    "$RO_MNT/good"
+    measure fapolicyd-ro "$r" "$N" "$RO_MNT/good"
+  fi
   measure fapolicyd-first "$r" 1 "${fresh[@]}"
   measure fapolicyd-big "$r" 1 "${bigs[@]}"
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$FP_PID/status")
@@ -104,7 +143,7 @@ fapolicyd_round() {
 floor_round() {
   local r=$1
   rm -f "$T/null-ready"
-  "${RT[@]}" "$NULL_RESPONDER" "$MNT" "$T/null-ready" 2>>"$T/null.log" &
+  "${RT[@]}" "$NULL_RESPONDER" "$MNT" "${RO_PATHS[@]}" "$T/null-ready" 2>>"$T/null.log" &
   local pid=$!
   EXTRA_PIDS+=("$pid")
   for _ in $(seq 300); do [[ -e $T/null-ready ]] && break; sleep 0.1; done
@@ -112,6 +151,8 @@ floor_round() {
   mapfile -t fresh < <(fresh_copies "f$r-d" "$FRESH" "$MNT/good")
   "$MNT/good"
   measure floor-steady "$r" "$N" "$MNT/good"
+  paired floor "$r"
+  if [[ ${RO:-0} == 1 ]]; then measure floor-ro "$r" "$N" "$RO_MNT/good"; fi
   measure floor-first "$r" 1 "${fresh[@]}"
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
@@ -122,6 +163,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   echo "load $r $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results" >&2
   # No daemon.
   measure none-steady "$r" "$N" "$MNT/good"
+  paired none "$r"
+  if [[ ${RO:-0} == 1 ]]; then measure none-ro "$r" "$N" "$RO_MNT/good"; fi
   mapfile -t fresh < <(fresh_copies "f$r-a" "$FRESH" "$MNT/good")
   measure none-first "$r" 1 "${fresh[@]}"
   mapfile -t bigs < <(fresh_copies "b$r-a" 1 "$BIG")
@@ -139,6 +182,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
   measure lockd-first "$r" 1 "${fresh[@]}"
   c3=$(lockd_cpu_ns)
   echo "lockd-cpu $r $(((c1 - c0) / N)) $(((c3 - c2) / FRESH))" | tee -a "$results" >&2
+  if [[ ${RO:-0} == 1 ]]; then
+    "$RO_MNT/good"  # the first allow, after which the kernel answers
+    measure lockd-ro "$r" "$N" "$RO_MNT/good"
+  fi
+  paired lockd "$r"
   mapfile -t bigs < <(fresh_copies "b$r-b" 1 "$BIG")
   measure lockd-big "$r" 1 "${bigs[@]}"
   rm -f "${fresh[@]}" "${bigs[@]}"
@@ -156,6 +204,7 @@ import statistics, sys
 rows = {}
 rss = []
 cpu = []
+paired = {}
 fp_rss = []
 loads = []
 for line in open(sys.argv[1]):
@@ -169,6 +218,9 @@ for line in open(sys.argv[1]):
     if f[0] == "fapolicyd-rss":
         fp_rss.append(int(f[2]))
         continue
+    if f[0].startswith("paired-"):
+        paired.setdefault(f[0], []).append(float(f[4]))  # per-round median ratio
+        continue
     if f[0] == "lockd-rss":
         rss.append((int(f[2]), int(f[3])))
         continue
@@ -177,7 +229,8 @@ med = {k: statistics.median(v) for k, v in rows.items()}
 def us(ns): return f"{ns / 1000:.1f} us"
 print("== exec benchmark summary (median over rounds of per-round medians) ==")
 print("load average at each round's start: " + "; ".join(loads))
-for k in ("none-steady", "floor-steady", "lockd-steady", "fapolicyd-steady", "none-first",
+for k in ("none-steady", "floor-steady", "lockd-steady", "fapolicyd-steady", "none-ro",
+          "floor-ro", "lockd-ro", "fapolicyd-ro", "none-first",
           "floor-first", "lockd-first", "fapolicyd-first", "none-big", "lockd-big",
           "fapolicyd-big"):
     if k not in rows:
@@ -188,6 +241,16 @@ print(f"steady state: lockd / none = {med['lockd-steady'] / med['none-steady']:.
 pairs = [l / n for l, n in zip(rows['lockd-steady'], rows['none-steady'])]
 print(f"steady state, paired per round: median ratio {statistics.median(pairs):.4f}, "
       f"min {min(pairs):.4f}, max {max(pairs):.4f}")
+if "lockd-ro" in med:
+    rpairs = [l / n for l, n in zip(rows['lockd-ro'], rows['none-ro'])]
+    line = (f"read-only superblock, steady state: lockd / none = "
+            f"{med['lockd-ro'] / med['none-ro']:.4f} (paired median "
+            f"{statistics.median(rpairs):.4f}, min {min(rpairs):.4f}, max {max(rpairs):.4f})")
+    if "floor-ro" in med:
+        line += f", floor / none = {med['floor-ro'] / med['none-ro']:.4f}"
+    if "fapolicyd-ro" in med:
+        line += f", fapolicyd / none = {med['fapolicyd-ro'] / med['none-ro']:.4f}"
+    print(line)
 print(f"first exec:   lockd / none = {med['lockd-first'] / med['none-first']:.4f} "
       f"(+{(med['lockd-first'] - med['none-first']) / 1000:.1f} us)")
 extra = med['lockd-big'] - med['none-big']
@@ -208,6 +271,20 @@ if "floor-steady" in med:
           f"{med['lockd-first'] / med['floor-first']:.4f}")
 print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
       f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
+for fs in ("rw", "ro"):
+    base = paired.get(f"paired-{fs}-none")
+    if not base:
+        continue
+    b = statistics.median(base)
+    parts = [f"none {b:.4f}"]
+    for who in ("lockd", "fapolicyd", "floor"):
+        v = paired.get(f"paired-{fs}-{who}")
+        if v:
+            m = statistics.median(v)
+            parts.append(f"{who} {m:.4f} (x{m / b:.4f} of no daemon; rounds "
+                         f"{', '.join(f'{x / b:.3f}' for x in v)})")
+    label = "writable tmpfs" if fs == "rw" else "read-only tmpfs"
+    print(f"paired with an unwatched exec, {label}: " + "; ".join(parts))
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
       f"(peak {max(h for _, h in rss)} kB)")
 PY

@@ -1,6 +1,6 @@
 // The floor of any fanotify permission daemon (not a test; used by exec_bench.sh FLOOR=1):
-//   null_responder PATH READY_FILE
-// Marks PATH's filesystem for FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, as lockd's group does, and
+//   null_responder PATH... READY_FILE
+// Marks each PATH's filesystem for FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, as lockd's group does, and
 // allows every event with the fewest system calls a responder can make: a blocking read of
 // the queue, one response write and one close per event. No fstat, no lookup, no poll. What an
 // exec costs under it above no daemon is the kernel's round trip alone (queueing, waking this
@@ -28,20 +28,18 @@ void OnTerm(int) { g_stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s PATH READY_FILE\n", argv[0]);
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s PATH... READY_FILE\n", argv[0]);
     return 2;
   }
   struct sigaction sa {};
   sa.sa_handler = OnTerm;  // no SA_RESTART: the blocking read returns EINTR
   ::sigaction(SIGTERM, &sa, nullptr);
-  struct stat marked {
-  }, ready_dir{};
-  const std::string ready_path = argv[2];
+  const std::string ready_path = argv[argc - 1];
   const std::string ready_parent = ready_path.substr(0, ready_path.rfind('/') + 1) + ".";
-  if (::stat(argv[1], &marked) != 0 || ::stat(ready_parent.c_str(), &ready_dir) != 0 ||
-      marked.st_dev == ready_dir.st_dev) {
-    std::fprintf(stderr, "null_responder: READY_FILE must be on another filesystem than PATH\n");
+  struct stat ready_dir {};
+  if (::stat(ready_parent.c_str(), &ready_dir) != 0) {
+    std::perror(ready_parent.c_str());
     return 2;
   }
   const int group = ::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
@@ -50,12 +48,20 @@ int main(int argc, char** argv) {
     std::perror("fanotify_init");
     return 1;
   }
-  if (::fanotify_mark(group, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM,
-                      AT_FDCWD, argv[1]) != 0) {
-    std::perror("fanotify_mark");
-    return 1;
+  for (int i = 1; i < argc - 1; ++i) {
+    struct stat marked {};
+    if (::stat(argv[i], &marked) != 0 || marked.st_dev == ready_dir.st_dev) {
+      std::fprintf(stderr, "null_responder: READY_FILE must be on another filesystem than %s\n",
+                   argv[i]);
+      return 2;
+    }
+    if (::fanotify_mark(group, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                        FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, AT_FDCWD, argv[i]) != 0) {
+      std::perror("fanotify_mark");
+      return 1;
+    }
   }
-  const int ready = ::open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  const int ready = ::open(ready_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (ready >= 0) ::close(ready);
   alignas(fanotify_event_metadata) static char buf[64 * 1024];
   std::uint64_t answered = 0;

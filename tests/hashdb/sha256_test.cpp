@@ -1,12 +1,16 @@
-// hashdb/sha256.h: Sha256File, serial (small files) and with the read thread (4 MiB and more).
+// hashdb/sha256.h: Sha256File, serial (small files) and with the read thread (4 MiB and more);
+// Sha256FileCached (page cache only).
 #include "hashdb/sha256.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "hashdb/unique_fd.h"
 #include "tests/support/db_fixture.h"
@@ -83,4 +87,46 @@ TEST_CASE("Sha256File reports a read error on the read-thread path") {
   auto small = hashdb::Sha256File(fd.get(), 10);
   REQUIRE_FALSE(small.ok());
   CHECK(small.error().code == hashdb::ErrorCode::kIo);
+}
+
+TEST_CASE("Sha256FileCached: the same digest from the page cache, including on tmpfs") {
+  testsupport::TempDir dir;
+  std::vector<std::string> paths = {dir.Join("cached")};
+  // /dev/shm is a tmpfs where there is one: read with pread (tmpfs refuses RWF_NOWAIT).
+  std::string shm;
+  if (::access("/dev/shm", W_OK) == 0) {
+    shm = "/dev/shm/lockd-sha256-test." + std::to_string(::getpid());
+    paths.push_back(shm);
+  }
+  const std::string content = Content(300 * 1024 + 7);  // more than one 256 KiB read
+  for (const auto& path : paths) {
+    CAPTURE(path);
+    testsupport::WriteFile(path, content);
+    hashdb::UniqueFd fd = OpenRead(path);
+    REQUIRE(fd.valid());
+    auto digest = hashdb::Sha256FileCached(fd.get(), static_cast<std::int64_t>(content.size()));
+    REQUIRE_MESSAGE(digest.ok(), (digest.ok() ? "" : digest.error().message));
+    CHECK(*digest == DigestOf(content));
+    auto short_read = hashdb::Sha256FileCached(fd.get(), 10);
+    REQUIRE_FALSE(short_read.ok());
+    CHECK(short_read.error().code == hashdb::ErrorCode::kConflict);
+  }
+  if (!shm.empty()) ::unlink(shm.c_str());
+}
+
+TEST_CASE("Sha256FileCached: content evicted from the page cache is refused, not read") {
+  testsupport::TempDir dir;
+  const std::string path = dir.Join("cold");
+  testsupport::WriteFile(path, Content(64 * 1024));
+  hashdb::UniqueFd fd = OpenRead(path);
+  REQUIRE(fd.valid());
+  REQUIRE(::fsync(fd.get()) == 0);
+  REQUIRE(::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED) == 0);
+  struct statfs fs {};
+  REQUIRE(::fstatfs(fd.get(), &fs) == 0);
+  if (fs.f_type == TMPFS_MAGIC) return;  // nothing to evict on tmpfs
+  auto digest = hashdb::Sha256FileCached(fd.get(), 64 * 1024);
+  REQUIRE_FALSE(digest.ok());
+  CHECK(digest.error().code == hashdb::ErrorCode::kUnsupported);
+  CHECK(digest.error().errno_value == EAGAIN);
 }

@@ -342,7 +342,9 @@ probe() {
   shift
   local err="$T/probe.$$.$RANDOM.err"
   start=$(date +%s%N)
-  deadline=$((start + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000000000 }')))
+  # Milliseconds from awk (decimals allowed), nanoseconds in bash: mawk's %d stops at 2^31-1,
+  # which as nanoseconds cut every deadline above 2.1 s to 2.1 s.
+  deadline=$((start + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }') * 1000000))
   ( set +e; "$@" >/dev/null 2>"$err"; echo $? >"$err.rc" ) &
   pid=$!
   EXTRA_PIDS+=("$pid")

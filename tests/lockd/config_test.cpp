@@ -41,6 +41,18 @@ watch = ["/mnt/a", "/mnt/b"]
   CHECK((*c->watch)[1] == "/mnt/b");
 }
 
+TEST_CASE("kernel_cache: read-only by default, immutable or off when asked") {
+  auto d = lockd::ParseConfig("", "lockd.toml");
+  REQUIRE(d.ok());
+  CHECK(d->kernel_cache == lockd::KernelCacheScope::kReadOnly);
+  auto i = lockd::ParseConfig("kernel_cache = \"immutable\"\n", "lockd.toml");
+  REQUIRE(i.ok());
+  CHECK(i->kernel_cache == lockd::KernelCacheScope::kImmutable);
+  auto o = lockd::ParseConfig("kernel_cache = \"off\"\n", "lockd.toml");
+  REQUIRE(o.ok());
+  CHECK(o->kernel_cache == lockd::KernelCacheScope::kOff);
+}
+
 TEST_CASE("bad files are refused with file, line and reason") {
   struct Case {
     const char* text;
@@ -49,6 +61,10 @@ TEST_CASE("bad files are refused with file, line and reason") {
   const Case cases[] = {
       {"database = \"/a\"\nmode = \"audit\"\n", "lockd.toml:2: unknown key 'mode'"},
       {"\n\nworkers = \"four\"\n", "lockd.toml:3: workers: expected an integer"},
+      {"kernel_cache = \"on\"\n",
+       "lockd.toml:1: kernel_cache: expected \"read-only\", \"immutable\" or \"off\""},
+      {"kernel_cache = false\n",
+       "lockd.toml:1: kernel_cache: expected \"read-only\", \"immutable\" or \"off\""},
       {"workers = 1000\n", "lockd.toml:1: workers"},
       {"workers = -1\n", "lockd.toml:1: workers"},
       {"database = \"relative/path\"\n", "lockd.toml:1: database: expected an absolute path"},

@@ -275,3 +275,47 @@ TEST_CASE("an exec from an untrusted filesystem is denied unread, even when allo
   REQUIRE(f.sink.records.size() == 1);
   CHECK(f.sink.records[0].reason == lockd::Reason::kUntrustedFilesystem);
 }
+
+TEST_CASE("the open the kernel raises after an allowed exec is allowed without judging it again") {
+  Fixture f;
+  const std::string prog = f.File("prog", "allowlisted program");
+  const std::string lib = f.File("lib.so", ElfDyn("allowlisted library"));
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 4242, prog)), 1);
+  CHECK(f.LastAllowed());
+  // The exec's own open: answered at once, not triaged or looked up.
+  const std::uint64_t lookups = f.cache.hits() + f.cache.misses();
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4242, prog)), 2);
+  CHECK(f.LastAllowed());
+  CHECK(f.stats.opens_of_allowed_execs.load() == 1);
+  CHECK(f.cache.hits() + f.cache.misses() == lookups);
+  // Used once: the same process opening its program again is judged like any open.
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4242, prog)), 3);
+  CHECK(f.stats.opens_of_allowed_execs.load() == 1);
+  // Another process, or another file, never pairs with that exec.
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 4243, prog)), 4);
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4244, prog)), 5);
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4243, lib)), 6);
+  CHECK(f.stats.opens_of_allowed_execs.load() == 1);
+}
+
+TEST_CASE("after an allowed exec, an open of a changed file version is judged") {
+  Fixture f;
+  const std::string prog = f.File("prog", "allowlisted program");
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 4242, prog)), 1);
+  CHECK(f.LastAllowed());
+  // Rewritten between the two events (same inode, new content and times): judged, denied.
+  f.File("prog", ElfDyn("foreign code"));
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4242, prog)), 2);
+  CHECK_FALSE(f.LastAllowed());
+  CHECK(f.stats.opens_of_allowed_execs.load() == 0);
+}
+
+TEST_CASE("a refused exec leaves nothing for its open to pair with") {
+  Fixture f;
+  const std::string foreign = f.File("foreign", ElfDyn("foreign code"));
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_EXEC_PERM, 4242, foreign)), 1);
+  CHECK_FALSE(f.LastAllowed());
+  f.Handle(One(FakeEventKernel::Event(FAN_OPEN_PERM, 4242, foreign)), 2);
+  CHECK_FALSE(f.LastAllowed());
+  CHECK(f.stats.opens_of_allowed_execs.load() == 0);
+}

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -73,7 +75,7 @@ struct Fixture {
   std::unique_ptr<lockd::DatabaseManager> dbs;
   std::unique_ptr<lockd::ExecDecider> decider;
 
-  explicit Fixture(hashdb::Mode mode = hashdb::Mode::kEnforce) {
+  explicit Fixture(hashdb::Mode mode = hashdb::Mode::kEnforce, std::int64_t inline_bytes = 0) {
     hashdb::DatabaseContents c;
     c.generation = 3;
     c.policy.mode = mode;
@@ -90,6 +92,7 @@ struct Fixture {
     lockd::ExecDeciderOptions o;
     o.small_workers = 2;
     o.large_workers = 1;
+    o.inline_hash_bytes = inline_bytes;
     decider = std::make_unique<lockd::ExecDecider>(kernel, *dbs, modes, cache, sink, stats, o);
   }
 
@@ -337,4 +340,43 @@ TEST_CASE("allowlisted content in a file others can rewrite is denied as writabl
     REQUIRE(f.sink.records.size() == 2);
     CHECK(f.sink.records[1].reason == lockd::Reason::kWritableByUser);
   }
+}
+
+TEST_CASE("a small file in the page cache is hashed and answered on the submitting thread") {
+  Fixture f(hashdb::Mode::kEnforce, lockd::kInlineHashBytes);
+  auto good = f.Request("good", "good content");
+  const int fd = good.fd.get();
+  f.decider->Submit(std::move(good));
+  {
+    // Answered before Submit returned: no worker was involved.
+    std::lock_guard lock(f.kernel.recorder.mu);
+    REQUIRE(f.kernel.recorder.answers.count(fd) == 1);
+    CHECK(f.kernel.recorder.answers[fd]);
+  }
+  CHECK(f.stats.hashed_inline.load() == 1);
+  CHECK_FALSE(f.Decide(f.Request("bad", "bad content")));
+  CHECK(f.stats.hashed_inline.load() == 2);
+  // Above the limit: a worker, as before (same verdicts).
+  CHECK_FALSE(f.Decide(f.Request("big", std::string(lockd::kInlineHashBytes + 1, 'x'))));
+  CHECK(f.stats.hashed_inline.load() == 2);
+  CHECK(f.stats.hashes.load() == 3);
+}
+
+TEST_CASE("content not in the page cache goes to a worker: the loop never waits for a disk") {
+  Fixture f(hashdb::Mode::kEnforce, lockd::kInlineHashBytes);
+  const std::string path = f.dir.Join("cold");
+  testsupport::WriteFile(path, "good content", 0755);
+  {
+    hashdb::UniqueFd w(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(w.valid());
+    REQUIRE(::fsync(w.get()) == 0);
+    REQUIRE(::posix_fadvise(w.get(), 0, 0, POSIX_FADV_DONTNEED) == 0);
+  }
+  struct statfs sfs {};
+  REQUIRE(::statfs(path.c_str(), &sfs) == 0);
+  // tmpfs keeps its pages whatever the advice: nothing to evict there.
+  if (sfs.f_type == TMPFS_MAGIC) return;
+  CHECK(f.Decide(f.Request("cold", "good content")));
+  CHECK(f.stats.hashed_inline.load() == 0);
+  CHECK(f.stats.hashes.load() == 1);
 }

@@ -50,8 +50,8 @@ void RegisterDbCommands(CLI::App& app, int& exit_code) {
                 "Enforce only on the filesystems of this absolute path and the mounts below it "
                 "(repeatable; default: every local filesystem)");
   b->add_flag("--allow-user-namespaces", build->allow_user_namespaces,
-              "Leave unprivileged user namespaces on (default: the policy asks to turn them off; "
-              "this build of lockd does not apply it: lockctl doctor checks the kernel)");
+              "Leave unprivileged user namespaces on (default: lockd turns them off while this "
+              "policy is in force, and puts the value it found back when a policy allows them)");
   b->add_flag("--allow-user-writable-code", build->allow_user_writable_code,
               "Execute and load files that are not owned by root or a trusted owner, or that "
               "group or others may write (default: deny them, reason writable-by-user)");

@@ -29,6 +29,17 @@ TEST_CASE("fdinfo of a fanotify group: filesystem and mount marks, kernel device
   CHECK(marks.filesystems.at(makedev(0, 40)) == 0x40008);
 }
 
+TEST_CASE("fdinfo: an inode (ignore) mark alone does not make its superblock marked") {
+  // lockd's ignore marks (kernel_cache.h) outlive nothing, but a superblock whose mark is gone
+  // while an inode mark on it is listed must be seen as unmarked, and marked again.
+  auto marks = ParseFanotifyFdinfo(
+      "fanotify flags:7 event-flags:8000\n"
+      "fanotify ino:1f sdev:800001 mflags:40 mask:0 ignored_mask:50000 fhandle-bytes:8 "
+      "fhandle-type:1 f_handle:1f00000000000000\n");
+  CHECK(marks.filesystems.empty());
+  CHECK(marks.mounts.empty());
+}
+
 TEST_CASE("fdinfo: garbage and empty text give no marks") {
   CHECK(ParseFanotifyFdinfo("").filesystems.empty());
   auto m = ParseFanotifyFdinfo("fanotify sdev:zz mflags:0 mask:1\nfanotify sdev:28 mflags:0\n");

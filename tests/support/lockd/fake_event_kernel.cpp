@@ -125,6 +125,36 @@ hashdb::Status FakeEventKernel::Respond(int event_fd, bool allow) {
   return {};
 }
 
+hashdb::Status FakeEventKernel::IgnoreFile(int event_fd) {
+  const std::string path = lockd::os::FdPath(event_fd);
+  std::lock_guard lock(mu_);
+  if (refuse_ignore_) return hashdb::MakeError(hashdb::ErrorCode::kIo, "ignore mark refused");
+  ignored_.push_back(path);
+  return {};
+}
+
+hashdb::Status FakeEventKernel::ForgetIgnoredFiles() {
+  std::lock_guard lock(mu_);
+  ignored_.clear();
+  ++forgets_;
+  return {};
+}
+
+std::vector<std::string> FakeEventKernel::ignored() const {
+  std::lock_guard lock(mu_);
+  return ignored_;
+}
+
+std::size_t FakeEventKernel::forgets() const {
+  std::lock_guard lock(mu_);
+  return forgets_;
+}
+
+void FakeEventKernel::RefuseIgnoreMarks(bool refuse) {
+  std::lock_guard lock(mu_);
+  refuse_ignore_ = refuse;
+}
+
 hashdb::Result<lockd::FileFacts> FakeEventKernel::Stat(int fd) {
   const std::string path = lockd::os::FdPath(fd);
   {

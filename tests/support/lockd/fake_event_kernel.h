@@ -58,6 +58,12 @@ class FakeEventKernel : public lockd::os::EventKernel {
   std::size_t executable_opens() const;
 
   std::vector<Answer> answers() const;
+  // The paths given to IgnoreFile since the last ForgetIgnoredFiles (the files the kernel
+  // would now answer for itself), and how many times ForgetIgnoredFiles was called.
+  std::vector<std::string> ignored() const;
+  std::size_t forgets() const;
+  // Makes IgnoreFile fail (as the kernel would for a full group).
+  void RefuseIgnoreMarks(bool refuse);
   // Waits (at most timeout_ms) until at least n answers were written.
   bool WaitForAnswers(std::size_t n, int timeout_ms = 5000) const;
   std::size_t reads() const;
@@ -67,6 +73,8 @@ class FakeEventKernel : public lockd::os::EventKernel {
   hashdb::Result<std::vector<lockd::os::FanotifyEvent>> ReadEvents(bool* maybe_more) override;
   hashdb::Status Respond(int event_fd, bool allow) override;
   int PollFd() const override { return -1; }
+  hashdb::Status IgnoreFile(int event_fd) override;
+  hashdb::Status ForgetIgnoredFiles() override;
   hashdb::Result<lockd::FileFacts> Stat(int fd) override;
   lockd::WriterState ProbeWriters(int fd) override;
   hashdb::Result<std::size_t> ReadHead(int fd, std::span<std::uint8_t> buf) override;
@@ -98,6 +106,9 @@ class FakeEventKernel : public lockd::os::EventKernel {
   std::vector<Answer> answers_;
   std::string proc_root_;
   std::size_t executable_opens_ = 0;
+  std::vector<std::string> ignored_;
+  std::size_t forgets_ = 0;
+  bool refuse_ignore_ = false;
 };
 
 }  // namespace testsupport

@@ -1,0 +1,38 @@
+#pragma once
+// Which superblocks lockd leaves to the kernel (kernel_cache.h), and the pure rules for it:
+// lockd.toml's `kernel_cache` setting, what counts as an immutable filesystem type, and how a
+// superblock's read-only flag is read from its mountinfo super options.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lockd {
+
+enum class KernelCacheScope {
+  kOff,        // lockd answers every event
+  kImmutable,  // read-only filesystem types only (no remount race)
+  kReadOnly,   // every read-only superblock (default)
+};
+
+// "off", "immutable", "read-only"; nullopt for anything else.
+std::optional<KernelCacheScope> ParseKernelCacheScope(std::string_view text);
+const char* KernelCacheScopeName(KernelCacheScope scope);
+
+// Filesystem types that have no write support in the kernel.
+bool ImmutableFilesystemType(std::string_view fs_type);
+// Whether the superblock options of a mountinfo line ("ro,relatime,...") say read-only.
+bool SuperOptionsReadOnly(std::string_view super_options);
+
+// A marked local superblock as the last pass over the mount tables saw it.
+struct SuperblockState {
+  std::uint64_t dev = 0;
+  std::string fs_type;
+  bool read_only = false;  // the superblock's own "ro" option
+};
+
+// Whether files of this superblock may be left to the kernel under `scope` (pure).
+bool SuperblockQualifies(const SuperblockState& sb, KernelCacheScope scope);
+
+}  // namespace lockd
