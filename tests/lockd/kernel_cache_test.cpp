@@ -118,6 +118,25 @@ TEST_CASE("KernelCache: a database swap flushes, and an allow judged before it i
   CHECK(kc.Offer(f.fd.get(), 7, kc.Epoch()));
 }
 
+TEST_CASE("KernelCache: after a flush that failed, no mark is ever placed again") {
+  // The marks of the old database (or of a superblock that became writable) still stand: the
+  // cache must not add to them, whatever the epoch or the superblocks say from then on.
+  testsupport::FakeEventKernel kernel;
+  KernelCache kc(kernel, KernelCacheScope::kReadOnly);
+  kc.UpdateSuperblocks({{7, "squashfs", true}});
+  OpenFile f;
+  CHECK(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  kernel.RefuseFlush(true);
+  kc.OnDatabaseSwap();
+  CHECK(kc.counters().failures == 1);
+  kernel.RefuseFlush(false);
+  CHECK_FALSE(kc.Qualifies(7));
+  CHECK_FALSE(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  kc.UpdateSuperblocks({{7, "squashfs", true}});
+  CHECK_FALSE(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  CHECK(kc.counters().superblocks == 0);
+}
+
 TEST_CASE("KernelCache: the immutable scope leaves read-only ext4 to lockd") {
   testsupport::FakeEventKernel kernel;
   KernelCache kc(kernel, KernelCacheScope::kImmutable);
