@@ -55,7 +55,8 @@ class KernelCache {
   void UpdateSuperblocks(const std::vector<SuperblockState>& superblocks);
 
   // The database in force changed: every mark is removed, and allows judged before (an older
-  // epoch) are no longer offered.
+  // epoch) are no longer offered. If the kernel refuses to remove the marks (here or in
+  // UpdateSuperblocks), a failure is counted and no mark is placed again until restart.
   void OnDatabaseSwap();
 
   // Read before the database an allow is judged against (see Offer).
@@ -92,6 +93,8 @@ class KernelCache {
   mutable std::mutex mu_;
   std::set<std::uint64_t> qualifying_;
   Counters counters_;
+  // A flush failed: marks may stand that should not, and none is ever placed again.
+  bool broken_ = false;
 };
 
 }  // namespace lockd
