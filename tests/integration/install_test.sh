@@ -285,11 +285,12 @@ control_socket = "$scratch/run/control.sock"
 workers = 2
 audit_log = "$scratch/log/audit.jsonl"
 syslog_facility = "none"
+kernel_cache = "off"
 watch = ["$sandbox"]
 EOC
 # A key lockd learns later (an audit log path...) could make this lockd write outside the
 # scratch dir, into the real /var/log/lockd: refuse to start it until the test sets it too.
-known=" database trust_dir state_dir control_socket workers log_level watch audit_log syslog_facility trusted_updaters baseline_roots baseline_excludes "
+known=" database trust_dir state_dir control_socket workers kernel_cache log_level watch audit_log syslog_facility trusted_updaters baseline_roots baseline_excludes "
 unknown_keys=$(grep -o 'key == "[a-z_]*"' "$src/lockd/config.cpp" | sed 's/.*"\(.*\)"/\1/' |
   sort -u | while read -r k; do [[ $known == *" $k "* ]] || echo "$k"; done)
 [[ -z $unknown_keys ]] || fail "lockd.toml has new keys ($unknown_keys): set them in this test's config"
