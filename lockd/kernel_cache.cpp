@@ -11,8 +11,15 @@ KernelCache::KernelCache(os::EventKernel& kernel, KernelCacheScope scope, std::s
 
 void KernelCache::FlushLocked() {
   // Without a flush the marks would outlive the reason they were placed for: count a failure
-  // and stop placing any (qualifying_ emptied below by the callers that need it).
-  if (!kernel_.ForgetIgnoredFiles().ok()) ++counters_.failures;
+  // and never place another one (broken_: nothing qualifies from now on).
+  if (!kernel_.ForgetIgnoredFiles().ok()) {
+    ++counters_.failures;
+    broken_ = true;
+    qualifying_.clear();
+    any_.store(false, std::memory_order_release);
+    counters_.superblocks = 0;
+    return;
+  }
   ++counters_.flushes;
   counters_.standing = 0;
 }
@@ -23,6 +30,7 @@ void KernelCache::UpdateSuperblocks(const std::vector<SuperblockState>& superblo
     if (SuperblockQualifies(sb, scope_)) now.insert(sb.dev);
   }
   std::lock_guard lock(mu_);
+  if (broken_) return;
   bool lost = false;
   for (auto dev : qualifying_) {
     if (now.count(dev) == 0) lost = true;

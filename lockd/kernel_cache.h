@@ -22,8 +22,11 @@
 //    each pass over the mount tables: on mount-table changes and once a second). A root user
 //    can make a superblock writable without any mount-table change (fspick + fsconfig);
 //    until the next pass (at most a second) the marks stay; a write(2) still clears the
-//    mark of the file it writes, a write through a shared mapping does not (the race is in
-//    the threat model; scope kImmutable has none).
+//    mark of the file it writes, a write through a shared mapping does not. Made read-only
+//    again before that pass, lockd never learns of it and the marks stay on the rewritten
+//    file (the race is in the threat model; scope kImmutable has none);
+//  - the filesystem's content changes only through this kernel (LocalStorageFilesystemType:
+//    never a virtiofs or vboxsf share or a cluster filesystem, whatever its ro flag).
 // At most max_files marks are placed between two flushes (each costs kernel memory and a line
 // of the group's fdinfo, which lockd reads once a second); beyond that files are decided by
 // lockd as before. Evictable marks go with their inode when the kernel reclaims it; the next
@@ -57,7 +60,8 @@ class KernelCache {
   void UpdateSuperblocks(const std::vector<SuperblockState>& superblocks);
 
   // The database in force changed: every mark is removed, and allows judged before (an older
-  // epoch) are no longer offered.
+  // epoch) are no longer offered. If the kernel refuses to remove the marks (here or in
+  // UpdateSuperblocks), a failure is counted and no mark is placed again until restart.
   void OnDatabaseSwap();
 
   // Read before the database an allow is judged against (see Offer).
@@ -94,6 +98,8 @@ class KernelCache {
   mutable std::mutex mu_;
   std::set<std::uint64_t> qualifying_;
   Counters counters_;
+  // A flush failed: marks may stand that should not, and none is ever placed again.
+  bool broken_ = false;
 };
 
 }  // namespace lockd

@@ -50,20 +50,24 @@ bool FanotifyEvent::is_write_notification() const {
 }
 bool FanotifyEvent::is_overflow() const { return (mask & FAN_Q_OVERFLOW) != 0; }
 
-hashdb::Result<FanotifyGroup> FanotifyGroup::Create() {
+hashdb::Result<FanotifyGroup> FanotifyGroup::Create(bool no_atime) {
   constexpr unsigned kBase =
       FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
   // O_NONBLOCK: opening the event's file must never wait. Without it an unprivileged user's
   // write lease on a file they own stalls the read for lease-break-time (45 s) while the
   // kernel breaks the lease, and every decision with it; with it the open fails at once and the
   // kernel denies that one access. (Reads of regular files ignore O_NONBLOCK.)
-  constexpr unsigned kEventFlags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
+  // O_NOATIME (no_atime): lockd's reads (the head sniff, an inline hash on the event loop
+  // thread) never write the inode: an atime update starts a journal handle on ext4, which waits
+  // while a busy journal commits.
+  const unsigned event_flags =
+      O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK | (no_atime ? O_NOATIME : 0);
   // FAN_REPORT_FD_ERROR (Linux 6.13): such an event is then delivered with the error in place
   // of the fd (already denied by the kernel) instead of vanishing; older kernels refuse the
   // flag (EINVAL) and get the plain group.
-  int fd = ::fanotify_init(kBase | kFanReportFdError, kEventFlags);
+  int fd = ::fanotify_init(kBase | kFanReportFdError, event_flags);
   const bool fd_errors = fd >= 0;
-  if (fd < 0 && errno == EINVAL) fd = ::fanotify_init(kBase, kEventFlags);
+  if (fd < 0 && errno == EINVAL) fd = ::fanotify_init(kBase, event_flags);
   if (fd < 0) return hashdb::ErrnoError("fanotify_init (needs CAP_SYS_ADMIN)");
   FanotifyGroup group{hashdb::UniqueFd(fd)};
   group.reports_fd_errors_ = fd_errors;

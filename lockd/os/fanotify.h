@@ -55,8 +55,11 @@ class FanotifyGroup {
  public:
   // fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE |
   // FAN_UNLIMITED_MARKS), event fds O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK (opening
-  // an event's file never waits, e.g. on a lease break). Needs CAP_SYS_ADMIN.
-  static hashdb::Result<FanotifyGroup> Create();
+  // an event's file never waits, e.g. on a lease break), and with no_atime O_NOATIME (reading
+  // it never writes the inode's atime; for the group of local filesystems only: a FUSE server
+  // is handed the open flags and may refuse O_NOATIME on a file it does not own). Needs
+  // CAP_SYS_ADMIN.
+  static hashdb::Result<FanotifyGroup> Create(bool no_atime = false);
 
   FanotifyGroup(FanotifyGroup&&) = default;
   FanotifyGroup& operator=(FanotifyGroup&&) = default;

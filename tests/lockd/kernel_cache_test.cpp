@@ -30,7 +30,7 @@ TEST_CASE("kernel_cache setting: the three scopes and nothing else") {
 TEST_CASE("a superblock is read-only by its own 'ro' option, not by a look-alike") {
   CHECK(lockd::SuperOptionsReadOnly("ro"));
   CHECK(lockd::SuperOptionsReadOnly("ro,relatime"));
-  CHECK(lockd::SuperOptionsReadOnly("errors=continue,ro"));
+  CHECK_FALSE(lockd::SuperOptionsReadOnly("errors=continue,ro"));  // never the kernel's order
   CHECK_FALSE(lockd::SuperOptionsReadOnly("rw"));
   CHECK_FALSE(lockd::SuperOptionsReadOnly("rw,errors=remount-ro"));
   CHECK_FALSE(lockd::SuperOptionsReadOnly("rw,lowerdir=/ro,upperdir=/u"));
@@ -49,6 +49,26 @@ TEST_CASE("which superblocks qualify under each scope") {
   CHECK_FALSE(lockd::SuperblockQualifies(squash, KernelCacheScope::kOff));
   CHECK(lockd::ImmutableFilesystemType("erofs"));
   CHECK_FALSE(lockd::ImmutableFilesystemType("tmpfs"));
+}
+
+TEST_CASE("read-only scope: only filesystems whose content only this kernel writes") {
+  // A read-only superblock whose content another machine or the host can change (a virtio-fs
+  // or VirtualBox share, a cluster filesystem on a shared disk) raises no event on this one:
+  // a mark there would keep allowing bytes lockd never saw. Not network or FUSE by type, so
+  // the marker treats them as local.
+  for (const char* type : {"virtiofs", "vboxsf", "ocfs2", "hostfs", "orangefs", "coda"}) {
+    CAPTURE(type);
+    CHECK_FALSE(lockd::SuperblockQualifies({1, type, true}, KernelCacheScope::kReadOnly));
+  }
+  for (const char* type : {"ext4", "xfs", "btrfs", "f2fs", "vfat", "tmpfs", "erofs"}) {
+    CAPTURE(type);
+    CHECK(lockd::SuperblockQualifies({1, type, true}, KernelCacheScope::kReadOnly));
+  }
+}
+
+TEST_CASE("read-only is the superblock's first option: the kernel prints ro or rw first") {
+  // A filesystem's own options follow; none of them may pass for the flag.
+  CHECK_FALSE(lockd::SuperOptionsReadOnly("rw,relatime,ro"));
 }
 
 namespace {
@@ -116,6 +136,25 @@ TEST_CASE("KernelCache: a database swap flushes, and an allow judged before it i
   // Judged against the old database, offered after the swap: refused.
   CHECK_FALSE(kc.Offer(f.fd.get(), 7, before));
   CHECK(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+}
+
+TEST_CASE("KernelCache: after a flush that failed, no mark is ever placed again") {
+  // The marks of the old database (or of a superblock that became writable) still stand: the
+  // cache must not add to them, whatever the epoch or the superblocks say from then on.
+  testsupport::FakeEventKernel kernel;
+  KernelCache kc(kernel, KernelCacheScope::kReadOnly);
+  kc.UpdateSuperblocks({{7, "squashfs", true}});
+  OpenFile f;
+  CHECK(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  kernel.RefuseFlush(true);
+  kc.OnDatabaseSwap();
+  CHECK(kc.counters().failures == 1);
+  kernel.RefuseFlush(false);
+  CHECK_FALSE(kc.Qualifies(7));
+  CHECK_FALSE(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  kc.UpdateSuperblocks({{7, "squashfs", true}});
+  CHECK_FALSE(kc.Offer(f.fd.get(), 7, kc.Epoch()));
+  CHECK(kc.counters().superblocks == 0);
 }
 
 TEST_CASE("KernelCache: the immutable scope leaves read-only ext4 to lockd") {

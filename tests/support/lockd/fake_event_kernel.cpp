@@ -135,6 +135,7 @@ hashdb::Status FakeEventKernel::IgnoreFile(int event_fd) {
 
 hashdb::Status FakeEventKernel::ForgetIgnoredFiles() {
   std::lock_guard lock(mu_);
+  if (refuse_flush_) return hashdb::MakeError(hashdb::ErrorCode::kIo, "flush refused");
   ignored_.clear();
   ++forgets_;
   return {};
@@ -153,6 +154,11 @@ std::size_t FakeEventKernel::forgets() const {
 void FakeEventKernel::RefuseIgnoreMarks(bool refuse) {
   std::lock_guard lock(mu_);
   refuse_ignore_ = refuse;
+}
+
+void FakeEventKernel::RefuseFlush(bool refuse) {
+  std::lock_guard lock(mu_);
+  refuse_flush_ = refuse;
 }
 
 hashdb::Result<lockd::FileFacts> FakeEventKernel::Stat(int fd) {

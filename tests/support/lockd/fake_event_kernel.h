@@ -64,6 +64,8 @@ class FakeEventKernel : public lockd::os::EventKernel {
   std::size_t forgets() const;
   // Makes IgnoreFile fail (as the kernel would for a full group).
   void RefuseIgnoreMarks(bool refuse);
+  // Makes ForgetIgnoredFiles fail and leave every mark standing.
+  void RefuseFlush(bool refuse);
   // Waits (at most timeout_ms) until at least n answers were written.
   bool WaitForAnswers(std::size_t n, int timeout_ms = 5000) const;
   std::size_t reads() const;
@@ -109,6 +111,7 @@ class FakeEventKernel : public lockd::os::EventKernel {
   std::vector<std::string> ignored_;
   std::size_t forgets_ = 0;
   bool refuse_ignore_ = false;
+  bool refuse_flush_ = false;
 };
 
 }  // namespace testsupport
