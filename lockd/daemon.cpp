@@ -376,6 +376,7 @@ int RunDaemon(const DaemonOptions& options) {
     s.kernel_cache_standing = kc.standing;
     s.kernel_cache_flushes = kc.flushes;
     s.kernel_cache_failures = kc.failures;
+    s.kernel_cache_unwatched = kc.unwatched;
     s.watch = DescribeWatch(watch->watch);
     s.watch_source = watch->source;
     if (current) s.restrict_user_namespaces = current->policy().restrict_user_namespaces;
@@ -439,6 +440,7 @@ int RunDaemon(const DaemonOptions& options) {
                        os::WatchdogPingInterval()};
   parts.databases = &databases;  // the policy that triages plain opens
   parts.scripts = &scripts;
+  parts.kernel_cache = &kernel_cache;  // the opens of files whose execs the kernel answers
   parts.on_write = [&c = (*privileged)->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };

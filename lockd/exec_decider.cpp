@@ -282,7 +282,7 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
   if (kernel_epoch.has_value() && decision.allow()) {
     for (const auto& w : waiters) {
       if (!w.facts.ok() || !w.facts->regular() || w.untrusted_filesystem) continue;
-      (void)kernel_cache_->Offer(w.fd.get(), w.facts->dev, *kernel_epoch);
+      (void)kernel_cache_->Offer(w.fd.get(), *w.facts, *kernel_epoch);
       break;
     }
   }

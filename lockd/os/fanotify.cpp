@@ -99,18 +99,27 @@ hashdb::Status FanotifyGroup::Unmark(const std::string& path, MarkKind kind, con
   return {};
 }
 
-hashdb::Status FanotifyGroup::IgnoreFile(int event_fd) const {
+hashdb::Status FanotifyGroup::IgnoreFile(int event_fd, bool opens_too) const {
   constexpr unsigned kEvictable = 0x200;  // FAN_MARK_EVICTABLE (Linux 5.19)
-  constexpr std::uint64_t kMask = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM;
-  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | kEvictable, kMask, event_fd,
+  const std::uint64_t mask = FAN_OPEN_EXEC_PERM | (opens_too ? FAN_OPEN_PERM : 0);
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | kEvictable, mask, event_fd,
                       nullptr) == 0) {
     return {};
   }
-  if (errno == EINVAL && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, kMask,
+  if (errno == EINVAL && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, mask,
                                          event_fd, nullptr) == 0) {
     return {};
   }
   return hashdb::ErrnoError("fanotify_mark(FAN_MARK_IGNORED_MASK)");
+}
+
+hashdb::Status FanotifyGroup::UnignoreFile(int event_fd) const {
+  if (::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK,
+                      FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, event_fd, nullptr) != 0 &&
+      errno != ENOENT) {
+    return hashdb::ErrnoError("fanotify_mark(FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK)");
+  }
+  return {};
 }
 
 hashdb::Status FanotifyGroup::ForgetIgnoredFiles() const {
