@@ -31,12 +31,9 @@
 //    (the epoch, taken before the database, like the decision cache's ticket);
 //  - the superblock is still read-only: a superblock that stops qualifying (remounted
 //    read-write, or gone) removes every mark before anything else (UpdateSuperblocks, after
-//    each pass over the mount tables: on mount-table changes and once a second). A root user
-//    can make a superblock writable without any mount-table change (fspick + fsconfig);
-//    until the next pass (at most a second) the marks stay; a write(2) still clears the
-//    mark of the file it writes, a write through a shared mapping does not. Made read-only
-//    again before that pass, lockd never learns of it and the marks stay on the rewritten
-//    file (the race is in the threat model; scope kImmutable has none);
+//    each pass over the mount tables: on mount-table changes and once a second). A superblock
+//    made writable without a table change (fspick + fsconfig) is caught by the watch above on
+//    a writable type, and cannot happen on an immutable one;
 //  - the filesystem's content changes only through this kernel (LocalStorageFilesystemType:
 //    never a virtiofs or vboxsf share or a cluster filesystem, whatever its ro flag).
 // At most max_files marks are placed between two flushes (each costs kernel memory and a line

@@ -12,7 +12,7 @@ namespace lockd {
 
 enum class KernelCacheScope {
   kOff,        // lockd answers every event
-  kImmutable,  // read-only filesystem types only (no remount race)
+  kImmutable,  // read-only filesystem types only (their opens too, no watch needed)
   kReadOnly,   // every read-only superblock of a local-storage type (default)
 };
 
