@@ -52,9 +52,9 @@ struct Config {
                                              "/tmp",  "/var/tmp", "/dev/shm", "/run/user"};
 
   // Which superblocks' allowlisted files lockd leaves to the kernel after their first allow
-  // (lockd/kernel_cache.h): "read-only" every read-only superblock (default), "immutable"
-  // only filesystem types that cannot be written at all (squashfs, erofs, ...: no remount
-  // race), "off" none.
+  // (lockd/kernel_cache.h): "read-only" every read-only local-storage superblock (default),
+  // "immutable" only filesystem types that cannot be written at all (squashfs, erofs, ...),
+  // "off" none.
   KernelCacheScope kernel_cache = KernelCacheScope::kReadOnly;
 
   unsigned EffectiveWorkers() const;

@@ -504,6 +504,7 @@ int Decider::Serve() {
                        os::WatchdogPingInterval()};
   parts.databases = &*databases_;  // the policy that triages plain opens
   parts.scripts = &*scripts_;
+  parts.kernel_cache = &*kernel_cache_;  // the opens of files whose execs the kernel answers
   parts.on_write = [&c = privileged_->controller()](const os::FanotifyEvent& event) {
     c.OnWrite(event);  // maintenance learning; returns at once when no window is open
   };

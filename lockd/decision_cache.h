@@ -17,7 +17,8 @@
 //     catches truncate(2) and anything else that changes metadata;
 //  4. no Invalidate of the inode happened since the judgement started (Begin() ticket), so a
 //     write during the hash cannot leave an entry behind.
-// Kernel ignore marks are not used at all: they would answer without any of these checks.
+// This cache places no kernel ignore mark (one would answer without any of these checks);
+// lockd/kernel_cache.h places them only on superblocks whose content cannot change.
 //
 // Thread-safety: all methods may be called from any thread. Bounded: at most `capacity`
 // entries and kMaxTombstones remembered invalidations.

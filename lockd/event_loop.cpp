@@ -75,6 +75,19 @@ void EventLoop::HandleBatch(std::vector<os::FanotifyEvent> batch) {
         r.pid = ev.pid;
         r.exec = ev.is_exec_permission();
         r.facts = p_.kernel.Stat(ev.fd.get());
+        if (!ev.is_exec_permission() && r.facts.ok() && p_.kernel_cache != nullptr) {
+          const auto verdict = p_.kernel_cache->OnOpen(ev.fd.get(), *r.facts);
+          if (verdict == KernelCache::OpenVerdict::kAllow ||
+              verdict == KernelCache::OpenVerdict::kDeny) {
+            // A file the kernel answers execs of, nobody writing it: its allowlisted content
+            // (or, kDeny, a writer that could not be kept from changing it unseen).
+            p_.stats.opens_of_kernel_cached.fetch_add(1, std::memory_order_relaxed);
+            if (!p_.kernel.Respond(ev.fd.get(), verdict == KernelCache::OpenVerdict::kAllow).ok()) {
+              p_.stats.response_errors.fetch_add(1, std::memory_order_relaxed);
+            }
+            continue;
+          }
+        }
         if (!ev.is_exec_permission() && r.facts.ok() &&
             p_.decider.IsOpenOfAllowedExec(ev.pid, *r.facts)) {
           // The second event of an exec just allowed, same file version (exec_open_pairing.h).

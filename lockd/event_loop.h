@@ -22,6 +22,7 @@
 #include "lockd/decision_sink.h"
 #include "lockd/exec_decider.h"
 #include "lockd/filesystem_marker.h"
+#include "lockd/kernel_cache.h"
 #include "lockd/mount_discovery.h"
 #include "lockd/os/event_kernel.h"
 #include "lockd/os/fanotify.h"
@@ -61,6 +62,10 @@ struct EventLoopParts {
   // marks for judgement is judged by the decider like any other load of code. The digests it
   // needs come from the decider (ExecDeciderOptions::exec_digest).
   ScriptCoverage* scripts = nullptr;
+  // Optional: files whose execs the kernel answers itself (kernel_cache.h). Their plain opens
+  // are shown to it first (KernelCache::OnOpen): answered at once when nobody writes the file,
+  // and a writer's open takes the mark away before it is answered.
+  KernelCache* kernel_cache = nullptr;
 };
 
 class EventLoop {

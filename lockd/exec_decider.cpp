@@ -137,10 +137,18 @@ bool ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
   probe.facts = facts;
   probe.untrusted_filesystem = untrusted;
   DecisionInput input = FactsOf(probe, db.get());
+  bool read_content = false;  // input.digest is the digest of what was read
   if (!JudgeWithoutContent(input)) {
     auto before = kernel_.Stat(fd);
     if (!before.ok()) {
       input.hash = HashStatus::kReadFailed;
+    } else if (!before->SameVersion(facts)) {
+      // Changed since the event (grown to gigabytes, say): what would run is not what the
+      // event showed, and reading it to its new size would hold this thread (the event loop,
+      // for an inline hash) for as long as the file is large. Denied unread.
+      input.owner_uid = before->uid;
+      input.file_mode = before->mode;
+      input.hash = HashStatus::kChanged;
     } else {
       input.owner_uid = before->uid;
       input.file_mode = before->mode;
@@ -151,13 +159,14 @@ bool ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
         return false;
       }
       auto after = kernel_.Stat(fd);
+      read_content = digest.ok();
       stats_.hashes.fetch_add(1, std::memory_order_relaxed);
       stats_.hashed_bytes.fetch_add(static_cast<std::uint64_t>(before->size),
                                     std::memory_order_relaxed);
       if (!digest.ok()) {
         input.hash = digest.error().code == hashdb::ErrorCode::kConflict ? HashStatus::kChanged
                                                                          : HashStatus::kReadFailed;
-      } else if (!after.ok() || !before->SameVersion(*after) || !before->SameVersion(facts) ||
+      } else if (!after.ok() || !before->SameVersion(*after) ||
                  cache_.InvalidatedSince(facts.dev, facts.ino, ticket)) {
         // A change between the loop's fstat, ours, and the end of the hash, or a write
         // notification for the inode while we hashed: what will run is not what was hashed.
@@ -188,7 +197,9 @@ bool ExecDecider::Hash(const VersionKey& key, const FileFacts& facts, bool cache
     exec_digest_(facts, input.digest);
   }
   std::optional<hashdb::Digest> digest;
-  if (input.hash == HashStatus::kOk || input.hash == HashStatus::kChanged) digest = input.digest;
+  if (input.hash == HashStatus::kOk || (input.hash == HashStatus::kChanged && read_content)) {
+    digest = input.digest;
+  }
   Answer(waiters, reason, db.get(), digest, false,
          input.hash == HashStatus::kOk
              ? KernelCacheEpoch(reason, db.get(), digest, facts.dev, kernel_epoch)
@@ -271,7 +282,7 @@ void ExecDecider::Answer(std::vector<PermissionRequest>& waiters, Reason reason,
   if (kernel_epoch.has_value() && decision.allow()) {
     for (const auto& w : waiters) {
       if (!w.facts.ok() || !w.facts->regular() || w.untrusted_filesystem) continue;
-      (void)kernel_cache_->Offer(w.fd.get(), w.facts->dev, *kernel_epoch);
+      (void)kernel_cache_->Offer(w.fd.get(), *w.facts, *kernel_epoch);
       break;
     }
   }

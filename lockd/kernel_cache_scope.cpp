@@ -32,14 +32,22 @@ bool ImmutableFilesystemType(std::string_view fs_type) {
   return false;
 }
 
-bool SuperOptionsReadOnly(std::string_view super_options) {
-  while (!super_options.empty()) {
-    const std::size_t comma = super_options.find(',');
-    if (super_options.substr(0, comma) == "ro") return true;
-    if (comma == std::string_view::npos) break;
-    super_options.remove_prefix(comma + 1);
+bool LocalStorageFilesystemType(std::string_view fs_type) {
+  // Block-device and memory filesystems: their content changes only through this kernel.
+  constexpr std::array<std::string_view, 17> kTypes = {
+      "ext2",  "ext3",  "ext4",  "xfs",     "btrfs",  "f2fs",     "jfs",   "reiserfs", "vfat",
+      "msdos", "exfat", "ntfs3", "hfsplus", "nilfs2", "bcachefs", "tmpfs", "ramfs"};
+  if (ImmutableFilesystemType(fs_type)) return true;
+  for (auto t : kTypes) {
+    if (fs_type == t) return true;
   }
   return false;
+}
+
+bool SuperOptionsReadOnly(std::string_view super_options) {
+  // The kernel prints the superblock's "ro" or "rw" first (show_mountinfo), then the
+  // filesystem's own options: only the first one is the flag.
+  return super_options.substr(0, super_options.find(',')) == "ro";
 }
 
 bool SuperblockQualifies(const SuperblockState& sb, KernelCacheScope scope) {
@@ -49,7 +57,7 @@ bool SuperblockQualifies(const SuperblockState& sb, KernelCacheScope scope) {
     case KernelCacheScope::kImmutable:
       return sb.read_only && ImmutableFilesystemType(sb.fs_type);
     case KernelCacheScope::kReadOnly:
-      return sb.read_only;
+      return sb.read_only && LocalStorageFilesystemType(sb.fs_type);
   }
   return false;
 }

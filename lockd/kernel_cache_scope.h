@@ -12,8 +12,8 @@ namespace lockd {
 
 enum class KernelCacheScope {
   kOff,        // lockd answers every event
-  kImmutable,  // read-only filesystem types only (no remount race)
-  kReadOnly,   // every read-only superblock (default)
+  kImmutable,  // read-only filesystem types only (their opens too, no watch needed)
+  kReadOnly,   // every read-only superblock of a local-storage type (default)
 };
 
 // "off", "immutable", "read-only"; nullopt for anything else.
@@ -22,7 +22,13 @@ const char* KernelCacheScopeName(KernelCacheScope scope);
 
 // Filesystem types that have no write support in the kernel.
 bool ImmutableFilesystemType(std::string_view fs_type);
-// Whether the superblock options of a mountinfo line ("ro,relatime,...") say read-only.
+// Filesystem types whose content only this kernel writes (a local block device or memory, and
+// the immutable types): never a share another machine or the host can change (virtiofs,
+// vboxsf, a cluster filesystem on a shared disk), which raises no event here. Scope kReadOnly
+// takes only these: unknown types stay with lockd.
+bool LocalStorageFilesystemType(std::string_view fs_type);
+// Whether the superblock options of a mountinfo line ("ro,relatime,...") say read-only: the
+// first option, which the kernel always prints as "ro" or "rw".
 bool SuperOptionsReadOnly(std::string_view super_options);
 
 // A marked local superblock as the last pass over the mount tables saw it.

@@ -37,6 +37,8 @@ class Stats {
   std::atomic<std::uint64_t> opens_allowed_by_sniff{0};
   // Plain opens that were the second event of an exec just allowed (exec_open_pairing.h).
   std::atomic<std::uint64_t> opens_of_allowed_execs{0};
+  // Plain opens of files whose execs the kernel answers (kernel_cache.h), answered at once.
+  std::atomic<std::uint64_t> opens_of_kernel_cached{0};
   std::atomic<std::uint64_t> hashed_bytes{0};
   std::atomic<std::uint64_t> hashes{0};
   // Of those, hashed on the event loop from the page cache (ExecDeciderOptions::

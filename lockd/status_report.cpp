@@ -53,7 +53,8 @@ std::string RenderStatusText(const StatusSnapshot& s) {
                            " read-only superblock(s), " + std::to_string(s.kernel_cache_standing) +
                            " file(s) left to the kernel (" + std::to_string(s.kernel_cache_files) +
                            " since start), " + std::to_string(s.kernel_cache_flushes) +
-                           " flush(es), " + std::to_string(s.kernel_cache_failures) +
+                           " flush(es), " + std::to_string(s.kernel_cache_unwatched) +
+                           " taken back from a writer, " + std::to_string(s.kernel_cache_failures) +
                            " failure(s)");
   line("hashed", std::to_string(s.hashes) + " files (" + std::to_string(s.hashes_inline) +
                      " on the event loop from the page cache), " + std::to_string(s.hashed_bytes) +
@@ -141,6 +142,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("standing", s.kernel_cache_standing);
   num("flushes", s.kernel_cache_flushes);
   num("failures", s.kernel_cache_failures);
+  num("unwatched", s.kernel_cache_unwatched);
   o.back() = '}';
   o.append(",");
   num("hashes", s.hashes);

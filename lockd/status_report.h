@@ -59,6 +59,7 @@ struct StatusSnapshot {
   std::uint64_t kernel_cache_standing = 0;
   std::uint64_t kernel_cache_flushes = 0;
   std::uint64_t kernel_cache_failures = 0;
+  std::uint64_t kernel_cache_unwatched = 0;  // marks taken away because a writer opened the file
   std::vector<MarkedFilesystem> marked;
   // Where lockd marks (watch_policy.h DescribeWatch) and where that list came from ("signed
   // policy" or lockd.toml's path); empty when not known.

@@ -58,6 +58,7 @@ StatusSnapshot GatherStatus(const StatusSources& from) {
     s.kernel_cache_standing = kc.standing;
     s.kernel_cache_flushes = kc.flushes;
     s.kernel_cache_failures = kc.failures;
+    s.kernel_cache_unwatched = kc.unwatched;
   }
   s.watch = DescribeWatch(from.watch.watch);
   s.watch_source = from.watch.source;

@@ -176,8 +176,9 @@ class Supervisor {
 
 bool Supervisor::Setup() {
   ::signal(SIGPIPE, SIG_IGN);
-  // The group first, while this is the only process: the decider inherits it.
-  auto group = os::FanotifyGroup::Create();
+  // The group first, while this is the only process: the decider inherits it. Local
+  // filesystems only: its event fds may be O_NOATIME.
+  auto group = os::FanotifyGroup::Create(/*no_atime=*/true);
   auto ledger = os::PendingLedger::Create();
   if (!ledger.ok()) {
     LogError("supervisor: " + ledger.error().message);

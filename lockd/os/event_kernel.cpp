@@ -19,7 +19,13 @@ hashdb::Status LinuxEventKernel::Respond(int event_fd, bool allow) {
 
 int LinuxEventKernel::PollFd() const { return group_.fd(); }
 
-hashdb::Status LinuxEventKernel::IgnoreFile(int event_fd) { return group_.IgnoreFile(event_fd); }
+hashdb::Status LinuxEventKernel::IgnoreFile(int event_fd, bool opens_too) {
+  return group_.IgnoreFile(event_fd, opens_too);
+}
+
+hashdb::Status LinuxEventKernel::UnignoreFile(int event_fd) {
+  return group_.UnignoreFile(event_fd);
+}
 
 hashdb::Status LinuxEventKernel::ForgetIgnoredFiles() { return group_.ForgetIgnoredFiles(); }
 

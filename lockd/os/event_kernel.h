@@ -40,9 +40,11 @@ class EventKernel {
   virtual hashdb::Status Respond(int event_fd, bool allow) = 0;
   // The group's fd, for poll (-1 in fakes without one).
   virtual int PollFd() const = 0;
-  // The kernel answers later open and exec events of the event's file itself (an ignore mark,
-  // FanotifyGroup::IgnoreFile); only for content that cannot change (kernel_cache.h).
-  virtual hashdb::Status IgnoreFile(int event_fd) = 0;
+  // The kernel answers later exec events (and with opens_too open events) of the event's file
+  // itself (an ignore mark, FanotifyGroup::IgnoreFile); only for content that cannot change
+  // (kernel_cache.h). UnignoreFile removes it.
+  virtual hashdb::Status IgnoreFile(int event_fd, bool opens_too) = 0;
+  virtual hashdb::Status UnignoreFile(int event_fd) = 0;
   // Every file given to IgnoreFile is decided by lockd again from its next event.
   virtual hashdb::Status ForgetIgnoredFiles() = 0;
 
@@ -90,7 +92,8 @@ class LinuxEventKernel final : public EventKernel {
   hashdb::Result<std::vector<FanotifyEvent>> ReadEvents(bool* maybe_more) override;
   hashdb::Status Respond(int event_fd, bool allow) override;
   int PollFd() const override;
-  hashdb::Status IgnoreFile(int event_fd) override;
+  hashdb::Status IgnoreFile(int event_fd, bool opens_too) override;
+  hashdb::Status UnignoreFile(int event_fd) override;
   hashdb::Status ForgetIgnoredFiles() override;
   hashdb::Result<FileFacts> Stat(int fd) override;
   WriterState ProbeWriters(int fd) override;

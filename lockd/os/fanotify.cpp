@@ -51,20 +51,24 @@ bool FanotifyEvent::is_write_notification() const {
 bool FanotifyEvent::is_close_write() const { return (mask & FAN_CLOSE_WRITE) != 0; }
 bool FanotifyEvent::is_overflow() const { return (mask & FAN_Q_OVERFLOW) != 0; }
 
-hashdb::Result<FanotifyGroup> FanotifyGroup::Create() {
+hashdb::Result<FanotifyGroup> FanotifyGroup::Create(bool no_atime) {
   constexpr unsigned kBase =
       FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS;
   // O_NONBLOCK: opening the event's file must never wait. Without it an unprivileged user's
   // write lease on a file they own stalls the read for lease-break-time (45 s) while the
   // kernel breaks the lease, and every decision with it; with it the open fails at once and the
   // kernel denies that one access. (Reads of regular files ignore O_NONBLOCK.)
-  constexpr unsigned kEventFlags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
+  // O_NOATIME (no_atime): lockd's reads (the head sniff, an inline hash on the event loop
+  // thread) never write the inode: an atime update starts a journal handle on ext4, which waits
+  // while a busy journal commits.
+  const unsigned event_flags =
+      O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK | (no_atime ? O_NOATIME : 0);
   // FAN_REPORT_FD_ERROR (Linux 6.13): such an event is then delivered with the error in place
   // of the fd (already denied by the kernel) instead of vanishing; older kernels refuse the
   // flag (EINVAL) and get the plain group.
-  int fd = ::fanotify_init(kBase | kFanReportFdError, kEventFlags);
+  int fd = ::fanotify_init(kBase | kFanReportFdError, event_flags);
   const bool fd_errors = fd >= 0;
-  if (fd < 0 && errno == EINVAL) fd = ::fanotify_init(kBase, kEventFlags);
+  if (fd < 0 && errno == EINVAL) fd = ::fanotify_init(kBase, event_flags);
   if (fd < 0) return hashdb::ErrnoError("fanotify_init (needs CAP_SYS_ADMIN)");
   FanotifyGroup group{hashdb::UniqueFd(fd)};
   group.reports_fd_errors_ = fd_errors;
@@ -96,18 +100,27 @@ hashdb::Status FanotifyGroup::Unmark(const std::string& path, MarkKind kind, con
   return {};
 }
 
-hashdb::Status FanotifyGroup::IgnoreFile(int event_fd) const {
+hashdb::Status FanotifyGroup::IgnoreFile(int event_fd, bool opens_too) const {
   constexpr unsigned kEvictable = 0x200;  // FAN_MARK_EVICTABLE (Linux 5.19)
-  constexpr std::uint64_t kMask = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM;
-  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | kEvictable, kMask, event_fd,
+  const std::uint64_t mask = FAN_OPEN_EXEC_PERM | (opens_too ? FAN_OPEN_PERM : 0);
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | kEvictable, mask, event_fd,
                       nullptr) == 0) {
     return {};
   }
-  if (errno == EINVAL && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, kMask,
+  if (errno == EINVAL && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, mask,
                                          event_fd, nullptr) == 0) {
     return {};
   }
   return hashdb::ErrnoError("fanotify_mark(FAN_MARK_IGNORED_MASK)");
+}
+
+hashdb::Status FanotifyGroup::UnignoreFile(int event_fd) const {
+  if (::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK,
+                      FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, event_fd, nullptr) != 0 &&
+      errno != ENOENT) {
+    return hashdb::ErrnoError("fanotify_mark(FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK)");
+  }
+  return {};
 }
 
 hashdb::Status FanotifyGroup::ForgetIgnoredFiles() const {

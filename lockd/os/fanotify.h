@@ -56,8 +56,11 @@ class FanotifyGroup {
  public:
   // fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE |
   // FAN_UNLIMITED_MARKS), event fds O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK (opening
-  // an event's file never waits, e.g. on a lease break). Needs CAP_SYS_ADMIN.
-  static hashdb::Result<FanotifyGroup> Create();
+  // an event's file never waits, e.g. on a lease break), and with no_atime O_NOATIME (reading
+  // it never writes the inode's atime; for the group of local filesystems only: a FUSE server
+  // is handed the open flags and may refuse O_NOATIME on a file it does not own). Needs
+  // CAP_SYS_ADMIN.
+  static hashdb::Result<FanotifyGroup> Create(bool no_atime = false);
 
   FanotifyGroup(FanotifyGroup&&) = default;
   FanotifyGroup& operator=(FanotifyGroup&&) = default;
@@ -70,12 +73,15 @@ class FanotifyGroup {
   // every mark anyway.
   hashdb::Status Unmark(const std::string& path, MarkKind kind, const MarkMask& mask);
 
-  // Tells the kernel to answer, by itself, every later open and exec permission event of the
-  // file behind `event_fd` (an inode ignore mark, FAN_MARK_IGNORED_MASK; evictable where the
-  // kernel allows it, so the mark never pins the inode in memory and goes with it). The kernel
-  // clears it on a write(2) or truncate of the file (FS_MODIFY), never on a write through a
-  // shared mapping: only for files whose content cannot change (kernel_cache.h).
-  hashdb::Status IgnoreFile(int event_fd) const;
+  // Tells the kernel to answer, by itself, every later exec permission event of the file behind
+  // `event_fd` and, with `opens_too`, every later open permission event too (an inode ignore
+  // mark, FAN_MARK_IGNORED_MASK; evictable where the kernel allows it, so the mark never pins
+  // the inode in memory and goes with it). The kernel clears it on a write(2) or truncate of the
+  // file (FS_MODIFY), never on a write through a shared mapping: only for files whose content
+  // cannot change (kernel_cache.h).
+  hashdb::Status IgnoreFile(int event_fd, bool opens_too) const;
+  // Removes that mark: the file's events come to lockd again.
+  hashdb::Status UnignoreFile(int event_fd) const;
   // Removes every inode mark of the group (every IgnoreFile): each file is decided by lockd
   // again from its next event.
   hashdb::Status ForgetIgnoredFiles() const;

@@ -20,8 +20,10 @@
 #     (tests/bench/null_responder.cpp: same marks, allows everything with one read, one write and
 #     one close per event), the kernel's round trip alone: the floor for any daemon.
 #  7. with RO=1: the steady state again for a copy of the same binary on a second, read-only
-#     tmpfs ($T/ro, marked like the first; fapolicyd's watch_fs covers it too): where lockd
-#     leaves allowlisted files to the kernel after their first allow (lockd/kernel_cache.h).
+#     tmpfs ($T/ro) and on a squashfs image ($T/sq), marked like the first (fapolicyd's
+#     watch_fs then covers tmpfs and squashfs): where lockd leaves allowlisted files to the
+#     kernel after their first allow (lockd/kernel_cache.h: execs only on the tmpfs, whose opens
+#     lockd still answers; execs and opens on squashfs, a type that cannot be written).
 #  8. with PAIRED=1, in every phase (none, lockd, fapolicyd, floor): execs of `true` on the
 #     marked tmpfs (and with RO=1 on the read-only one) each paired with an exec of the same
 #     binary on a filesystem no daemon watches ($T, the host's), in alternating order
@@ -65,9 +67,16 @@ if [[ ${RO:-0} == 1 ]]; then
   mount_tmpfs "$RO_MNT"
   cp /usr/bin/true "$RO_MNT/good"
   mount -o remount,ro "$RO_MNT"
-  RO_PATHS=("$RO_MNT")
-  WATCH_ARGS+=(--watch "$RO_MNT")
-  write_config "$MNT" "$RO_MNT"
+  SQ_MNT="$T/sq"
+  mkdir -p "$T/sq-src" "$SQ_MNT"
+  cp /usr/bin/true "$T/sq-src/good"
+  mksquashfs "$T/sq-src" "$T/sq.img" -quiet -noappend >/dev/null
+  mount -t squashfs -o loop,ro "$T/sq.img" "$SQ_MNT"
+  MOUNTS+=("$SQ_MNT")
+  RO_PATHS=("$RO_MNT" "$SQ_MNT")
+  WATCH_ARGS+=(--watch "$RO_MNT" --watch "$SQ_MNT")
+  write_config "$MNT" "$RO_MNT" "$SQ_MNT"
+  export FAPOLICYD_WATCH_FS=tmpfs,squashfs
 fi
 make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good" "$MNT/big"
 
@@ -98,6 +107,8 @@ paired() {  # paired PHASE ROUND: the PAIRED=1 measurements of one phase
   if [[ ${RO:-0} == 1 ]]; then
     out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$RO_MNT/good")
     echo "paired-ro-$1 $2 $out" | tee -a "$results" >&2
+    out=$("${RT[@]}" "$SPAWN" --paired "$N" "$PLAIN" "$SQ_MNT/good")
+    echo "paired-sq-$1 $2 $out" | tee -a "$results" >&2
   fi
 }
 measure() {  # measure LABEL ROUND N FILE...
@@ -120,7 +131,7 @@ fapolicyd_round() {
   mapfile -t bigs < <(fresh_copies "b$r-c" 1 "$BIG")
   local f
   local ro_good=()
-  [[ ${RO:-0} == 1 ]] && ro_good=("$RO_MNT/good")
+  [[ ${RO:-0} == 1 ]] && ro_good=("$RO_MNT/good" "$SQ_MNT/good")
   for f in "$MNT/good" "${ro_good[@]}" "${fresh[@]}" "${bigs[@]}"; do fapolicyd_trust_line "$f"; done \
     >"$T/fapolicyd-trust"
   fapolicyd_start "$T/fapolicyd-trust"
@@ -271,7 +282,7 @@ if "floor-steady" in med:
           f"{med['lockd-first'] / med['floor-first']:.4f}")
 print(f"lockd CPU per exec: cached {statistics.median(c for c, _ in cpu) / 1000:.1f} us, "
       f"first exec of a small binary {statistics.median(f for _, f in cpu) / 1000:.1f} us")
-for fs in ("rw", "ro"):
+for fs in ("rw", "ro", "sq"):
     base = paired.get(f"paired-{fs}-none")
     if not base:
         continue
@@ -283,7 +294,8 @@ for fs in ("rw", "ro"):
             m = statistics.median(v)
             parts.append(f"{who} {m:.4f} (x{m / b:.4f} of no daemon; rounds "
                          f"{', '.join(f'{x / b:.3f}' for x in v)})")
-    label = "writable tmpfs" if fs == "rw" else "read-only tmpfs"
+    label = {"rw": "writable tmpfs", "ro": "read-only tmpfs",
+             "sq": "squashfs (read-only type)"}[fs]
     print(f"paired with an unwatched exec, {label}: " + "; ".join(parts))
 print(f"lockd RSS after the runs: {statistics.median(r for r, _ in rss)} kB "
       f"(peak {max(h for _, h in rss)} kB)")

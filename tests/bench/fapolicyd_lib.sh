@@ -15,7 +15,7 @@ fapolicyd_setup() {
   cp -a /etc/fapolicyd/. "$FP_DIR/etc/"
   rm -f "$FP_DIR/etc/rules.d/"*
   printf '%s\n' "$@" >"$FP_DIR/etc/compiled.rules"
-  sed -i 's/^watch_fs = .*/watch_fs = tmpfs/; s/^trust = .*/trust = file/;
+  sed -i "s/^watch_fs = .*/watch_fs = ${FAPOLICYD_WATCH_FS:-tmpfs}/"' ; s/^trust = .*/trust = file/;
           s/^integrity = .*/integrity = sha256/; s/^uid = .*/uid = root/; s/^gid = .*/gid = root/;
           s/^permissive = .*/permissive = 0/' "$FP_DIR/etc/fapolicyd.conf"
   : >"$FP_DIR/etc/trust.d/fapolicyd.trust"

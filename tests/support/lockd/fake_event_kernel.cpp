@@ -125,17 +125,33 @@ hashdb::Status FakeEventKernel::Respond(int event_fd, bool allow) {
   return {};
 }
 
-hashdb::Status FakeEventKernel::IgnoreFile(int event_fd) {
+hashdb::Status FakeEventKernel::IgnoreFile(int event_fd, bool opens_too) {
   const std::string path = lockd::os::FdPath(event_fd);
   std::lock_guard lock(mu_);
   if (refuse_ignore_) return hashdb::MakeError(hashdb::ErrorCode::kIo, "ignore mark refused");
   ignored_.push_back(path);
+  if (opens_too) ignored_with_opens_.push_back(path);
   return {};
+}
+
+hashdb::Status FakeEventKernel::UnignoreFile(int event_fd) {
+  const std::string path = lockd::os::FdPath(event_fd);
+  std::lock_guard lock(mu_);
+  std::erase(ignored_, path);
+  std::erase(ignored_with_opens_, path);
+  return {};
+}
+
+std::vector<std::string> FakeEventKernel::ignored_with_opens() const {
+  std::lock_guard lock(mu_);
+  return ignored_with_opens_;
 }
 
 hashdb::Status FakeEventKernel::ForgetIgnoredFiles() {
   std::lock_guard lock(mu_);
+  if (refuse_flush_) return hashdb::MakeError(hashdb::ErrorCode::kIo, "flush refused");
   ignored_.clear();
+  ignored_with_opens_.clear();
   ++forgets_;
   return {};
 }
@@ -153,6 +169,11 @@ std::size_t FakeEventKernel::forgets() const {
 void FakeEventKernel::RefuseIgnoreMarks(bool refuse) {
   std::lock_guard lock(mu_);
   refuse_ignore_ = refuse;
+}
+
+void FakeEventKernel::RefuseFlush(bool refuse) {
+  std::lock_guard lock(mu_);
+  refuse_flush_ = refuse;
 }
 
 hashdb::Result<lockd::FileFacts> FakeEventKernel::Stat(int fd) {

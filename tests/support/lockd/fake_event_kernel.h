@@ -62,8 +62,12 @@ class FakeEventKernel : public lockd::os::EventKernel {
   // would now answer for itself), and how many times ForgetIgnoredFiles was called.
   std::vector<std::string> ignored() const;
   std::size_t forgets() const;
+  // Of those, the ones whose open events are ignored too (IgnoreFile's opens_too).
+  std::vector<std::string> ignored_with_opens() const;
   // Makes IgnoreFile fail (as the kernel would for a full group).
   void RefuseIgnoreMarks(bool refuse);
+  // Makes ForgetIgnoredFiles fail and leave every mark standing.
+  void RefuseFlush(bool refuse);
   // Waits (at most timeout_ms) until at least n answers were written.
   bool WaitForAnswers(std::size_t n, int timeout_ms = 5000) const;
   std::size_t reads() const;
@@ -73,7 +77,8 @@ class FakeEventKernel : public lockd::os::EventKernel {
   hashdb::Result<std::vector<lockd::os::FanotifyEvent>> ReadEvents(bool* maybe_more) override;
   hashdb::Status Respond(int event_fd, bool allow) override;
   int PollFd() const override { return -1; }
-  hashdb::Status IgnoreFile(int event_fd) override;
+  hashdb::Status IgnoreFile(int event_fd, bool opens_too) override;
+  hashdb::Status UnignoreFile(int event_fd) override;
   hashdb::Status ForgetIgnoredFiles() override;
   hashdb::Result<lockd::FileFacts> Stat(int fd) override;
   lockd::WriterState ProbeWriters(int fd) override;
@@ -107,8 +112,10 @@ class FakeEventKernel : public lockd::os::EventKernel {
   std::string proc_root_;
   std::size_t executable_opens_ = 0;
   std::vector<std::string> ignored_;
+  std::vector<std::string> ignored_with_opens_;
   std::size_t forgets_ = 0;
   bool refuse_ignore_ = false;
+  bool refuse_flush_ = false;
 };
 
 }  // namespace testsupport
