@@ -18,35 +18,7 @@
 #     were left to the kernel too).
 # shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
-
-RECONF="$LOCKD_BUILD_DIR/integration-helpers/fs_reconfigure"
-mkdir -p "$(dirname "$RECONF")"
-gcc -O2 -Wall -Wextra -Werror -o "$RECONF.tmp.$$" \
-  "$LOCKD_SOURCE_DIR/tests/integration/helpers/fs_reconfigure.c" && mv "$RECONF.tmp.$$" "$RECONF" ||
-  { log "cannot build fs_reconfigure"; exit 1; }
-
-# pad SRC DST: a copy of SRC grown to 128 KiB (same size for every binary: rewritable in place).
-pad() { cp "$1" "$2"; truncate -s 131072 "$2"; chmod 0755 "$2"; }
-rewrite_mapped() {
-  "$PYTHON" - "$1" "$2" <<'PY'
-import mmap, sys
-src = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "r+b") as f:
-    m = mmap.mmap(f.fileno(), 0)
-    m[:] = src
-    m.flush()
-    m.close()
-PY
-}
-wait_status() {
-  local secs=$1 want=$2
-  shift 2
-  for _ in $(seq $((secs * 10))); do
-    [[ $(status_field "$@") == "$want" ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "$0")/kernel_cache_lib.sh"
 
 mkdir -p "$MNT"
 mount_tmpfs "$MNT"

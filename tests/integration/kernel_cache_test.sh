@@ -15,17 +15,7 @@
 #     although the kernel answered for it before.
 # shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
-
-RECONF="$LOCKD_BUILD_DIR/integration-helpers/fs_reconfigure"
-mkdir -p "$(dirname "$RECONF")"
-gcc -O2 -Wall -Wextra -Werror -o "$RECONF.tmp.$$" \
-  "$LOCKD_SOURCE_DIR/tests/integration/helpers/fs_reconfigure.c" && mv "$RECONF.tmp.$$" "$RECONF" ||
-  { log "cannot build fs_reconfigure"; exit 1; }
-
-# pad SRC DST: a copy of SRC grown to 128 KiB (an ELF runs with bytes appended), so that the
-# allowlisted and the foreign binary have the same size and one can be rewritten into the other
-# in place, through a mapping.
-pad() { cp "$1" "$2"; truncate -s 131072 "$2"; chmod 0755 "$2"; }
+source "$(dirname "$0")/kernel_cache_lib.sh"
 
 mount_ext4 "$MNT"
 pad /usr/bin/true "$MNT/good"
@@ -40,31 +30,6 @@ make_db signer "$T/allowlist.lockdb" 1 enforce "$MNT/good"
 make_db signer "$T/gen2" 2 enforce "$MNT/foreign"
 write_config
 mount -o remount,ro "$MNT"
-
-# rewrite_mapped SRC DST: DST's bytes replaced by SRC's through a shared writable mapping (no
-# write(2), so no FAN_MODIFY and nothing that clears an ignore mark).
-rewrite_mapped() {
-  "$PYTHON" - "$1" "$2" <<'PY'
-import mmap, sys
-src = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "r+b") as f:
-    m = mmap.mmap(f.fileno(), 0)
-    m[:] = src
-    m.flush()
-    m.close()
-PY
-}
-
-# wait_status SECONDS EXPECTED KEY...: waits until the status field equals EXPECTED.
-wait_status() {
-  local secs=$1 want=$2
-  shift 2
-  for _ in $(seq $((secs * 10))); do
-    [[ $(status_field "$@") == "$want" ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 allowed() { status_field decisions allowed; }
 

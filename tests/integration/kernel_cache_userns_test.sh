@@ -13,12 +13,8 @@
 # never looked read-only even before the rule; the rule is what holds where mountinfo is read.)
 # shellcheck disable=SC2015  # "check && ok || fail" is meant
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/kernel_cache_lib.sh"
 
-RECONF="$LOCKD_BUILD_DIR/integration-helpers/fs_reconfigure"
-mkdir -p "$(dirname "$RECONF")"
-gcc -O2 -Wall -Wextra -Werror -o "$RECONF.tmp.$$" \
-  "$LOCKD_SOURCE_DIR/tests/integration/helpers/fs_reconfigure.c" && mv "$RECONF.tmp.$$" "$RECONF" ||
-  { log "cannot build fs_reconfigure"; exit 1; }
 USER_UID=65534
 if ! setpriv --reuid=$USER_UID --regid=$USER_UID --clear-groups unshare -U -r -m true 2>/dev/null; then
   log "SKIP: unprivileged user namespaces are not available here"

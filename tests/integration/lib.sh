@@ -296,6 +296,18 @@ for k in sys.argv[1:]:
 print(v)' "$@"
 }
 
+# wait_status SECONDS EXPECTED KEY...: waits until the status field (status_field KEY...)
+# equals EXPECTED; false after SECONDS.
+wait_status() {
+  local secs=$1 want=$2
+  shift 2
+  for _ in $(seq $((secs * 10))); do
+    [[ $(status_field "$@") == "$want" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # wait_for_log PATTERN [SECONDS]: waits until lockd's log has a line matching PATTERN.
 wait_for_log() {
   local pattern=$1 secs=${2:-5}

@@ -47,8 +47,7 @@ wait_for_log "event kind=database-refused .*lower than the highest accepted" 2 |
 # SIGHUP with a valid generation 3 (foreign not allowed any more).
 cp "$T/gen3" "$DB"
 kill -HUP "$LOCKD_PID"
-for _ in $(seq 50); do [[ $(status_field database generation) == 3 ]] && break; sleep 0.1; done
-[[ $(status_field database generation) == 3 ]] || fail "SIGHUP did not load generation 3"
+wait_status 5 3 database generation || fail "SIGHUP did not load generation 3"
 expect_denied "$MNT/foreign"
 [[ $(cat "$T/state/highest-generation") == 3 ]] || fail "state file does not hold 3"
 
